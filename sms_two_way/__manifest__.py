@@ -1,0 +1,30 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+{
+    "name": "Two-way SMS",
+    "summary": "Receive SMS replies on contacts, reply from Odoo, Twilio and simulator gateways",
+    "version": "18.0.1.0.0",
+    "category": "Marketing/SMS",
+    "website": "https://github.com/sms-two-way/sms-two-way",
+    "author": "SMS Two-Way contributors",
+    "license": "LGPL-3",
+    "application": True,
+    "installable": True,
+    "depends": ["sms", "phone_validation", "contacts"],
+    "external_dependencies": {"python": ["twilio", "phonenumbers"]},
+    "data": [
+        "security/sms_two_way_security.xml",
+        "security/ir.model.access.csv",
+        "data/ir_cron_data.xml",
+        "views/sms_gateway_views.xml",
+        "views/sms_conversation_message_views.xml",
+        "views/sms_conversation_views.xml",
+        "views/sms_consent_views.xml",
+        "views/res_partner_views.xml",
+        "views/sms_simulator_templates.xml",
+        "views/sms_two_way_menus.xml",
+    ],
+    "demo": ["demo/sms_two_way_demo.xml"],
+    "assets": {
+        "web.assets_tests": ["sms_two_way/static/src/js/tours/*.js"],
+    },
+}

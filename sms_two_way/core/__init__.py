@@ -1,0 +1,1 @@
+"""Plain-Python core of sms_two_way: no Odoo import allowed in this package."""

@@ -1,0 +1,166 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+from ..core.phone import normalize_number
+
+
+class SmsConversation(models.Model):
+    """The SMS thread between one gateway number and one customer number."""
+
+    _name = "sms.conversation"
+    _description = "SMS Conversation"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "needs_reply desc, last_message_date desc, id desc"
+
+    name = fields.Char(compute="_compute_name", store=True)
+    gateway_id = fields.Many2one("sms.gateway", required=True, readonly=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
+    number = fields.Char(required=True, readonly=True, index=True, help="The customer's number, E.164.")
+    partner_id = fields.Many2one("res.partner", "Contact", index=True, tracking=True)
+    user_id = fields.Many2one("res.users", "Assigned to", index=True, tracking=True)
+    message_line_ids = fields.One2many("sms.conversation.message", "conversation_id", "SMS Messages")
+    last_inbound_date = fields.Datetime(readonly=True)
+    last_outbound_date = fields.Datetime(readonly=True)
+    last_message_date = fields.Datetime(readonly=True, index=True)
+    last_message_preview = fields.Char(readonly=True)
+    needs_reply = fields.Boolean(readonly=True, index=True, tracking=True)
+    unread_count = fields.Integer(readonly=True)
+    reply_body = fields.Text("Reply", help="Type a reply and click Send: it goes out through this gateway.")
+
+    _sql_constraints = [
+        ("gateway_number_unique", "unique(gateway_id, number)", "One conversation per gateway and number."),
+    ]
+
+    @api.depends("partner_id.name", "number")
+    def _compute_name(self):
+        for conversation in self:
+            conversation.name = conversation.partner_id.name or conversation.number
+
+    # ------------------------------------------------------------ lookup
+    @api.model
+    def _get_or_create(self, gateway, number, partner=None):
+        """The conversation of ``number`` on ``gateway``, created when new.
+
+        The row is inserted with ``ON CONFLICT DO NOTHING`` so that two
+        first messages from one number arriving at once cannot both create
+        it: under Odoo's repeatable-read isolation the loser gets a
+        serialization failure, and Odoo retries its whole request.
+        """
+        conversation = self.search([("gateway_id", "=", gateway.id), ("number", "=", number)], limit=1)
+        if conversation:
+            if partner and not conversation.partner_id:
+                conversation.partner_id = partner
+            return conversation
+        self.flush_model()
+        self.env.cr.execute(SQL(
+            """INSERT INTO sms_conversation (gateway_id, company_id, number, needs_reply, unread_count,
+                                             create_uid, write_uid, create_date, write_date)
+               VALUES (%s, %s, %s, false, 0, %s, %s, now() at time zone 'UTC', now() at time zone 'UTC')
+               ON CONFLICT (gateway_id, number) DO NOTHING""",
+            gateway.id, gateway.company_id.id, number, self.env.uid, self.env.uid,
+        ))
+        conversation = self.search([("gateway_id", "=", gateway.id), ("number", "=", number)], limit=1)
+        conversation.partner_id = partner or conversation._match_partner()
+        return conversation
+
+    def _match_partner(self):
+        """The contact whose mobile or phone is this number, or no contact.
+
+        Numbers stored in any format (national, international, with spaces)
+        match.  When several contacts share the number the choice is
+        deterministic: a mobile match beats a phone match, a person beats a
+        company, then the oldest contact (lowest id) wins.
+        """
+        self.ensure_one()
+        digits = "".join(ch for ch in self.number if ch.isdigit())
+        if len(digits) < 6:
+            return self.env["res.partner"]
+        self.env["res.partner"].flush_model(["mobile", "phone", "active", "company_id"])
+        self.env.cr.execute(SQL(
+            """SELECT id FROM res_partner
+                WHERE active AND (company_id IS NULL OR company_id = %s)
+                  AND (regexp_replace(coalesce(mobile, ''), '[^0-9]', '', 'g') LIKE %s
+                       OR regexp_replace(coalesce(phone, ''), '[^0-9]', '', 'g') LIKE %s)""",
+            self.company_id.id, f"%{digits[-7:]}", f"%{digits[-7:]}",
+        ))
+        candidates = self.env["res.partner"].browse([row[0] for row in self.env.cr.fetchall()])
+        ranked = []
+        for partner in candidates:
+            region = (partner.country_id or self.company_id.country_id).code
+            for rank, field in enumerate(("mobile", "phone")):
+                if partner[field] and normalize_number(partner[field], region) == self.number:
+                    ranked.append((rank, partner.is_company, partner.id, partner))
+                    break
+        return min(ranked)[-1] if ranked else self.env["res.partner"]
+
+    # ------------------------------------------------------------ bookkeeping
+    def _prepare_inbound_message_vals(self, payload):
+        self.ensure_one()
+        return {
+            "conversation_id": self.id,
+            "gateway_id": self.gateway_id.id,
+            "direction": "inbound",
+            "state": "received",
+            "body": payload.get("body") or "",
+            "provider_sid": payload["provider_sid"],
+        }
+
+    def _register_inbound(self, message):
+        self.write({
+            "last_inbound_date": message.create_date,
+            "last_message_date": message.create_date,
+            "last_message_preview": (message.body or "")[:120],
+            "needs_reply": True,
+            "unread_count": self.unread_count + 1,
+        })
+
+    def _register_outbound(self, message):
+        self.write({
+            "last_outbound_date": message.create_date,
+            "last_message_date": message.create_date,
+            "last_message_preview": (message.body or "")[:120],
+            "needs_reply": False,
+            "unread_count": 0,
+        })
+
+    # ------------------------------------------------------------ actions
+    def action_send_reply(self):
+        """Send ``reply_body`` to the customer through this conversation's gateway."""
+        self.ensure_one()
+        body = (self.reply_body or "").strip()
+        if not body:
+            raise UserError(_("Type a reply first."))
+        self._send_text(body)
+        self.reply_body = False
+        return True
+
+    def _send_text(self, body):
+        """Send ``body`` through this gateway, on the contact's chatter when there is one."""
+        self.ensure_one()
+        sender = self.with_context(sms_two_way_gateway_id=self.gateway_id.id)
+        if self.partner_id:
+            sender.partner_id._message_sms(
+                body, partner_ids=self.partner_id.ids, sms_pid_to_number={self.partner_id.id: self.number})
+        else:
+            sms = sender.env["sms.sms"].sudo().create({"number": self.number, "body": body})
+            sms.send(raise_exception=False)
+
+    def action_mark_read(self):
+        self.write({"unread_count": 0})
+
+    def action_mark_done(self):
+        self.write({"needs_reply": False, "unread_count": 0})
+
+    def action_create_contact(self):
+        """One click from an unknown number to a contact holding its past messages."""
+        self.ensure_one()
+        if not self.partner_id:
+            self.partner_id = self.env["res.partner"].create({"name": self.number, "mobile": self.number})
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "res.partner",
+            "res_id": self.partner_id.id,
+            "view_mode": "form",
+            "target": "current",
+        }

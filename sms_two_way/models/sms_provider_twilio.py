@@ -1,0 +1,250 @@
+import logging
+import re
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+import requests
+
+from odoo import _, models
+from odoo.exceptions import UserError
+
+try:
+    from twilio.base.exceptions import TwilioRestException
+    from twilio.http.http_client import TwilioHttpClient
+    from twilio.request_validator import RequestValidator
+    from twilio.rest import Client
+except ImportError:  # declared in external_dependencies: the module cannot install without it
+    Client = RequestValidator = TwilioHttpClient = TwilioRestException = None
+
+_logger = logging.getLogger(__name__)
+
+TWILIO_API_URL = "https://api.twilio.com"
+# The SDK logs request headers and bodies at INFO: keep it quiet, the
+# Authorization header carries the auth token.
+_SDK_LOGGER = logging.getLogger("odoo.addons.sms_two_way.twilio_sdk")
+_SDK_LOGGER.setLevel(logging.WARNING)
+_HTTP_CLIENTS = {}  # one pooled HTTP session per timeout: connection reuse across sends
+
+TWILIO_STATUS = {
+    "accepted": "queued",
+    "scheduled": "queued",
+    "queued": "queued",
+    "sending": "queued",
+    "sent": "sent",
+    "delivered": "delivered",
+    "read": "delivered",
+    "undelivered": "undelivered",
+    "failed": "failed",
+    "canceled": "failed",
+}
+TWILIO_ERROR_TO_FAILURE_TYPE = {
+    20003: "sms_acc",  # authentication failed
+    20404: "sms_acc",  # account or sender not found
+    21211: "sms_number_format",  # invalid 'To' number
+    21614: "sms_number_format",  # 'To' is not a mobile number
+    21408: "sms_country_not_supported",  # region not enabled
+    21612: "sms_country_not_supported",  # unreachable 'To' from this sender
+    21606: "sms_acc",  # 'From' is not a valid number of this account
+    21610: "sms_optout",  # recipient replied STOP
+    30007: "sms_rejected",  # carrier filtering
+}
+RETRY_HTTP_STATUSES = {429, 500, 502, 503, 504}
+SID_RE = re.compile(r"^(SM|MM)[0-9a-fA-F]{32}$")
+MAX_MEDIA = 10
+
+
+class SmsProviderTwilio(models.AbstractModel):
+    _name = "sms.provider.twilio"
+    _inherit = "sms.provider"
+    _description = "SMS Provider: Twilio"
+
+    # ------------------------------------------------------------ client
+    def _get_client(self, gateway):
+        gateway = gateway.sudo()
+        timeout = gateway.request_timeout or 10.0
+        http_client = _HTTP_CLIENTS.get(timeout)
+        if http_client is None:
+            http_client = _HTTP_CLIENTS[timeout] = TwilioHttpClient(
+                pool_connections=True, timeout=timeout, logger=_SDK_LOGGER)
+        client = Client(gateway.twilio_account_sid, gateway.twilio_auth_token, http_client=http_client)
+        client.api.base_url = (gateway.api_base_url or TWILIO_API_URL).rstrip("/")
+        return client
+
+    def _prepare_message_params(self, gateway, message):
+        gateway = gateway.sudo()
+        params = {"to": message.number, "body": message.body, "status_callback": gateway.status_url}
+        if gateway.twilio_messaging_service_sid:
+            params["messaging_service_sid"] = gateway.twilio_messaging_service_sid
+        else:
+            params["from_"] = gateway.twilio_from_number
+        return params
+
+    # ------------------------------------------------------------ outbound
+    def _send_batch(self, gateway, messages):
+        client = self._get_client(gateway)
+        results, outage = [], None
+        for message in messages:
+            if outage:  # do not hammer a provider that is down: the cron retries
+                results.append({"state": "retry", "error_message": outage})
+                continue
+            result = self._send_one(client, gateway, message)
+            if result["state"] == "retry":
+                outage = result["error_message"]
+            results.append(result)
+        return results
+
+    def _send_one(self, client, gateway, message):
+        try:
+            sent = client.messages.create(**self._prepare_message_params(gateway, message))
+        except TwilioRestException as error:
+            text = f"Twilio error {error.code or error.status}: {error.msg}"
+            if error.status in RETRY_HTTP_STATUSES:
+                _logger.warning("Twilio unavailable (HTTP %s), SMS %s stays queued", error.status, message.sms_uuid)
+                return {"state": "retry", "error_message": text}
+            return {
+                "state": "error",
+                "failure_type": TWILIO_ERROR_TO_FAILURE_TYPE.get(error.code, "unknown"),
+                "error_code": str(error.code or error.status),
+                "error_message": text,
+            }
+        except requests.exceptions.RequestException as error:
+            if self._never_reached_provider(error):
+                _logger.warning("Twilio unreachable (%s), SMS %s stays queued", error.__class__.__name__,
+                                message.sms_uuid)
+                return {"state": "retry", "error_message": _("Provider unreachable: %s", error.__class__.__name__)}
+            _logger.warning("Twilio did not answer for SMS %s (%s): will check before resending",
+                            message.sms_uuid, error.__class__.__name__)
+            return {"state": "ambiguous", "error_message": _("No answer from the provider: %s",
+                                                             error.__class__.__name__)}
+        return {"state": "accepted", "provider_sid": sent.sid}
+
+    @staticmethod
+    def _never_reached_provider(error):
+        """True when the request certainly did not reach Twilio, so resending is safe."""
+        if isinstance(error, requests.exceptions.ConnectTimeout):
+            return True
+        if isinstance(error, requests.exceptions.ConnectionError):
+            reason = getattr(error.args[0], "reason", None) if error.args else None
+            return "NewConnectionError" in repr(reason) or "NewConnectionError" in repr(error)
+        return False
+
+    def _find_sent(self, gateway, message):
+        """Look for ``message`` among the provider's recent messages to its number."""
+        client = self._get_client(gateway)
+        since = message.create_date - timedelta(minutes=5)
+        try:
+            for sent in client.messages.list(to=message.number, limit=50):
+                created = sent.date_created and sent.date_created.replace(tzinfo=None)
+                if sent.body == message.body and (not created or created >= since):
+                    return sent.sid
+        except (TwilioRestException, requests.exceptions.RequestException) as error:
+            _logger.warning("Could not check SMS %s at Twilio (%s)", message.sms_uuid, error.__class__.__name__)
+            raise UserError(_("The provider could not be asked whether the message was sent.")) from error
+        return False
+
+    # ------------------------------------------------------------ webhooks
+    def _verify_request(self, gateway, httprequest, params):
+        signature = httprequest.headers.get("X-Twilio-Signature")
+        token = gateway.sudo().twilio_auth_token
+        if not signature or not token:
+            return False
+        validator = RequestValidator(token)
+        return any(validator.validate(url, params, signature) for url in _public_urls(gateway, httprequest))
+
+    def _parse_inbound(self, gateway, params):
+        sid = params.get("MessageSid") or params.get("SmsSid") or ""
+        sender = (params.get("From") or "").strip()
+        if not SID_RE.match(sid) or not sender or "Body" not in params:
+            raise ValueError("MessageSid, From and Body are required")
+        try:
+            num_media = int(params.get("NumMedia") or 0)
+        except ValueError as error:
+            raise ValueError("NumMedia must be a number") from error
+        if not 0 <= num_media <= MAX_MEDIA:
+            raise ValueError("NumMedia out of range")
+        media = []
+        for index in range(num_media):
+            url = params.get(f"MediaUrl{index}")
+            if not url:
+                raise ValueError(f"MediaUrl{index} is missing")
+            media.append({"url": url, "content_type": params.get(f"MediaContentType{index}")})
+        return {
+            "provider_sid": sid,
+            "from_number": sender,
+            "to_number": params.get("To") or "",
+            "body": params.get("Body") or "",
+            "media": media,
+        }
+
+    def _parse_status(self, gateway, params):
+        sid = params.get("MessageSid") or params.get("SmsSid") or ""
+        raw_status = params.get("MessageStatus") or params.get("SmsStatus") or ""
+        if not SID_RE.match(sid) or raw_status not in TWILIO_STATUS:
+            raise ValueError("MessageSid and a known MessageStatus are required")
+        return {
+            "provider_sid": sid,
+            "status": TWILIO_STATUS[raw_status],
+            "error_code": params.get("ErrorCode") or None,
+            "error_message": params.get("ErrorMessage") or None,
+        }
+
+    def _webhook_response(self, gateway):
+        return '<?xml version="1.0" encoding="UTF-8"?><Response></Response>', "text/xml"
+
+    def _download_media(self, gateway, url, max_bytes):
+        """Download a media with the account's credentials, only from the API host.
+
+        The credentials are never sent elsewhere: a media URL pointing to
+        another host is refused (requests drops them on cross-host redirects).
+        """
+        gateway = gateway.sudo()
+        api_host = urlsplit(gateway.api_base_url or TWILIO_API_URL).netloc
+        if urlsplit(url).netloc != api_host:
+            raise ValueError(_("media URL is not on the provider's API host"))
+        with requests.get(url, auth=(gateway.twilio_account_sid, gateway.twilio_auth_token),
+                          timeout=gateway.request_timeout or 10.0, stream=True) as response:
+            response.raise_for_status()
+            if int(response.headers.get("Content-Length") or 0) > max_bytes:
+                raise ValueError(_("media larger than %s bytes", max_bytes))
+            content = b""
+            for chunk in response.iter_content(64 * 1024):
+                content += chunk
+                if len(content) > max_bytes:
+                    raise ValueError(_("media larger than %s bytes", max_bytes))
+            return content, response.headers.get("Content-Type", "").split(";")[0] or None
+
+    def _test_connection(self, gateway):
+        gateway = gateway.sudo()
+        if not gateway.twilio_account_sid or not gateway.twilio_auth_token:
+            raise UserError(_("Fill in the Account SID and the Auth Token first."))
+        client = self._get_client(gateway)
+        try:
+            account = client.api.v2010.accounts(gateway.twilio_account_sid).fetch()
+        except TwilioRestException as error:
+            raise UserError(_("Twilio refused the connection: %(msg)s (error %(code)s).",
+                              msg=error.msg, code=error.code or error.status)) from error
+        except requests.exceptions.RequestException as error:
+            raise UserError(_("Twilio could not be reached: %s.", error.__class__.__name__)) from error
+        return _("Connected to Twilio account \"%(name)s\" (status: %(status)s).",
+                 name=account.friendly_name, status=account.status)
+
+
+def _public_urls(gateway, httprequest):
+    """The URLs Twilio may have signed: as seen behind a proxy, and as configured.
+
+    Twilio signs the exact public URL it called.  Behind a reverse proxy the
+    request Odoo sees differs, so the URL is rebuilt from the forwarded
+    headers.  Trusting those headers is safe here: they only choose which URL
+    the signature is checked against, and forging the signature still needs
+    the auth token.
+    """
+    headers = httprequest.headers
+    scheme = (headers.get("X-Forwarded-Proto") or httprequest.scheme).split(",")[0].strip()
+    host = (headers.get("X-Forwarded-Host") or headers.get("Host") or httprequest.host).split(",")[0].strip()
+    path = httprequest.full_path if httprequest.query_string else httprequest.path
+    urls = [f"{scheme}://{host}{path}"]
+    configured = gateway.sudo().inbound_url if "/inbound/" in httprequest.path else gateway.sudo().status_url
+    if configured and configured not in urls:
+        urls.append(configured)
+    return urls
+

@@ -1,0 +1,304 @@
+#!/usr/bin/env python3
+"""Developer commands behind ``make demo``, ``make test`` and ``make bench``.
+
+The project sees Odoo only as an installed ``odoo`` package: this script never
+downloads or builds Odoo, it checks that the running Python can import Odoo
+18.0 and says what to install when it cannot.  PostgreSQL is started as a
+private cluster (trust authentication, loopback only) in a scratch folder so
+that the commands work on a machine where no database server runs yet.
+"""
+import argparse
+import glob
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ADDONS = ["sms_two_way", "sms_two_way_appointment", "sms_two_way_survey"]
+WORK_DIR = Path(os.environ.get("SMS_TWO_WAY_WORK_DIR", f"/tmp/sms-two-way-{os.getuid()}"))
+PG_DIR = WORK_DIR / "pgdata"
+PG_PORT = int(os.environ.get("SMS_TWO_WAY_PG_PORT", "55432"))
+PG_USER = "odoo"  # Odoo refuses to connect as the ``postgres`` role.
+DEMO_DB = os.environ.get("SMS_TWO_WAY_DEMO_DB", "sms_two_way_demo")
+TEST_DB = os.environ.get("SMS_TWO_WAY_TEST_DB", "sms_two_way_test")
+
+INSTALL_HINT = """\
+Odoo 18.0 Community is required but {problem}.
+
+Install it into this Python ({python}), for example from the official source:
+    git clone --depth 1 --branch 18.0 https://github.com/odoo/odoo odoo-18.0
+    pip install -r odoo-18.0/requirements.txt   # drop python-ldap unless you use auth_ldap
+    pip install --no-deps -e odoo-18.0
+then run this command again.  Odoo 18.0 supports Python 3.10 to 3.12."""
+
+
+def die(message):
+    print(f"\n*** {message}\n", file=sys.stderr)
+    sys.exit(2)
+
+
+def check_odoo():
+    """Return the ``odoo`` package, or stop with one clear message."""
+    try:
+        import odoo.release  # noqa: PLC0415
+        import odoo  # noqa: PLC0415
+    except Exception as exc:  # ImportError, or a broken install raising anything
+        die(INSTALL_HINT.format(problem=f"`import odoo` failed ({exc.__class__.__name__}: {exc})",
+                                python=sys.executable))
+    if tuple(odoo.release.version_info[:2]) != (18, 0):
+        die(INSTALL_HINT.format(problem=f"the installed odoo is version {odoo.release.version}",
+                                python=sys.executable))
+    return odoo
+
+
+def addons_path(odoo):
+    """Our folder plus Odoo's own addons, for both a source and a packaged install."""
+    odoo_root = Path(odoo.__file__).resolve().parent
+    paths = [ROOT]
+    for candidate in (odoo_root / "addons", odoo_root.parent / "addons"):
+        if candidate.is_dir() and candidate not in paths:
+            paths.append(candidate)
+    extra = os.environ.get("ODOO_EXTRA_ADDONS_PATH")
+    if extra:
+        paths.extend(Path(p) for p in extra.split(","))
+    return ",".join(str(p) for p in paths)
+
+
+# ---------------------------------------------------------------- PostgreSQL
+def _pg_bin(name):
+    found = shutil.which(name)
+    if found:
+        return found
+    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    if not candidates:
+        die(f"PostgreSQL server binaries ({name}) were not found: install PostgreSQL 12 or newer.")
+    return candidates[-1]
+
+
+def _port_open(port):
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _as_pg_owner(cmd):
+    """PostgreSQL refuses to run as root: delegate to the ``postgres`` user."""
+    if os.geteuid() == 0:
+        return ["runuser", "-u", "postgres", "--", *cmd]
+    return cmd
+
+
+def ensure_postgres():
+    if _port_open(PG_PORT):
+        return
+    WORK_DIR.mkdir(parents=True, exist_ok=True)
+    os.chmod(WORK_DIR, 0o755)
+    if not (PG_DIR / "PG_VERSION").exists():
+        PG_DIR.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:
+            shutil.chown(PG_DIR, "postgres", "postgres")
+        subprocess.run(_as_pg_owner([
+            _pg_bin("initdb"), "-D", str(PG_DIR), "-U", PG_USER, "--auth=trust",
+            "-E", "UTF8", "--locale=C.UTF-8",
+        ]), check=True, stdout=subprocess.DEVNULL)
+    print(f"Starting PostgreSQL on 127.0.0.1:{PG_PORT} ({PG_DIR})", flush=True)
+    subprocess.run(_as_pg_owner([
+        _pg_bin("pg_ctl"), "-D", str(PG_DIR), "-l", str(PG_DIR / "server.log"), "-w", "start",
+        "-o", f"-p {PG_PORT} -k {PG_DIR} -c listen_addresses=127.0.0.1 -c max_connections=200",
+    ]), check=True, stdout=subprocess.DEVNULL)
+
+
+def drop_database(name):
+    import psycopg2  # noqa: PLC0415 (installed with Odoo)
+    conn = psycopg2.connect(host="127.0.0.1", port=PG_PORT, user=PG_USER, dbname="postgres")
+    conn.autocommit = True
+    with conn.cursor() as cr:
+        cr.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    conn.close()
+
+
+def database_exists(name):
+    import psycopg2  # noqa: PLC0415
+    conn = psycopg2.connect(host="127.0.0.1", port=PG_PORT, user=PG_USER, dbname="postgres")
+    with conn.cursor() as cr:
+        cr.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        found = bool(cr.fetchone())
+    conn.close()
+    return found
+
+
+# ---------------------------------------------------------------- Odoo
+def odoo_command(odoo, db, *args):
+    return [
+        sys.executable, "-m", "odoo",
+        f"--addons-path={addons_path(odoo)}",
+        "--db_host=127.0.0.1", f"--db_port={PG_PORT}", f"--db_user={PG_USER}",
+        f"--data-dir={WORK_DIR / 'filestore'}",
+        "-d", db, f"--db-filter=^{re.escape(db)}$",
+        *args,
+    ]
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def cmd_check(_args):
+    odoo = check_odoo()
+    print(f"Odoo {odoo.release.version} found at {Path(odoo.__file__).parent}")
+
+
+def cmd_demo(args):
+    odoo = check_odoo()
+    ensure_postgres()
+    if args.reset:
+        drop_database(DEMO_DB)
+    port = args.port
+    if _port_open(port):
+        die(f"Port {port} is already in use: stop what serves it, or run `make demo PORT=8070`.")
+    base = ["--http-port", str(port), "--http-interface", "127.0.0.1"]
+    if not database_exists(DEMO_DB):
+        print(f"Creating database {DEMO_DB} with the three addons and demo data...", flush=True)
+        subprocess.run(odoo_command(odoo, DEMO_DB, "-i", ",".join(ADDONS), "--with-demo",
+                                    "--stop-after-init", "--log-level=warn", *base), check=True)
+    url = f"http://localhost:{port}"
+    server = subprocess.Popen(odoo_command(odoo, DEMO_DB, "--log-level=warn", *base))
+    for _ in range(120):
+        if _port_open(port) or server.poll() is not None:
+            break
+        time.sleep(0.5)
+    if server.poll() is not None:
+        die("Odoo stopped while starting; see the messages above.")
+    print(f"""
+  SMS two-way demo is ready:  {url}
+  Log in as admin / admin.  Open Contacts, pick a demo contact, "Send SMS",
+  then reply from the simulated phones at {url}/sms_two_way/simulator
+  (Ctrl+C stops the server; `make demo RESET=1` starts from a fresh database)
+""", flush=True)
+    try:
+        server.wait()
+    except KeyboardInterrupt:
+        server.terminate()
+        server.wait()
+
+
+STATS_RE = re.compile(r"odoo\.tests\.stats: (?P<module>\w+): (?P<count>\d+) tests")
+RESULT_RE = re.compile(r"(?P<failed>\d+) failed, (?P<errors>\d+) error\(s\) of (?P<run>\d+) tests when loading")
+LOG_LEVEL_RE = re.compile(r"^\S+ \S+ \d+ (?P<level>ERROR|CRITICAL) ")
+SKIP_RE = re.compile(r"(skipped|Chrome executable not found)", re.I)
+
+
+def run_odoo_tests(odoo, tags):
+    """Install the addons in a fresh database with tests enabled and judge the log.
+
+    Odoo's exit code alone is not enough: a module that fails to load, or a
+    browser tour skipped for want of Chromium, must fail the run too.
+    """
+    ensure_postgres()
+    drop_database(TEST_DB)
+    log_path = WORK_DIR / "odoo-tests.log"
+    cmd = odoo_command(odoo, TEST_DB, "-i", ",".join(ADDONS), "--without-demo=all",
+                       "--test-enable", f"--test-tags={tags}", "--stop-after-init",
+                       "--http-interface=127.0.0.1", f"--http-port={free_port()}",
+                       "--workers=0", "--max-cron-threads=0")
+    print("Running Odoo tests:", " ".join(cmd[2:5]), "...", flush=True)
+    problems, module_counts, summary = [], {}, None
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc, \
+            open(log_path, "w") as log:
+        for line in proc.stdout:
+            log.write(line)
+            sys.stdout.write(line)
+            if m := STATS_RE.search(line):
+                module_counts[m["module"]] = module_counts.get(m["module"], 0) + int(m["count"])
+            if m := RESULT_RE.search(line):
+                summary = m
+            if LOG_LEVEL_RE.match(line):
+                problems.append(line.strip())
+            elif " odoo.addons." in line and SKIP_RE.search(line) and " INFO " not in line:
+                problems.append(line.strip())
+    passed = failed = 0
+    if summary:
+        failed = int(summary["failed"]) + int(summary["errors"])
+        passed = int(summary["run"]) - failed
+    for module in ADDONS:
+        if not module_counts.get(module):
+            problems.append(f"no Odoo test ran for {module}")
+    if proc.returncode:
+        problems.append(f"odoo exited with status {proc.returncode}")
+    return passed, failed, problems
+
+
+def run_pytest():
+    log_path = WORK_DIR / "pytest.log"
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(ROOT / "tests")]
+    with subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc, \
+            open(log_path, "w") as log:
+        lines = []
+        for line in proc.stdout:
+            log.write(line)
+            sys.stdout.write(line)
+            lines.append(line)
+    tail = "".join(lines[-3:])
+    passed = int(m[1]) if (m := re.search(r"(\d+) passed", tail)) else 0
+    failed = sum(int(n) for n in re.findall(r"(\d+) (?:failed|errors?)\b", tail))
+    problems = []
+    if proc.returncode not in (0,):
+        problems.append(f"pytest exited with status {proc.returncode}")
+    if not passed:
+        problems.append("pytest ran no test")
+    return passed, failed, problems
+
+
+def cmd_test(args):
+    odoo = check_odoo()
+    if not shutil.which("chromium") and not shutil.which("google-chrome"):
+        die("Chromium is required for the browser tours: install it (Debian: apt-get install chromium).")
+    WORK_DIR.mkdir(parents=True, exist_ok=True)
+    results = []
+    if not args.pytest_only:
+        results.append(("odoo", *run_odoo_tests(odoo, args.tags)))
+    if not args.odoo_only:
+        results.append(("pytest", *run_pytest()))
+    passed = sum(r[1] for r in results)
+    failed = sum(r[2] for r in results)
+    problems = [f"{name}: {p}" for name, *_rest, probs in results for p in probs]
+    print("\n==== summary ====")
+    for name, p, f, _probs in results:
+        print(f"{name}: {p} passed, {f} failed")
+    for problem in problems:
+        print("PROBLEM:", problem[:500])
+    print(f"{passed} passed, {failed} failed")
+    sys.exit(1 if failed or problems else 0)
+
+
+def cmd_bench(_args):
+    subprocess.run([sys.executable, str(ROOT / "tests" / "bench_keywords.py")], check=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("check").set_defaults(func=cmd_check)
+    demo = sub.add_parser("demo")
+    demo.add_argument("--port", type=int, default=8069)
+    demo.add_argument("--reset", action="store_true")
+    demo.set_defaults(func=cmd_demo)
+    test = sub.add_parser("test")
+    test.add_argument("--tags", default=",".join(f"/{m}" for m in ADDONS))
+    test.add_argument("--odoo-only", action="store_true")
+    test.add_argument("--pytest-only", action="store_true")
+    test.set_defaults(func=cmd_test)
+    sub.add_parser("bench").set_defaults(func=cmd_bench)
+    args = parser.parse_args()
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()
