@@ -11,7 +11,7 @@ test:
 	$(PYTHON) tools/devenv.py test
 
 test-odoo:
-	$(PYTHON) tools/devenv.py test --odoo-only $(if $(TAGS),--tags $(TAGS))
+	$(PYTHON) tools/devenv.py test --odoo-only $(if $(ADDONS),--addons $(ADDONS)) $(if $(TAGS),--tags $(TAGS))
 
 test-pytest:
 	$(PYTHON) tools/devenv.py test --pytest-only

@@ -9,3 +9,4 @@ from . import sms_conversation_message
 from . import sms_consent
 from . import sms_sms
 from . import res_partner
+from . import mail_notification

@@ -2,7 +2,7 @@ import logging
 
 from markupsafe import Markup
 
-from odoo import _, api, fields, models
+from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.tools import plaintext2html
 
 from .sms_gateway import STATUS_TO_MESSAGE_STATE, STATUS_TO_SMS_STATE
@@ -108,9 +108,10 @@ class SmsConversationMessage(models.Model):
 
         A comment (not an ``sms`` message) lets staff answer it like any other
         message, and authoring it as the contact makes Odoo's "On incoming
-        message" automation rules fire.
+        message" automation rules fire.  It is posted by the superuser because
+        webhooks run as the public user, whom Odoo forbids to attach files.
         """
-        partner = self.partner_id
+        partner = self.partner_id.with_user(SUPERUSER_ID)
         body = Markup('<p class="o_sms_two_way_inbound"><i class="fa fa-mobile" title="SMS"></i> %s</p>%s') % (
             _("SMS from %(number)s", number=self.number), plaintext2html(self.body or ""))
         return partner.with_context(mail_create_nosubscribe=True, mail_post_autofollow=False).message_post(

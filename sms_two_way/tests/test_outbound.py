@@ -1,0 +1,136 @@
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+
+from .common import SmsTwoWayCase
+
+
+@tagged("post_install", "-at_install")
+class TestOutbound(SmsTwoWayCase):
+
+    def _queue_sms(self, body="Hello from Odoo", gateway=None):
+        ctx = {"sms_two_way_gateway_id": gateway.id} if gateway else {}
+        self.partner.with_context(**ctx)._message_sms(body)
+        return self.env["sms.sms"].sudo().search([("body", "=", body)])
+
+    def test_send_through_twilio_sdk(self):
+        self.partner._message_sms("Hello from Odoo")
+        [form] = self.fake_twilio.message_requests()
+        self.assertEqual(form["To"], self.partner_number)
+        self.assertEqual(form["From"], "+3225550100")
+        self.assertEqual(form["Body"], "Hello from Odoo")
+        self.assertEqual(form["StatusCallback"], self.gateway.sudo().status_url)
+        message = self.find_messages(direction="outbound")
+        self.assertEqual(message.state, "queued")
+        self.assertEqual(message.provider_sid, self.fake_twilio.messages[0]["sid"])
+        self.assertEqual(message.conversation_id.partner_id, self.partner)
+        self.assertEqual(message.mail_message_id.notification_ids.notification_status, "pending")
+
+    def test_messaging_service_sid(self):
+        self.gateway.twilio_messaging_service_sid = "MG" + "2" * 32
+        self.partner._message_sms("Via service")
+        [form] = self.fake_twilio.message_requests()
+        self.assertEqual(form["MessagingServiceSid"], "MG" + "2" * 32)
+        self.assertNotIn("From", form)
+
+    def test_company_without_gateway_keeps_odoo_default(self):
+        other_company = self.env["res.company"].create({"name": "No gateway Co"})
+        sms = self.env["sms.sms"].with_company(other_company).create({"number": "+32470000000", "body": "x"})
+        self.assertFalse(sms.gateway_id)
+
+    def test_reply_goes_through_the_gateway_the_customer_texted(self):
+        conversation = self.env["sms.conversation"]._get_or_create(self.simulator, self.partner_number)
+        sms = self.env["sms.sms"].create({"number": "0470 12 34 56", "body": "x"})
+        self.assertEqual(sms.gateway_id, self.simulator)
+        self.assertEqual(conversation.partner_id, self.partner)
+
+    def test_provider_error_maps_to_failure_type(self):
+        self.fake_twilio.mode = "reject"
+        self.fake_twilio.reject_code = 21211
+        sms = self._queue_sms("Bad number")
+        self.assertEqual(sms.state, "error")
+        self.assertEqual(sms.failure_type, "sms_number_format")
+        message = self.find_messages(direction="outbound")
+        self.assertEqual(message.state, "error")
+        self.assertIn("21211", message.error_message)
+
+    def test_21610_on_send_records_opt_out(self):
+        self.fake_twilio.mode = "reject"
+        self.fake_twilio.reject_code = 21610
+        sms = self._queue_sms("After STOP")
+        self.assertEqual(sms.failure_type, "sms_optout")
+        self.assertEqual(self.env["sms.consent"].search([]).mapped("direction"), ["opt_out"])
+
+    def test_outage_then_timeout_then_recovery_sends_once(self):
+        # 1. Provider answers 500: not accepted, the SMS stays queued.
+        self.fake_twilio.mode = "error500"
+        sms = self._queue_sms("Your appointment is tomorrow")
+        self.assertEqual(sms.state, "outgoing")
+        message = self.find_messages(direction="outbound")
+        self.assertEqual(message.state, "outgoing")
+        self.assertEqual(len(self.fake_twilio.message_requests()), 1)
+        self.assertFalse(self.fake_twilio.messages)
+
+        # 2. Provider takes the message but answers too late: outcome unknown.
+        self.fake_twilio.mode = "hang"
+        self.fake_twilio.hang_seconds = 2.5
+        self.env["sms.sms"]._process_queue()
+        self.assertEqual(sms.state, "outgoing")
+        self.assertEqual(message.state, "unknown")
+        self.assertEqual(len(self.fake_twilio.messages), 1)
+
+        # 3. Recovery: the retry asks the provider first and does not resend.
+        self.fake_twilio.mode = "ok"
+        self.env["sms.sms"]._process_queue()
+        self.assertEqual(message.state, "queued")
+        self.assertEqual(message.provider_sid, self.fake_twilio.messages[0]["sid"])
+        self.assertEqual(len(self.fake_twilio.messages), 1, "the customer must receive the SMS once")
+        self.assertEqual(len(self.fake_twilio.message_requests()), 2)
+        self.assertEqual(sms.state, "pending")
+
+    def test_outage_then_recovery_sends_once(self):
+        self.fake_twilio.mode = "error500"
+        sms = self._queue_sms("Queued during outage")
+        self.assertEqual(sms.state, "outgoing")
+        self.fake_twilio.mode = "ok"
+        self.env["sms.sms"]._process_queue()
+        self.env["sms.sms"]._process_queue()
+        self.assertEqual(len(self.fake_twilio.messages), 1)
+        self.assertEqual(self.find_messages(direction="outbound").state, "queued")
+
+    def test_unreachable_provider_stays_queued(self):
+        self.gateway.api_base_url = "http://127.0.0.1:9"  # nothing listens on the discard port
+        sms = self._queue_sms("Nobody home")
+        self.assertEqual(sms.state, "outgoing")
+        self.assertEqual(self.find_messages(direction="outbound").state, "outgoing")
+
+    def test_test_connection(self):
+        action = self.gateway.action_test_connection()
+        self.assertIn("Fake account", action["params"]["message"])
+        self.gateway.twilio_auth_token = "wrong"
+        with self.assertRaisesRegex(UserError, "20003"):
+            self.gateway.action_test_connection()
+
+    def test_auth_token_never_logged(self):
+        with self.assertLogs("odoo.addons.sms_two_way", level="DEBUG") as logs:
+            self.fake_twilio.mode = "error500"
+            self._queue_sms("Log check")
+        self.assertTrue(logs.output)
+        self.assertFalse([line for line in logs.output if self.fake_twilio.auth_token in line])
+
+    def test_conversation_reply_box(self):
+        conversation = self.env["sms.conversation"]._get_or_create(self.gateway, self.partner_number)
+        conversation.reply_body = "On my way"
+        conversation.action_send_reply()
+        [form] = self.fake_twilio.message_requests()
+        self.assertEqual((form["To"], form["Body"]), (self.partner_number, "On my way"))
+        self.assertFalse(conversation.reply_body)
+        self.assertEqual(conversation.message_line_ids.body, "On my way")
+
+    def test_reply_to_unknown_number(self):
+        conversation = self.env["sms.conversation"]._get_or_create(self.gateway, "+32499000111")
+        self.assertFalse(conversation.partner_id)
+        conversation.reply_body = "Hello stranger"
+        conversation.action_send_reply()
+        [form] = self.fake_twilio.message_requests()
+        self.assertEqual(form["To"], "+32499000111")
+        self.assertEqual(conversation.message_line_ids.state, "queued")
