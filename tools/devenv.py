@@ -237,7 +237,7 @@ def run_odoo_tests(odoo, tags, addons):
 
 def run_pytest():
     log_path = WORK_DIR / "pytest.log"
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(ROOT / "tests")]
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:benchmark", str(ROOT / "tests")]
     with subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc, \
             open(log_path, "w") as log:
         lines = []

@@ -10,3 +10,8 @@ from . import sms_consent
 from . import sms_sms
 from . import res_partner
 from . import mail_notification
+from . import sms_keyword
+from . import sms_prompt
+from . import sms_quiet_profile
+from . import res_company
+from . import res_config_settings

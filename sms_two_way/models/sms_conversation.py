@@ -1,6 +1,13 @@
+import logging
+from datetime import timedelta
+
+from markupsafe import Markup
+
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, plaintext2html
+
+_logger = logging.getLogger(__name__)
 
 from ..core.phone import normalize_number
 
@@ -27,6 +34,7 @@ class SmsConversation(models.Model):
     needs_reply = fields.Boolean(readonly=True, index=True, tracking=True)
     unread_count = fields.Integer(readonly=True)
     reply_body = fields.Text("Reply", help="Type a reply and click Send: it goes out through this gateway.")
+    last_handoff_ack_date = fields.Datetime(readonly=True)
 
     _sql_constraints = [
         ("gateway_number_unique", "unique(gateway_id, number)", "One conversation per gateway and number."),
@@ -94,6 +102,21 @@ class SmsConversation(models.Model):
                     break
         return min(ranked)[-1] if ranked else self.env["res.partner"]
 
+    @api.model
+    def _get_for_recipient(self, partner=None, number=None, company=None):
+        """The conversation to text ``partner`` (or a bare ``number``) in, created when new.
+
+        Addons use it before opening an ``sms.prompt``.  Empty when the
+        company has no gateway or the number is not valid.
+        """
+        company = company or (partner and partner.company_id) or self.env.company
+        number = number or (partner and (partner.mobile or partner.phone))
+        gateway = self.env["sms.gateway"]._get_for_number(number, company)
+        e164 = gateway and number and gateway._normalize_number(number)
+        if not e164:
+            return self.browse()
+        return self.sudo()._get_or_create(gateway, e164, partner=partner or None)
+
     # ------------------------------------------------------------ bookkeeping
     def _prepare_inbound_message_vals(self, payload):
         self.ensure_one()
@@ -116,13 +139,14 @@ class SmsConversation(models.Model):
         })
 
     def _register_outbound(self, message):
-        self.write({
+        vals = {
             "last_outbound_date": message.create_date,
             "last_message_date": message.create_date,
             "last_message_preview": (message.body or "")[:120],
-            "needs_reply": False,
-            "unread_count": 0,
-        })
+        }
+        if not message.is_auto_reply and message.category != "compliance":  # a person answered
+            vals.update(needs_reply=False, unread_count=0)
+        self.write(vals)
 
     # ------------------------------------------------------------ actions
     def action_send_reply(self):
@@ -131,20 +155,80 @@ class SmsConversation(models.Model):
         body = (self.reply_body or "").strip()
         if not body:
             raise UserError(_("Type a reply first."))
-        self._send_text(body)
+        self._send_text(body, category="direct")
         self.reply_body = False
         return True
 
-    def _send_text(self, body):
+    def _get_default_category(self):
+        """A message to a customer who wrote recently is a direct reply; others are automated."""
+        self.ensure_one()
+        window = timedelta(hours=self.company_id.sms_reply_window_hours or 0)
+        if self.last_inbound_date and self.last_inbound_date >= fields.Datetime.now() - window:
+            return "direct"
+        return "automated"
+
+    def _send_text(self, body, category="direct", auto_reply=False):
         """Send ``body`` through this gateway, on the contact's chatter when there is one."""
         self.ensure_one()
-        sender = self.with_context(sms_two_way_gateway_id=self.gateway_id.id)
+        sender = self.with_context(sms_two_way_gateway_id=self.gateway_id.id, sms_two_way_category=category,
+                                   sms_two_way_auto_reply=auto_reply)
         if self.partner_id:
             sender.partner_id._message_sms(
                 body, partner_ids=self.partner_id.ids, sms_pid_to_number={self.partner_id.id: self.number})
         else:
             sms = sender.env["sms.sms"].sudo().create({"number": self.number, "body": body})
             sms.send(raise_exception=False)
+
+    def _send_auto_reply(self, body):
+        """An answer sent by automation, capped per hour so two robots cannot loop."""
+        self.ensure_one()
+        since = fields.Datetime.now() - timedelta(hours=1)
+        sent = self.env["sms.conversation.message"].sudo().search_count([
+            ("conversation_id", "=", self.id), ("is_auto_reply", "=", True), ("create_date", ">=", since)])
+        limit = self.company_id.sms_auto_reply_limit
+        if limit and sent >= limit:
+            _logger.warning("Auto-reply to conversation %s skipped: %s sent in the last hour", self.id, sent)
+            return False
+        if self.env["sms.consent"]._is_opted_out(self.number):
+            return False
+        self._send_text(body, category="direct", auto_reply=True)
+        return True
+
+    def _handoff(self, message, reason=None):
+        """No automation handles ``message``: a person must answer it.
+
+        The conversation needs a reply, goes to the contact's salesperson (or
+        the company's handoff user), who gets a to-do activity; the customer
+        is told someone will answer, at most once a day.
+        """
+        self.ensure_one()
+        company = self.company_id
+        vals = {"needs_reply": True}
+        if not self.user_id:
+            vals["user_id"] = (self.partner_id.user_id or company.sms_handoff_user_id).id
+        self.write(vals)
+        if self.user_id:
+            self._notify_assignee(message, reason)
+        now = fields.Datetime.now()
+        ack = company.sms_handoff_ack_body
+        if ack and (not self.last_handoff_ack_date or self.last_handoff_ack_date <= now - timedelta(days=1)):
+            if self._send_auto_reply(ack):
+                self.last_handoff_ack_date = now
+
+    def _notify_assignee(self, message, reason=None):
+        """One open to-do per assignee: later replies only refresh its note."""
+        note = Markup("<p>%s</p>%s") % (reason or _("A customer reply needs an answer."),
+                                         plaintext2html(message.body or ""))
+        activity = self.activity_ids.filtered(lambda a: a.user_id == self.user_id)
+        if activity:
+            activity[:1].note = note
+            return
+        self.activity_schedule(
+            "mail.mail_activity_data_todo",
+            user_id=self.user_id.id,
+            summary=_("SMS from %s needs a reply", self.name),
+            note=note,
+        )
 
     def action_mark_read(self):
         self.write({"unread_count": 0})

@@ -1,10 +1,14 @@
 import logging
+from datetime import timedelta
 
+import phonenumbers
 from markupsafe import Markup
 
 from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.tools import plaintext2html
 
+from ..core import keywords as engine
+from ..core.quiet_hours import next_allowed_time, pick_timezone
 from .sms_gateway import STATUS_TO_MESSAGE_STATE, STATUS_TO_SMS_STATE
 
 _logger = logging.getLogger(__name__)
@@ -60,6 +64,13 @@ class SmsConversationMessage(models.Model):
     error_message = fields.Char(readonly=True)
     media_error = fields.Char(readonly=True, help="Why some media of this MMS could not be stored.")
     attachment_ids = fields.Many2many("ir.attachment", string="Media", readonly=True)
+    category = fields.Selection([
+        ("direct", "Direct reply"),
+        ("automated", "Automated"),
+        ("marketing", "Marketing"),
+        ("compliance", "Compliance"),
+    ], string="Kind", readonly=True)
+    is_auto_reply = fields.Boolean("Automatic reply", readonly=True)
 
     _sql_constraints = [
         ("provider_sid_unique", "unique(gateway_id, provider_sid)",
@@ -123,8 +134,73 @@ class SmsConversationMessage(models.Model):
         )
 
     def _route_reply(self):
-        """Extension point: act on the reply (keywords, prompts, handoff)."""
-        return False
+        """Decide what the reply means and act on it.
+
+        In order: machine-looking text is left to staff (no auto-reply loop);
+        compliance keywords (STOP, HELP, START...) always win; then the open
+        prompts of the conversation; then the global keyword rules; and what
+        nothing handles is handed off to a person.  YES opts in only when no
+        open question takes it.
+        """
+        self.ensure_one()
+        text = self.body or ""
+        if engine.looks_automated(text):
+            _logger.info("SMS %s looks machine-generated: left to staff without auto-reply", self.id)
+            return False
+        conversation = self.conversation_id
+        conversation.needs_reply = False  # a handoff sets it back
+        intent = engine.compliance_intent(text)
+        if intent == "opt_out":
+            handled = self._apply_opt_out(source="keyword")
+        elif intent == "help":
+            handled = self._apply_help()
+        elif intent == "opt_in" and engine.normalize(text) != "yes":
+            handled = self._apply_opt_in(source="keyword")
+        else:
+            handled = self.env["sms.prompt"]._route(self)
+            if not handled and intent == "opt_in":
+                handled = self._apply_opt_in(source="keyword")
+            if not handled:
+                rule, match = self.env["sms.keyword"]._match(text, self.company_id)
+                handled = bool(rule) and rule._run(self, match) is not False
+        if not handled:
+            conversation._handoff(self)
+        return handled
+
+    # ------------------------------------------------------------ compliance
+    def _apply_opt_out(self, source):
+        """Opt the number out; cancel its open questions; confirm once."""
+        self.ensure_one()
+        Consent = self.env["sms.consent"]
+        was_opted_out = Consent._is_opted_out(self.number)
+        Consent._record_opt_out(self.number, source, partner=self.partner_id, text=self.body,
+                                gateway=self.gateway_id, message=self)
+        self.env["sms.prompt"].sudo().search([
+            ("conversation_id", "=", self.conversation_id.id), ("state", "=", "open")])._cancel_for_opt_out()
+        if not was_opted_out:
+            self._send_compliance_answer("sms_opt_out_body")
+        return True
+
+    def _apply_opt_in(self, source):
+        self.ensure_one()
+        self.env["sms.consent"]._record_opt_in(self.number, source, partner=self.partner_id, text=self.body,
+                                               gateway=self.gateway_id, message=self)
+        self._send_compliance_answer("sms_opt_in_body")
+        return True
+
+    def _apply_help(self):
+        self._send_compliance_answer("sms_help_body")
+        return True
+
+    def _send_compliance_answer(self, body_field):
+        """Answer STOP/START/HELP, unless the provider already answers them itself."""
+        if self.gateway_id.provider_handles_opt_out:
+            return False
+        company = self.company_id
+        body = company._sms_render(company[body_field])
+        if body:
+            self.conversation_id._send_text(body, category="compliance")
+        return True
 
     # ------------------------------------------------------------ outbound
     @api.model
@@ -145,10 +221,71 @@ class SmsConversationMessage(models.Model):
                     "body": sms.body,
                     "sms_uuid": sms.uuid,
                     "mail_message_id": sms.mail_message_id.id,
+                    "category": sms.sms_two_way_category or conversation._get_default_category(),
+                    "is_auto_reply": sms.sms_two_way_auto_reply,
                 })
                 conversation._register_outbound(message)
             messages |= message
         return messages
+
+    def _filter_sendable_now(self):
+        """Outbound messages that may leave now; the others are refused or deferred.
+
+        Opted-out numbers are refused before the provider (compliance answers
+        excepted).  Automated and marketing messages outside the recipient's
+        allowed hours, or over a strict profile's daily marketing cap, wait in
+        the queue with a "not before" date.
+        """
+        sendable = self.browse()
+        now = fields.Datetime.now()
+        for message in self:
+            sms = message._get_sms()
+            if message.category != "compliance" and self.env["sms.consent"]._is_opted_out(message.number):
+                message._apply_send_result({"state": "error", "failure_type": "sms_optout",
+                                            "error_message": _("The recipient opted out of SMS.")})
+                continue
+            if sms.sms_two_way_not_before and sms.sms_two_way_not_before > now:
+                continue
+            not_before = message._get_not_before(now)
+            if not_before > now:
+                sms.sms_two_way_not_before = not_before
+                message.error_message = _("Deferred to the recipient's allowed hours (%s UTC).", not_before)
+                continue
+            sendable |= message
+        return sendable
+
+    def _get_not_before(self, now):
+        """When this message may be sent, per quiet hours and the strict profiles."""
+        self.ensure_one()
+        company = self.company_id
+        if self.category not in ("automated", "marketing") or not company.sms_quiet_hours:
+            return now
+        partner = self.partner_id
+        tz = pick_timezone(partner.tz, self.number, company.partner_id.tz)
+        start, end = company.sms_quiet_start, company.sms_quiet_end
+        profile = self._get_quiet_profile()
+        if profile:  # a strict profile replaces the company's window
+            start, end = profile.start_hour, profile.end_hour
+        not_before = next_allowed_time(now, tz, start, end)
+        if profile.max_marketing_per_day and self.category == "marketing":
+            since = now - timedelta(days=1)
+            recent = self.search([
+                ("conversation_id", "=", self.conversation_id.id), ("category", "=", "marketing"),
+                ("state", "in", ("queued", "sent", "delivered")), ("create_date", ">", since), ("id", "!=", self.id),
+            ], order="create_date asc")
+            if len(recent) >= profile.max_marketing_per_day:
+                oldest_to_expire = recent[len(recent) - profile.max_marketing_per_day]
+                not_before = max(not_before, next_allowed_time(
+                    oldest_to_expire.create_date + timedelta(days=1), tz, start, end))
+        return not_before
+
+    def _get_quiet_profile(self):
+        try:
+            region = phonenumbers.region_code_for_number(phonenumbers.parse(self.number))
+        except phonenumbers.NumberParseException:
+            return self.env["sms.quiet.profile"]
+        country = self.env["res.country"].search([("code", "=", region)], limit=1)
+        return self.env["sms.quiet.profile"]._find(self.company_id, country, self.partner_id.state_id)
 
     def _get_sms(self):
         return self.env["sms.sms"].sudo().search([("uuid", "=", self.sms_uuid)]) if self.sms_uuid else self.env["sms.sms"]

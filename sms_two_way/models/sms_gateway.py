@@ -61,6 +61,11 @@ class SmsGateway(models.Model):
     status_url = fields.Char(compute="_compute_webhook_urls", groups="base.group_system",
                              help="Sent to the provider with each message as its delivery status callback.")
     conversation_count = fields.Integer(compute="_compute_conversation_count")
+    provider_handles_opt_out = fields.Boolean(
+        "Provider answers opt-out keywords", compute="_compute_provider_handles_opt_out", store=True, readonly=False,
+        help="The provider itself answers STOP, START and HELP and blocks sending after STOP (Twilio's "
+             "default). Odoo then records the change but sends no answer of its own, so the customer "
+             "never gets two.")
 
     _sql_constraints = [
         ("webhook_token_unique", "unique(webhook_token)", "Each gateway needs its own webhook token."),
@@ -73,6 +78,15 @@ class SmsGateway(models.Model):
             token = gateway.sudo().webhook_token
             gateway.inbound_url = url_join(base_url, f"/sms_two_way/inbound/{token}") if token else False
             gateway.status_url = url_join(base_url, f"/sms_two_way/status/{token}") if token else False
+
+    @api.depends("provider")
+    def _compute_provider_handles_opt_out(self):
+        for gateway in self:
+            gateway.provider_handles_opt_out = gateway.provider in self._get_providers_handling_opt_out()
+
+    @api.model
+    def _get_providers_handling_opt_out(self):
+        return {"twilio"}
 
     def _compute_conversation_count(self):
         counts = dict(self.env["sms.conversation"]._read_group(
@@ -117,6 +131,19 @@ class SmsGateway(models.Model):
     @api.model
     def _get_default_for_company(self, company):
         return self.sudo().search([("company_id", "=", company.id)], limit=1)
+
+    @api.model
+    def _get_for_number(self, number, company):
+        """The gateway to text ``number`` from: the one the customer already talks
+        to, else the company's default (empty: the company has none)."""
+        default = self._get_default_for_company(company)
+        if not default or not number:
+            return default
+        e164 = default._normalize_number(number)
+        conversation = self.env["sms.conversation"].sudo().search([
+            ("number", "=", e164), ("company_id", "=", company.id), ("gateway_id.active", "=", True),
+        ], order="last_message_date desc", limit=1)
+        return conversation.gateway_id or default
 
     def _normalize_number(self, number):
         """E.164 form of ``number``, national numbers read in the company's country."""
@@ -181,6 +208,7 @@ class SmsGateway(models.Model):
         provider = self._get_provider()
         Message = self.env["sms.conversation.message"].sudo()
         outbound = Message._prepare_outbound(self, sms_records)
+        outbound = outbound._filter_sendable_now()
         to_send = Message
         for message in outbound:
             if message.state == "unknown":

@@ -12,31 +12,33 @@ class SmsSms(models.Model):
     _inherit = "sms.sms"
 
     gateway_id = fields.Many2one("sms.gateway", readonly=True, index="btree_not_null", ondelete="set null")
+    sms_two_way_category = fields.Selection([
+        ("direct", "Direct reply"),
+        ("automated", "Automated"),
+        ("marketing", "Marketing"),
+        ("compliance", "Compliance"),
+    ], string="SMS kind", readonly=True,
+        help="Direct replies and compliance answers go out at once; automated and marketing "
+             "messages wait for the recipient's allowed hours. Compliance answers also reach "
+             "numbers that just opted out.")
+    sms_two_way_auto_reply = fields.Boolean("Automatic reply", readonly=True)
+    sms_two_way_not_before = fields.Datetime("Deferred until", readonly=True, index="btree_not_null")
 
     @api.model_create_multi
     def create(self, vals_list):
+        context = self.env.context
         for vals in vals_list:
             if "gateway_id" not in vals:
-                gateway = self._get_gateway_for_number(vals.get("number"))
-                vals["gateway_id"] = gateway.id
+                vals["gateway_id"] = self._get_gateway_for_number(vals.get("number")).id
+            vals.setdefault("sms_two_way_category", context.get("sms_two_way_category"))
+            vals.setdefault("sms_two_way_auto_reply", bool(context.get("sms_two_way_auto_reply")))
         return super().create(vals_list)
 
     @api.model
     def _get_gateway_for_number(self, number):
-        """The gateway to send to ``number``: the explicit one, the one the customer
-        already talks to, or the company's default."""
-        Gateway = self.env["sms.gateway"].sudo()
         if gateway_id := self.env.context.get("sms_two_way_gateway_id"):
-            return Gateway.browse(gateway_id)
-        company = self.env.company
-        default = Gateway._get_default_for_company(company)
-        if not default or not number:
-            return default
-        e164 = default._normalize_number(number)
-        conversation = self.env["sms.conversation"].sudo().search([
-            ("number", "=", e164), ("company_id", "=", company.id), ("gateway_id.active", "=", True),
-        ], order="last_message_date desc", limit=1)
-        return conversation.gateway_id or default
+            return self.env["sms.gateway"].sudo().browse(gateway_id)
+        return self.env["sms.gateway"]._get_for_number(number, self.env.company)
 
     def _send(self, unlink_failed=False, unlink_sent=True, raise_exception=False):
         by_gateway = self.grouped("gateway_id")

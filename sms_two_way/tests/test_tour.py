@@ -14,5 +14,5 @@ class TestSmsTwoWayTour(SmsTwoWayHttpCase):
         self.assertEqual(reply.body, "Tuesday works <b>for me</b>")
         self.assertEqual(reply.gateway_id, self.simulator)
         self.assertEqual(reply.mail_message_id.res_id, self.partner.id)
-        sent = self.find_messages(direction="outbound")
+        sent = self.find_messages(direction="outbound", body="Can we meet on Tuesday?")
         self.assertEqual(sent.state, "delivered", "the simulated phone displayed it")

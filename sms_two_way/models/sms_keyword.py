@@ -1,0 +1,182 @@
+import logging
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+from ..core import keywords as engine
+
+_logger = logging.getLogger(__name__)
+
+
+class SmsKeyword(models.Model):
+    """A low-code rule: when a reply matches, run an action and maybe answer.
+
+    Matching is done by the plain-Python engine in ``core/keywords.py``.
+    Addons add actions with ``selection_add`` on ``action`` and a method
+    ``_action_<key>(message, match, prompt)``; they add prompt kinds the same
+    way on ``prompt_kind``.
+    """
+
+    _name = "sms.keyword"
+    _description = "SMS Keyword Rule"
+    _order = "sequence, id"
+
+    name = fields.Char(required=True, translate=True)
+    active = fields.Boolean(default=True)
+    sequence = fields.Integer(default=10, help="Rules are tried in this order; the first match wins.")
+    company_id = fields.Many2one("res.company", default=lambda self: self.env.company, index=True,
+                                 help="Leave empty for a rule shared by all companies.")
+    keyword = fields.Char(help="The word customers reply, e.g. C.")
+    aliases = fields.Char(help="Other words meaning the same, comma-separated, e.g. CONFIRM, CONFIRMED.")
+    match_mode = fields.Selection([
+        (engine.MODE_EXACT, "Whole message"),
+        (engine.MODE_FIRST_WORD, "First word"),
+        (engine.MODE_NUMBER, "Number in a range"),
+        (engine.MODE_REGEX, "Regular expression"),
+    ], default=engine.MODE_EXACT, required=True)
+    number_min = fields.Integer("From", default=1)
+    number_max = fields.Integer("To", default=5)
+    pattern = fields.Char("Regular expression", help="Searched in the folded text (lower case, no accents).")
+    yes_intent = fields.Boolean("Also match yes-like replies", help="Y, yes, yeah, yep, ok, 👍...")
+    no_intent = fields.Boolean("Also match no-like replies", help="N, no, nope, can't make it...")
+    scope = fields.Selection([
+        ("any", "Any conversation"),
+        ("prompt", "Replies to a pending question"),
+    ], default="any", required=True)
+    prompt_kind = fields.Selection(selection="_get_prompt_kinds", string="Question kind")
+    action = fields.Selection([
+        ("opt_out", "Opt out"),
+        ("opt_in", "Opt in"),
+        ("help", "Send help"),
+        ("handoff", "Hand off to a person"),
+        ("server_action", "Run a server action"),
+        ("reply", "Only send the auto-reply"),
+        ("choice", "Pick a request (numbered choice)"),
+    ], required=True, default="reply")
+    server_action_id = fields.Many2one(
+        "ir.actions.server", domain=[("model_id.model", "=", "sms.conversation")],
+        help="Runs on the conversation. Its context holds sms_partner, sms_conversation, sms_message "
+             "(the text), sms_value (the matched value, e.g. 4) and sms_record (what the reply answers).")
+    reply_body = fields.Text(
+        "Auto-reply", translate=True,
+        help="Sent back after the action. Placeholders: {name}, {value}, {company}.")
+
+    @api.model
+    def _get_prompt_kinds(self):
+        """The kinds of ``sms.prompt``: addons extend that one selection only."""
+        return self.env["sms.prompt"]._fields["kind"]._description_selection(self.env)
+
+    @api.constrains("match_mode", "pattern", "keyword", "number_min", "number_max")
+    def _check_rule(self):
+        for rule in self:
+            if rule.match_mode == engine.MODE_REGEX:
+                error = engine.validate_pattern(rule.pattern or "")
+                if error:
+                    raise ValidationError(_("Rule %(name)s: %(error)s", name=rule.name, error=error))
+            elif rule.match_mode == engine.MODE_NUMBER:
+                if rule.number_min > rule.number_max:
+                    raise ValidationError(_("Rule %s: the range is empty.", rule.name))
+            elif not rule.keyword and not (rule.yes_intent or rule.no_intent):
+                raise ValidationError(_("Rule %s needs a keyword.", rule.name))
+
+    # ------------------------------------------------------------ engine
+    def _to_engine_rule(self):
+        self.ensure_one()
+        words = [self.keyword or ""] + (self.aliases or "").split(",")
+        return engine.Rule(
+            id=self.id,
+            keywords=tuple(word.strip() for word in words if word.strip()),
+            mode=self.match_mode,
+            low=self.number_min if self.match_mode == engine.MODE_NUMBER else None,
+            high=self.number_max if self.match_mode == engine.MODE_NUMBER else None,
+            pattern=self.pattern if self.match_mode == engine.MODE_REGEX else None,
+            yes_intent=self.yes_intent,
+            no_intent=self.no_intent,
+            sequence=self.sequence,
+        )
+
+    @api.model
+    def _get_rules_domain(self, company, scope="any", prompt_kind=None):
+        domain = [("company_id", "in", [company.id, False]), ("scope", "=", scope)]
+        if prompt_kind:
+            domain.append(("prompt_kind", "=", prompt_kind))
+        return domain
+
+    @api.model
+    def _match(self, text, company, scope="any", prompt_kind=None):
+        """``(rule record, engine match)`` of the best rule for ``text``, or ``(empty, None)``."""
+        rules = self.sudo().search(self._get_rules_domain(company, scope, prompt_kind))
+        if not rules:
+            return self.browse(), None
+        # A pattern that slipped past the constraint (e.g. an import) must not stop all replies.
+        valid = rules.filtered(lambda r: r.match_mode != engine.MODE_REGEX or not engine.validate_pattern(r.pattern))
+        match = engine.KeywordMatcher(rule._to_engine_rule() for rule in valid).match(text)
+        return (self.browse(match.rule.id), match) if match else (self.browse(), None)
+
+    # ------------------------------------------------------------ "Try a message"
+    def action_open_tester(self):
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "sms.keyword.tester",
+            "view_mode": "form",
+            "target": "new",
+        }
+
+    # ------------------------------------------------------------ actions
+    def _run(self, message, match, prompt=None):
+        """Run this rule's action on an inbound ``message``, then its auto-reply."""
+        self.ensure_one()
+        _logger.info("SMS %s matched rule %s (%s)", message.id, self.name, match.reason)
+        handled = getattr(self, f"_action_{self.action}")(message, match, prompt)
+        if self.reply_body and handled is not False:
+            message.conversation_id._send_auto_reply(self._render_reply(message, match))
+        return handled
+
+    def _render_reply(self, message, match):
+        values = {
+            "name": message.partner_id.name or "",
+            "value": match.value if match else "",
+            "company": message.company_id.name or "",
+        }
+        try:
+            return self.reply_body.format(**values)
+        except (KeyError, IndexError, ValueError):
+            return self.reply_body
+
+    def _action_reply(self, message, match, prompt):
+        return True
+
+    def _action_opt_out(self, message, match, prompt):
+        return message._apply_opt_out(source="keyword")
+
+    def _action_opt_in(self, message, match, prompt):
+        return message._apply_opt_in(source="keyword")
+
+    def _action_help(self, message, match, prompt):
+        return message._apply_help()
+
+    def _action_handoff(self, message, match, prompt):
+        message.conversation_id._handoff(message, reason=_("Rule %s asks for a person.", self.name))
+        return True
+
+    def _action_server_action(self, message, match, prompt):
+        if not self.server_action_id:
+            raise UserError(_("Rule %s has no server action.", self.name))
+        conversation = message.conversation_id
+        record = prompt._get_record() if prompt else self.env["sms.conversation"]
+        self.server_action_id.sudo().with_context(
+            active_model="sms.conversation",
+            active_id=conversation.id,
+            active_ids=conversation.ids,
+            sms_partner=conversation.partner_id,
+            sms_conversation=conversation,
+            sms_message=message.body,
+            sms_value=match.value if match else None,
+            sms_record=record,
+        ).run()
+        return True
+
+    def _action_choice(self, message, match, prompt):
+        """A number answering "which request?": replay the original text on that request."""
+        return prompt._resolve_choice(message, match.value)
+

@@ -1,0 +1,1 @@
+from . import sms_keyword_tester
