@@ -482,3 +482,14 @@ def test_normalize_is_idempotent(text):
 @given(st.sampled_from(sorted(keywords.OPT_OUT_KEYWORDS)), st.sampled_from(["", " ", "!", "!!!", ".", "..."]))
 def test_opt_out_survives_case_and_punctuation(keyword, suffix):
     assert compliance_intent(f"  {keyword.upper()}{suffix}") == "opt_out"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("yeah 👍", "yes"),
+    ("ok sure", "yes"),
+    ("nope 👎", "no"),
+    ("yes no", None),
+    ("yes maybe", None),
+])
+def test_intent_of_several_agreeing_words(text, expected):
+    assert keywords.intent(text) == expected

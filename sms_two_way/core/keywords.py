@@ -117,6 +117,15 @@ def intent(text: str) -> str | None:
 
 
 def _intent_of(normalized):
+    """The whole message, else every word agreeing ("yeah 👍", "ok sure")."""
+    whole = _variant_intent(normalized)
+    if whole or " " not in normalized:
+        return whole
+    intents = {_variant_intent(word) for word in normalized.split(" ")}
+    return intents.pop() if len(intents) == 1 else None
+
+
+def _variant_intent(normalized):
     if normalized in YES_VARIANTS:
         return "yes"
     if normalized in NO_VARIANTS:

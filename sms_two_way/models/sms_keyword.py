@@ -52,6 +52,7 @@ class SmsKeyword(models.Model):
         ("server_action", "Run a server action"),
         ("reply", "Only send the auto-reply"),
         ("choice", "Pick a request (numbered choice)"),
+        ("prompt_answer", "Answer the question (yes/no)"),
     ], required=True, default="reply")
     server_action_id = fields.Many2one(
         "ir.actions.server", domain=[("model_id.model", "=", "sms.conversation")],
@@ -180,3 +181,16 @@ class SmsKeyword(models.Model):
         """A number answering "which request?": replay the original text on that request."""
         return prompt._resolve_choice(message, match.value)
 
+    def _action_prompt_answer(self, message, match, prompt):
+        """Answer a ``yes_no`` prompt: note it on the record and tell the record."""
+        if not prompt:
+            return False
+        answer = "yes" if self.yes_intent else "no"
+        prompt._close()
+        record = prompt._get_record()
+        if hasattr(record, "message_post"):
+            record.message_post(body=_("Answered %(answer)s by SMS: %(text)s", answer=answer, text=message.body),
+                                message_type="comment", subtype_xmlid="mail.mt_note")
+        if hasattr(record, "_sms_prompt_answered"):
+            record._sms_prompt_answered(prompt, message, answer)
+        return True

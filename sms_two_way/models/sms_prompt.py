@@ -22,6 +22,9 @@ class SmsPrompt(models.Model):
     Addons add their kinds with ``selection_add`` on ``kind``, ship keyword
     rules scoped to them, and may implement on the prompted record:
 
+    * ``_sms_prompt_answered(prompt, message, value)``: a ``yes_no`` prompt
+      was answered ``"yes"`` or ``"no"`` (the generic kind, for server
+      actions and small customisations that need no keyword action);
     * ``_sms_prompt_expired(prompt)``: the customer never answered;
     * ``_sms_prompt_cancelled(prompt)``: the customer opted out.
     """
@@ -35,7 +38,10 @@ class SmsPrompt(models.Model):
     company_id = fields.Many2one(related="conversation_id.company_id", store=True)
     partner_id = fields.Many2one(related="conversation_id.partner_id")
     number = fields.Char(related="conversation_id.number")
-    kind = fields.Selection([("choice", "Which request?")], required=True)
+    kind = fields.Selection([
+        ("choice", "Which request?"),
+        ("yes_no", "Yes/no question"),
+    ], required=True)
     description = fields.Char(required=True, help="How the request is named when the customer must choose.")
     res_model = fields.Char("Model", index=True)
     res_id = fields.Many2oneReference("Record", model_field="res_model", index=True)
@@ -99,7 +105,7 @@ class SmsPrompt(models.Model):
             prompt, rule, match = candidates[0]
             rule._run(message, match, prompt)
             return True
-        self._ask_which(message, [c[0] for c in candidates])
+        self._ask_which(message, sorted((c[0] for c in candidates), key=lambda p: p.id))
         return True
 
     @api.model

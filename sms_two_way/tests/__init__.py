@@ -3,3 +3,7 @@ from . import test_outbound
 from . import test_partner_matching
 from . import test_webhook
 from . import test_tour
+from . import test_compliance
+from . import test_keyword_rules
+from . import test_prompt_routing
+from . import test_quiet_hours
