@@ -166,8 +166,12 @@ def cmd_demo(args):
     base = ["--http-port", str(port), "--http-interface", "127.0.0.1"]
     if not database_exists(DEMO_DB):
         print(f"Creating database {DEMO_DB} with the three addons and demo data...", flush=True)
-        subprocess.run(odoo_command(odoo, DEMO_DB, "-i", ",".join(ADDONS), "--with-demo",
-                                    "--stop-after-init", "--log-level=warn", *base), check=True)
+        # Odoo 18 loads demo data in new databases unless told --without-demo.
+        install = subprocess.run(odoo_command(odoo, DEMO_DB, "-i", ",".join(ADDONS),
+                                              "--stop-after-init", "--log-level=warn", *base))
+        if install.returncode:
+            drop_database(DEMO_DB)
+            die("Installing the addons failed; see the messages above.")
     url = f"http://localhost:{port}"
     server = subprocess.Popen(odoo_command(odoo, DEMO_DB, "--log-level=warn", *base))
     for _ in range(120):
