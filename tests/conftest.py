@@ -4,6 +4,7 @@
 here as a bare namespace: ``import sms_two_way.core.keywords`` then loads only
 the plain-Python engine, exactly the file Odoo uses.
 """
+import os
 import sys
 import types
 from pathlib import Path
@@ -15,3 +16,17 @@ for addon in ("sms_two_way", "sms_two_way_appointment", "sms_two_way_survey"):
         package = types.ModuleType(addon)
         package.__path__ = [str(ROOT / addon)]
         sys.modules[addon] = package
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "e2e: needs a database prepared by `make test`")
+
+
+def pytest_collection_modifyitems(config, items):
+    """End-to-end tests run from `make test`, which prepares their database."""
+    if os.environ.get("SMS_TWO_WAY_E2E_DB"):
+        return
+    kept = [item for item in items if "e2e" not in item.keywords]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+        items[:] = kept

@@ -239,10 +239,15 @@ def run_odoo_tests(odoo, tags, addons):
     return passed, failed, problems
 
 
-def run_pytest():
+def run_pytest(odoo, e2e_db=None):
+    """Plain pytest; with ``e2e_db``, also the end-to-end tests against a real server."""
     log_path = WORK_DIR / "pytest.log"
     cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:benchmark", str(ROOT / "tests")]
-    with subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc, \
+    env = dict(os.environ, SMS_TWO_WAY_WORK_DIR=str(WORK_DIR))
+    if e2e_db:
+        env["SMS_TWO_WAY_E2E_DB"] = e2e_db
+        env["SMS_TWO_WAY_E2E_ODOO"] = "\x1f".join(odoo_command(odoo, e2e_db))
+    with subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc, \
             open(log_path, "w") as log:
         lines = []
         for line in proc.stdout:
@@ -271,7 +276,9 @@ def cmd_test(args):
         tags = args.tags or ",".join(f"/{module}" for module in addons)
         results.append(("odoo", *run_odoo_tests(odoo, tags, addons)))
     if not args.odoo_only:
-        results.append(("pytest", *run_pytest()))
+        # The end-to-end tests reuse the database the Odoo suite just installed.
+        e2e_db = TEST_DB if not args.pytest_only and database_exists(TEST_DB) else None
+        results.append(("pytest", *run_pytest(odoo, e2e_db)))
     passed = sum(r[1] for r in results)
     failed = sum(r[2] for r in results)
     problems = [f"{name}: {p}" for name, *_rest, probs in results for p in probs]

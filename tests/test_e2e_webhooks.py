@@ -1,0 +1,123 @@
+"""End-to-end: a real Odoo server (no test mode, real transactions) behind real HTTP.
+
+Odoo's own HttpCase serializes requests on one test cursor, so true concurrency
+(duplicate redeliveries racing each other) is only visible against a real
+server.  ``make test`` runs these after the Odoo suite, on its database, with
+``SMS_TWO_WAY_E2E_DB`` set; plain ``pytest tests`` leaves them out.
+"""
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+import xmlrpc.client
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+from twilio.request_validator import RequestValidator
+
+pytestmark = pytest.mark.e2e
+
+AUTH_TOKEN = "e2e-auth-token"
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def odoo_server():
+    db, command = os.environ["SMS_TWO_WAY_E2E_DB"], os.environ["SMS_TWO_WAY_E2E_ODOO"].split("\x1f")
+    port = _free_port()
+    log = open(os.path.join(os.environ.get("SMS_TWO_WAY_WORK_DIR", "/tmp"), "e2e-odoo.log"), "w")
+    server = subprocess.Popen([*command, f"--http-port={port}", "--http-interface=127.0.0.1", "--workers=0",
+                               "--max-cron-threads=0", "--log-level=warn"], stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    for _attempt in range(120):
+        try:
+            if requests.get(f"{url}/web/login", timeout=2).status_code == 200:
+                break
+        except requests.ConnectionError:
+            time.sleep(0.5)
+    else:
+        server.terminate()
+        pytest.fail("Odoo did not start; see e2e-odoo.log")
+    yield url, db
+    server.terminate()
+    server.wait(timeout=30)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def rpc(odoo_server):
+    url, db = odoo_server
+    uid = xmlrpc.client.ServerProxy(f"{url}/xmlrpc/2/common").authenticate(db, "admin", "admin", {})
+    assert uid, "admin/admin must log in to the test database"
+    models = xmlrpc.client.ServerProxy(f"{url}/xmlrpc/2/object", allow_none=True)
+
+    def call(model, method, *args, **kwargs):
+        return models.execute_kw(db, uid, "admin", model, method, list(args), kwargs)
+
+    call("ir.config_parameter", "set_param", "web.base.url", url)
+    return call
+
+
+@pytest.fixture(scope="module")
+def gateway(rpc):
+    gateway_id = rpc("sms.gateway", "create", {
+        "name": f"E2E {uuid.uuid4().hex[:6]}", "provider": "twilio", "sequence": 0,
+        "twilio_account_sid": "AC" + "e" * 32, "twilio_auth_token": AUTH_TOKEN,
+        "twilio_from_number": "+3225550199", "api_base_url": "http://127.0.0.1:9",
+    })
+    [values] = rpc("sms.gateway", "read", [gateway_id], ["inbound_url"])
+    yield gateway_id, values["inbound_url"]
+    rpc("sms.gateway", "unlink", [gateway_id])
+
+
+def _signed_post(url, params, token=AUTH_TOKEN):
+    signature = RequestValidator(token).compute_signature(url, params)
+    return requests.post(url, data=params, headers={"X-Twilio-Signature": signature}, timeout=30)
+
+
+def _params(sender, body, sid=None):
+    return {"MessageSid": sid or "SM" + uuid.uuid4().hex, "From": sender, "To": "+3225550199", "Body": body,
+            "NumMedia": "0"}
+
+
+def _count(rpc, gateway_id, **domain):
+    terms = [["gateway_id", "=", gateway_id]] + [[k, "=", v] for k, v in domain.items()]
+    return rpc("sms.conversation.message", "search_count", terms)
+
+
+def test_duplicate_redelivered_five_times_concurrently_is_stored_once(rpc, gateway):
+    gateway_id, url = gateway
+    params = _params("+32470555001", "Racing duplicates")
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        statuses = [r.status_code for r in pool.map(lambda _i: _signed_post(url, params), range(5))]
+    assert statuses == [200] * 5
+    assert _count(rpc, gateway_id, provider_sid=params["MessageSid"]) == 1
+
+
+def test_first_messages_of_a_new_number_racing_share_one_conversation(rpc, gateway):
+    gateway_id, url = gateway
+    sender = "+32470555002"
+    messages = [_params(sender, f"Message {index}") for index in range(4)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        statuses = [r.status_code for r in pool.map(lambda p: _signed_post(url, p), messages)]
+    assert statuses == [200] * 4
+    assert _count(rpc, gateway_id, direction="inbound", number=sender) == 4
+    conversations = rpc("sms.conversation", "search_count", [["gateway_id", "=", gateway_id], ["number", "=", sender]])
+    assert conversations == 1
+
+
+def test_forged_request_is_rejected_and_stores_nothing(rpc, gateway):
+    gateway_id, url = gateway
+    params = _params("+32470555003", "Forged")
+    response = _signed_post(url, params, token="not-the-token")
+    assert response.status_code == 403
+    assert "Traceback" not in response.text
+    assert _count(rpc, gateway_id, provider_sid=params["MessageSid"]) == 0
