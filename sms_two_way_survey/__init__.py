@@ -1,1 +1,3 @@
-
+from . import core
+from . import models
+from . import wizard

@@ -9,5 +9,12 @@
     "license": "LGPL-3",
     "installable": True,
     "depends": ["sms_two_way", "survey"],
-    "data": [],
+    "data": [
+        "security/ir.model.access.csv",
+        "data/sms_keyword_data.xml",
+        "data/ir_actions_server_data.xml",
+        "views/survey_survey_views.xml",
+        "views/survey_user_input_views.xml",
+        "wizard/survey_sms_invite_views.xml",
+    ],
 }

@@ -1,0 +1,1 @@
+from . import survey_sms_invite
