@@ -30,6 +30,7 @@
     ],
     "demo": ["demo/sms_two_way_demo.xml"],
     "assets": {
+        "web.assets_backend": ["sms_two_way/static/src/js/sms_two_way_service.js"],
         "web.assets_tests": ["sms_two_way/static/src/js/tours/*.js"],
     },
 }

@@ -112,6 +112,7 @@ class SmsConversationMessage(models.Model):
         self.conversation_id._register_inbound(self)
         if self.partner_id:
             self.mail_message_id = self._post_on_partner()
+            self._announce_live()
         self._route_reply()
 
     def _post_on_partner(self):
@@ -132,6 +133,14 @@ class SmsConversationMessage(models.Model):
             subtype_xmlid="mail.mt_comment",
             attachment_ids=self.attachment_ids.ids,
         )
+
+    def _announce_live(self):
+        """Tell the SMS users of the company, so an open chatter shows the reply at once."""
+        users = self.env.ref("sms_two_way.group_sms_user").sudo().users.filtered(
+            lambda user: self.company_id in user.company_ids)
+        payload = {"model": "res.partner", "id": self.partner_id.id}
+        for user in users:
+            user._bus_send("sms_two_way/inbound", payload)
 
     def _route_reply(self):
         """Decide what the reply means and act on it.

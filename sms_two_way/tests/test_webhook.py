@@ -1,3 +1,4 @@
+import json
 from concurrent.futures import ThreadPoolExecutor
 
 from odoo.tests import tagged
@@ -41,6 +42,20 @@ class TestInboundWebhook(SmsTwoWayHttpCase):
         # Inbound text is escaped, never rendered as HTML.
         self.assertIn("&lt;b&gt;see you&lt;/b&gt;", posted.body)
         self.assertNotIn("<b>see you</b>", posted.body)
+
+    def test_sms_users_of_the_company_are_told_live(self):
+        other_company = self.env["res.company"].create({"name": "Elsewhere"})
+        outsider = self.env["res.users"].create({
+            "name": "Outsider", "login": "outsider", "company_id": other_company.id,
+            "company_ids": [(6, 0, other_company.ids)],
+            "groups_id": [(6, 0, [self.env.ref("sms_two_way.group_sms_user").id])]})
+        self.env["bus.bus"].search([]).unlink()
+        self.receive_sms("Live please")
+        notifications = self.env["bus.bus"].search([("message", "like", "sms_two_way/inbound")])
+        channels = " ".join(notifications.mapped("channel"))
+        self.assertIn(f'"res.partner",{self.sms_user.partner_id.id}]', channels)
+        self.assertNotIn(f'"res.partner",{outsider.partner_id.id}]', channels)
+        self.assertEqual(json.loads(notifications[0].message)["payload"], {"model": "res.partner", "id": self.partner.id})
 
     def test_missing_signature_rejected(self):
         response = self.post_webhook(self.inbound_params(), sign=False)
