@@ -31,7 +31,7 @@ class SmsConversation(models.Model):
     last_outbound_date = fields.Datetime(readonly=True)
     last_message_date = fields.Datetime(readonly=True, index=True)
     last_message_preview = fields.Char(readonly=True)
-    needs_reply = fields.Boolean(readonly=True, index=True, tracking=True)
+    needs_reply = fields.Boolean(readonly=True, index=True)
     unread_count = fields.Integer(readonly=True)
     reply_body = fields.Text("Reply", help="Type a reply and click Send: it goes out through this gateway.")
     last_handoff_ack_date = fields.Datetime(readonly=True)
@@ -140,13 +140,11 @@ class SmsConversation(models.Model):
         })
 
     def _register_outbound(self, message):
-        vals = {
-            "last_outbound_date": message.create_date,
-            "last_message_date": message.create_date,
-            "last_message_preview": (message.body or "")[:120],
-        }
-        if not message.is_auto_reply and message.category != "compliance":  # a person answered
-            vals.update(needs_reply=False, unread_count=0)
+        vals = {"last_outbound_date": message.create_date}
+        # Automatic answers neither hide what the customer said nor settle the conversation.
+        if not message.is_auto_reply and message.category != "compliance":
+            vals.update(last_message_date=message.create_date, last_message_preview=(message.body or "")[:120],
+                        needs_reply=False, unread_count=0)
         self.write(vals)
 
     # ------------------------------------------------------------ actions
