@@ -9,7 +9,7 @@
     "license": "LGPL-3",
     "application": True,
     "installable": True,
-    "depends": ["sms", "phone_validation", "contacts"],
+    "depends": ["sms", "phone_validation", "contacts", "crm"],
     "external_dependencies": {"python": ["twilio", "phonenumbers"]},
     "data": [
         "security/sms_two_way_security.xml",
@@ -27,6 +27,13 @@
         "views/res_partner_views.xml",
         "views/sms_simulator_templates.xml",
         "views/sms_two_way_menus.xml",
+        "data/sms_campaign_data.xml",
+        "views/sms_campaign_views.xml",
+        "views/sms_campaign_subscriber_views.xml",
+        "views/sms_campaign_broadcast_views.xml",
+        "views/sms_campaign_report_views.xml",
+        "views/crm_lead_views.xml",
+        "views/sms_campaign_menus.xml",
     ],
     "demo": ["demo/sms_two_way_demo.xml"],
     "assets": {

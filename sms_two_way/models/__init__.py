@@ -15,3 +15,13 @@ from . import sms_prompt
 from . import sms_quiet_profile
 from . import res_company
 from . import res_config_settings
+from . import sms_campaign
+from . import sms_campaign_question
+from . import sms_campaign_subscriber
+from . import sms_campaign_broadcast
+from . import sms_campaign_broadcast_recipient
+from . import sms_keyword_campaign
+from . import sms_prompt_campaign
+from . import sms_consent_campaign
+from . import crm_lead
+from . import sms_campaign_report

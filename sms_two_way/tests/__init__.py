@@ -7,3 +7,5 @@ from . import test_compliance
 from . import test_keyword_rules
 from . import test_prompt_routing
 from . import test_quiet_hours
+from . import test_campaign_join
+from . import test_campaign_broadcast

@@ -1,0 +1,236 @@
+from collections import Counter
+from datetime import timedelta
+from unittest.mock import patch
+
+from freezegun import freeze_time
+
+from odoo import fields
+from odoo.exceptions import AccessError
+from odoo.tests import new_test_user, tagged
+
+from odoo.addons.sms_two_way.models.sms_campaign_broadcast_recipient import SmsCampaignBroadcastRecipient
+
+from .common import SmsTwoWayCase
+from .test_quiet_hours import utc_of
+
+
+@tagged("post_install", "-at_install")
+class TestCampaignBroadcast(SmsTwoWayCase):
+    """Broadcast targeting, throttle, quiet hours and restart safety, with frozen time."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.campaign = cls.env["sms.campaign"].create({"name": "FitClub", "join_keywords": "FIT"})
+        cls.today = fields.Date.today()
+        cls.noon = utc_of(cls.today, 12, "Europe/Brussels")
+        cls.env["ir.config_parameter"].sudo().set_param("sms_two_way.campaign_batch_seconds", "3")
+
+    def add_subscriber(self, index, state="confirmed", tz="Europe/Brussels"):
+        partner = self.env["res.partner"].create({
+            "name": f"Member {index}", "mobile": f"+324700000{index:02d}", "tz": tz,
+            "country_id": self.env.ref("base.be").id})
+        conversation = self.env["sms.conversation"]._get_for_recipient(partner=partner)
+        lead = self.env["crm.lead"].create({"name": f"Lead {index}", "partner_id": partner.id,
+                                            "sms_campaign_id": self.campaign.id})
+        return self.env["sms.campaign.subscriber"].create({
+            "campaign_id": self.campaign.id, "partner_id": partner.id, "number": conversation.number,
+            "conversation_id": conversation.id, "state": state, "join_date": self.noon - timedelta(days=1),
+            "lead_id": lead.id,
+        })
+
+    def new_broadcast(self, **vals):
+        return self.env["sms.campaign.broadcast"].create({
+            "name": "News", "campaign_id": self.campaign.id, "body": "Hi {first_name}, {campaign} news!",
+            "scheduled_at": self.noon, **vals})
+
+    def run_cron(self, at):
+        with freeze_time(at):
+            self.env["sms.campaign.broadcast"]._cron_send()
+        self.env.invalidate_all()  # progress counters are computed afresh, as on screen
+
+    def sent_numbers(self):
+        return [form["To"] for form in self.fake_twilio.message_requests()]
+
+    def test_targets_confirmed_subscribers_only(self):
+        confirmed = self.add_subscriber(1) | self.add_subscriber(2)
+        self.add_subscriber(3, state="pending")
+        self.add_subscriber(4, state="opted_out")
+        blacklisted = self.add_subscriber(5)
+        broadcast = self.new_broadcast(throttle_per_second=10)
+        broadcast.action_schedule()
+        self.run_cron(self.noon - timedelta(minutes=1))
+        self.assertEqual(broadcast.state, "scheduled", "not due yet")
+        # Opted out outside the ledger after joining: still never texted.
+        self.env["phone.blacklist"].sudo()._add([blacklisted.number])
+        self.run_cron(self.noon)
+        self.assertCountEqual(self.sent_numbers(), confirmed.mapped("number"))
+        self.assertIn("Hi Member, FitClub news!", [f["Body"] for f in self.fake_twilio.message_requests()])
+        self.assertEqual(broadcast.state, "done")
+        self.assertEqual((broadcast.recipient_count, broadcast.sent_count, broadcast.skipped_count), (3, 2, 1))
+        messages = self.find_messages(direction="outbound")
+        self.assertEqual(set(messages.mapped("category")), {"marketing"})
+
+    def test_opt_out_during_send_is_respected(self):
+        first, second = self.add_subscriber(1), self.add_subscriber(2)
+        broadcast = self.new_broadcast(throttle_per_second=0.34)  # one per batch of 3 s
+        broadcast.action_schedule()
+        self.run_cron(self.noon)
+        self.assertEqual(self.sent_numbers(), [first.number])
+        self.env["sms.consent"]._record_opt_out(second.number, "keyword", text="STOP")
+        self.run_cron(self.noon + timedelta(minutes=1))
+        self.assertEqual(self.sent_numbers(), [first.number])
+        self.assertEqual(broadcast.state, "done")
+
+    def test_filter_by_lead_tag_and_stage(self):
+        tag = self.env["crm.tag"].create({"name": "VIP"})
+        vip, other = self.add_subscriber(1), self.add_subscriber(2)
+        vip.lead_id.tag_ids = tag
+        broadcast = self.new_broadcast(tag_ids=[(6, 0, tag.ids)])
+        broadcast.action_send_now()
+        self.run_cron(fields.Datetime.now())
+        self.assertEqual(broadcast.recipient_ids.subscriber_id, vip)
+        stage = self.env["crm.stage"].create({"name": "Hot"})
+        other.lead_id.stage_id = stage
+        by_stage = self.new_broadcast(stage_ids=[(6, 0, stage.ids)])
+        by_stage._start_sending()
+        self.assertEqual(by_stage.recipient_ids.subscriber_id, other)
+
+    def test_throttle(self):
+        subscribers = self.env["sms.campaign.subscriber"]
+        for index in range(5):
+            subscribers |= self.add_subscriber(index)
+        broadcast = self.new_broadcast()  # 1 msg/s, batches of 3 s
+        broadcast.action_schedule()
+        self.run_cron(self.noon)
+        self.assertEqual(len(self.sent_numbers()), 3)
+        self.assertEqual(broadcast.next_batch_at, self.noon + timedelta(seconds=3))
+        self.assertEqual((broadcast.pending_count, broadcast.sent_count), (2, 3))
+        self.run_cron(self.noon + timedelta(seconds=2))
+        self.assertEqual(len(self.sent_numbers()), 3, "the throttle holds the next batch")
+        self.run_cron(self.noon + timedelta(seconds=3))
+        self.assertEqual(len(self.sent_numbers()), 5)
+        self.assertEqual(broadcast.state, "done")
+        self.assertEqual(broadcast.progress, 100)
+
+    def test_quiet_hours_deferral_per_recipient_timezone(self):
+        brussels = self.add_subscriber(1)
+        new_york = self.add_subscriber(2, tz="America/New_York")
+        at = utc_of(self.today, 10, "Europe/Brussels")  # 4:00 in New York
+        broadcast = self.new_broadcast(scheduled_at=at, throttle_per_second=10)
+        broadcast.action_schedule()
+        self.run_cron(at)
+        self.assertEqual(self.sent_numbers(), [brussels.number])
+        morning = utc_of(self.today, 8, "America/New_York")
+        recipient = broadcast.recipient_ids.filtered(lambda r: r.subscriber_id == new_york)
+        self.assertEqual(recipient.not_before, morning)
+        self.run_cron(at + timedelta(minutes=5))
+        self.assertEqual(broadcast.next_batch_at, morning)
+        self.run_cron(morning - timedelta(minutes=1))
+        self.assertEqual(len(self.sent_numbers()), 1)
+        self.run_cron(morning)
+        self.assertEqual(self.sent_numbers(), [brussels.number, new_york.number])
+        self.run_cron(morning + timedelta(minutes=1))
+        self.assertEqual(broadcast.state, "done")
+
+    def test_restart_mid_send_texts_everyone_exactly_once(self):
+        subscribers = self.env["sms.campaign.subscriber"]
+        for index in range(7):
+            subscribers |= self.add_subscriber(index)
+        broadcast = self.new_broadcast()  # batches of 3
+        broadcast.action_schedule()
+        self.run_cron(self.noon)  # batch 1 fine
+        self.assertEqual(len(self.sent_numbers()), 3)
+
+        # Batch 2 crashes half-way (worker killed): the batch transaction is undone.
+        original = SmsCampaignBroadcastRecipient._queue_sms
+        calls = []
+
+        def crash_on_second(recipient, subscriber):
+            calls.append(subscriber)
+            if len(calls) == 2:
+                raise RuntimeError("worker killed")
+            return original(recipient, subscriber)
+
+        with patch.object(SmsCampaignBroadcastRecipient, "_queue_sms", crash_on_second), \
+                self.assertLogs("odoo.addons.sms_two_way.models.sms_campaign_broadcast", "ERROR"):
+            self.run_cron(self.noon + timedelta(seconds=3))
+        self.assertEqual(len(self.sent_numbers()), 3)
+        self.assertEqual(broadcast.pending_count, 4, "the crashed batch left its recipients pending")
+
+        # Batch 2 again: committed, then the worker dies before calling the provider.
+        with patch.object(type(self.env["sms.sms"]), "send", lambda *args, **kwargs: None):
+            self.run_cron(self.noon + timedelta(minutes=2))
+        self.assertEqual(len(self.sent_numbers()), 3)
+        self.assertEqual(broadcast.queued_count, 3)
+
+        # Restart: the broadcast resumes and the SMS queue cron sends what was queued.
+        for minute in range(3, 6):
+            self.run_cron(self.noon + timedelta(minutes=minute))
+        with freeze_time(self.noon + timedelta(minutes=6)):
+            self.env["sms.sms"]._process_queue()
+        self.assertEqual(broadcast.state, "done")
+        self.assertEqual(Counter(self.sent_numbers()), Counter(subscribers.mapped("number")))
+        self.assertEqual((broadcast.sent_count, broadcast.queued_count, broadcast.pending_count), (7, 0, 0))
+
+    def test_final_stats(self):
+        first, second = self.add_subscriber(1), self.add_subscriber(2)
+        broadcast = self.new_broadcast(throttle_per_second=10)
+        broadcast.action_schedule()
+        self.run_cron(self.noon)
+        won = self.env["crm.stage"].search([("is_won", "=", True)], limit=1)
+        with freeze_time(self.noon + timedelta(hours=1)):
+            first.lead_id.stage_id = won
+            inbound_vals = first.conversation_id._prepare_inbound_message_vals(
+                {"body": "Great", "provider_sid": "SMreply1"})
+            self.env["sms.conversation.message"].create(inbound_vals)
+            self.env["sms.consent"]._record_opt_out(second.number, "keyword", text="STOP")
+        broadcast.invalidate_recordset()
+        self.assertEqual((broadcast.reply_count, broadcast.opt_out_count, broadcast.won_count), (1, 1, 1))
+        report = self.env["sms.campaign.report"].search([("campaign_id", "=", self.campaign.id)])
+        self.assertEqual(sum(report.mapped("join_count")), 2)
+        self.assertEqual(sum(report.mapped("opt_out_count")), 1)
+        self.assertEqual(sum(report.mapped("won_count")), 1)
+        self.assertEqual(sum(report.mapped("reply_count")), 1)
+
+
+@tagged("post_install", "-at_install")
+class TestCampaignAccess(SmsTwoWayCase):
+    """Marketers manage campaigns and broadcasts; salespeople only read them."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.marketer = new_test_user(cls.env, "sms_marketer", groups="sms_two_way.group_sms_marketing",
+                                     company_id=cls.company.id)
+        cls.salesman = new_test_user(cls.env, "sms_salesman", groups="sales_team.group_sale_salesman",
+                                     company_id=cls.company.id)
+        cls.campaign = cls.env["sms.campaign"].create({"name": "FitClub", "join_keywords": "FIT"})
+
+    def test_marketer_manages_campaigns_and_broadcasts(self):
+        campaign = self.env["sms.campaign"].with_user(self.marketer).create(
+            {"name": "Yoga", "join_keywords": "YOGA"})
+        self.assertEqual(campaign.keyword_id.keyword, "YOGA")
+        broadcast = self.env["sms.campaign.broadcast"].with_user(self.marketer).create(
+            {"name": "Hello", "campaign_id": campaign.id, "body": "Hi"})
+        broadcast.action_schedule()
+        self.assertEqual(broadcast.state, "scheduled")
+
+    def test_salesman_reads_but_cannot_broadcast(self):
+        campaign = self.campaign.with_user(self.salesman)
+        self.assertEqual(campaign.name, "FitClub")
+        self.assertEqual(campaign.subscriber_count, 0)
+        with self.assertRaises(AccessError):
+            campaign.write({"name": "Mine"})
+        with self.assertRaises(AccessError):
+            self.env["sms.campaign"].with_user(self.salesman).create({"name": "X", "join_keywords": "X"})
+        with self.assertRaises(AccessError):
+            self.env["sms.campaign.broadcast"].with_user(self.salesman).create(
+                {"name": "Hello", "campaign_id": self.campaign.id, "body": "Hi"})
+
+    def test_other_company_campaigns_are_hidden(self):
+        company_b = self.env["res.company"].create({"name": "Company B"})
+        other = self.env["sms.campaign"].create({"name": "B", "join_keywords": "B", "company_id": company_b.id})
+        visible = self.env["sms.campaign"].with_user(self.marketer).search([])
+        self.assertIn(self.campaign, visible)
+        self.assertNotIn(other, visible)
