@@ -235,6 +235,26 @@ class SmsConversation(models.Model):
     def action_mark_done(self):
         self.write({"needs_reply": False, "unread_count": 0})
 
+    def action_create_lead(self):
+        """One click from a conversation to a CRM lead carrying the number and the last reply."""
+        self.ensure_one()
+        last_inbound = self.message_line_ids.filtered(lambda m: m.direction == "inbound")[:1]
+        lead = self.env["crm.lead"].create({
+            "name": _("SMS from %s", self.name),
+            "partner_id": self.partner_id.id,
+            "mobile": self.number,
+            "user_id": (self.user_id or self.env.user).id,
+            "description": plaintext2html(last_inbound.body or ""),
+            "sms_conversation_id": self.id,
+        })
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "crm.lead",
+            "res_id": lead.id,
+            "view_mode": "form",
+            "target": "current",
+        }
+
     def action_create_contact(self):
         """One click from an unknown number to a contact holding its past messages."""
         self.ensure_one()
