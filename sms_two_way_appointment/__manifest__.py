@@ -7,7 +7,19 @@
     "website": "https://github.com/sms-two-way/sms-two-way",
     "author": "SMS Two-Way contributors",
     "license": "LGPL-3",
+    "depends": ["sms_two_way", "calendar", "resource"],
+    "data": [
+        "security/ir.model.access.csv",
+        "data/sms_template_data.xml",
+        "data/sms_keyword_data.xml",
+        "data/ir_cron_data.xml",
+        "views/calendar_event_views.xml",
+        "views/calendar_event_type_views.xml",
+        "views/res_config_settings_views.xml",
+        "report/sms_appointment_report_views.xml",
+    ],
+    "demo": [
+        "demo/calendar_event_demo.xml",
+    ],
     "installable": True,
-    "depends": ["sms_two_way", "calendar"],
-    "data": [],
 }

@@ -1,0 +1,53 @@
+from markupsafe import Markup
+
+from odoo import _, models
+from odoo.tools import plaintext2html
+
+from .sms_prompt import APPOINTMENT_KINDS
+
+
+class SmsConversation(models.Model):
+    """Replies about an appointment that automation cannot handle go to its organizer."""
+
+    _inherit = "sms.conversation"
+
+    def _sms_appointment_attendees(self):
+        """Attendees this conversation is being asked about, or was in the handoff's context."""
+        self.ensure_one()
+        given = self.env.context.get("sms_appointment_attendee_ids") or []
+        attendees = self.env["calendar.attendee"].sudo().browse(given)
+        prompts = self.env["sms.prompt"].sudo().search(self.env["sms.prompt"]._get_open_domain(self)
+                                                       + [("kind", "in", list(APPOINTMENT_KINDS))])
+        for prompt in prompts:
+            attendees |= prompt._get_record()
+        return attendees.exists()
+
+    def _handoff(self, message, reason=None):
+        """Assign an unassigned conversation to the appointment's organizer, who also gets a to-do."""
+        attendees = self._sms_appointment_attendees()
+        organizers = attendees.event_id.user_id
+        if organizers and not self.user_id and not self.partner_id.user_id:
+            self.user_id = organizers[:1]
+        result = super()._handoff(message, reason=reason)
+        for attendee in attendees:
+            organizer = attendee.event_id.user_id
+            if organizer and organizer != self.user_id:
+                self._sms_appointment_activity(organizer, attendee, message, reason)
+        return result
+
+    def _sms_appointment_activity(self, user, attendee, message, reason=None):
+        """One open to-do per organizer on the conversation: later replies refresh its note."""
+        note = Markup("<p>%s</p><p>%s</p>%s") % (
+            reason or _("A customer reply about an appointment needs an answer."),
+            attendee.event_id._get_html_link(),
+            plaintext2html(message.body or ""))
+        activity = self.activity_ids.filtered(lambda a: a.user_id == user)
+        if activity:
+            activity[:1].note = note
+            return
+        self.activity_schedule(
+            "mail.mail_activity_data_todo",
+            user_id=user.id,
+            summary=_("SMS about %s needs an answer", attendee.event_id.name),
+            note=note,
+        )

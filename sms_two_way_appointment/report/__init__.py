@@ -1,0 +1,1 @@
+from . import sms_appointment_report

@@ -1,0 +1,4 @@
+from . import test_requests
+from . import test_replies
+from . import test_slots
+from . import test_staff
