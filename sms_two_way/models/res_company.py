@@ -28,6 +28,9 @@ class ResCompany(models.Model):
         help="Loop protection: beyond this, automatic replies to the number stop for the hour.")
     sms_handoff_user_id = fields.Many2one(
         "res.users", "Hand off to", help="Who answers replies no rule handles, when the contact has no salesperson.")
+    sms_handoff_team_id = fields.Many2one(
+        "crm.team", "Hand off to team",
+        help="Without a salesperson or a handoff user, the team leader (else its first member) answers.")
     sms_handoff_ack_body = fields.Text(
         "Handoff acknowledgement", default=DEFAULT_HANDOFF_ACK, translate=True,
         help="Sent at most once a day per conversation when a reply needs a person. Empty: none.")
@@ -36,3 +39,9 @@ class ResCompany(models.Model):
         """Fill ``{program}`` in a compliance text."""
         self.ensure_one()
         return (body or "").replace("{program}", self.sms_program_name or self.name)
+
+    def _get_sms_handoff_user(self):
+        """Who answers replies no rule handles when the contact has no salesperson."""
+        self.ensure_one()
+        team = self.sms_handoff_team_id
+        return self.sms_handoff_user_id or team.user_id or team.member_ids[:1]

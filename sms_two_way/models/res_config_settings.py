@@ -14,4 +14,5 @@ class ResConfigSettings(models.TransientModel):
     sms_reply_window_hours = fields.Integer(related="company_id.sms_reply_window_hours", readonly=False)
     sms_auto_reply_limit = fields.Integer(related="company_id.sms_auto_reply_limit", readonly=False)
     sms_handoff_user_id = fields.Many2one(related="company_id.sms_handoff_user_id", readonly=False)
+    sms_handoff_team_id = fields.Many2one(related="company_id.sms_handoff_team_id", readonly=False)
     sms_handoff_ack_body = fields.Text(related="company_id.sms_handoff_ack_body", readonly=False)

@@ -204,7 +204,7 @@ class SmsConversation(models.Model):
         company = self.company_id
         vals = {"needs_reply": True}
         if not self.user_id:
-            vals["user_id"] = (self.partner_id.user_id or company.sms_handoff_user_id).id
+            vals["user_id"] = (self.partner_id.user_id or company._get_sms_handoff_user()).id
         self.write(vals)
         if self.user_id:
             self._notify_assignee(message, reason)

@@ -74,6 +74,13 @@ class TestKeywordRules(SmsTwoWayHttpCase):
         message = self.receive_sms("Who is this?", sender="+32499001122")
         self.assertEqual(message.conversation_id.user_id, handler)
 
+    def test_handoff_to_team_leader(self):
+        leader = self.env["res.users"].create({"name": "Lead", "login": "team_lead", "email": "lead@example.com"})
+        self.company.sms_handoff_team_id = self.env["crm.team"].create({"name": "SMS desk", "user_id": leader.id})
+        message = self.receive_sms("Anyone there?", sender="+32499001133")
+        self.assertEqual(message.conversation_id.user_id, leader)
+        self.assertEqual(message.conversation_id.activity_ids.user_id, leader)
+
     def test_loop_protection_caps_auto_replies(self):
         self.company.sms_auto_reply_limit = 2
         for _attempt in range(4):
