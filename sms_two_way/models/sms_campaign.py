@@ -28,6 +28,8 @@ def render_placeholders(body, name="", campaign="", company=""):
     values = {"name": name or "", "first_name": first_name, "campaign": campaign or "", "company": company or ""}
     text = body or ""
     for key, value in values.items():
+        if not value:  # "Welcome, {first_name}!" reads "Welcome!" for someone we only know by number
+            text = re.sub(r"[,\s]*\{%s\}" % key, "", text)
         text = text.replace("{%s}" % key, value)
     return text
 

@@ -110,13 +110,22 @@ class SmsConversation(models.Model):
         Addons use it before opening an ``sms.prompt``.  Empty when the
         company has no gateway or the number is not valid.
         """
-        company = company or (partner and partner.company_id) or self.env.company
-        number = number or (partner and (partner.mobile or partner.phone))
-        gateway = self.env["sms.gateway"]._get_for_number(number, company)
-        e164 = gateway and number and gateway._normalize_number(number)
+        gateway, e164 = self._resolve_recipient(partner, number, company)
         if not e164:
             return self.browse()
         return self.sudo()._get_or_create(gateway, e164, partner=partner or None)
+
+    @api.model
+    def _resolve_recipient(self, partner=None, number=None, company=None):
+        """``(gateway, E.164 number)`` to text ``partner`` or ``number`` at, creating nothing.
+
+        The number is ``False`` when the company has no gateway or the number
+        is not valid; previews use this to tell who can be reached.
+        """
+        company = company or (partner and partner.company_id) or self.env.company
+        number = number or (partner and (partner.mobile or partner.phone))
+        gateway = self.env["sms.gateway"].sudo()._get_for_number(number, company)
+        return gateway, bool(gateway and number) and gateway._normalize_number(number)
 
     # ------------------------------------------------------------ bookkeeping
     def _prepare_inbound_message_vals(self, payload):

@@ -1,5 +1,6 @@
-from odoo.tests import new_test_user, tagged
+from odoo.tests import BaseCase, new_test_user, tagged
 
+from ..models.sms_campaign import render_placeholders
 from .common import SmsTwoWayHttpCase
 
 
@@ -169,3 +170,14 @@ class TestCampaignJoin(SmsTwoWayHttpCase):
         self.assertIn("UCS-2", self.campaign.preview_html)
         self.assertIn("Bienvenue", self.campaign.preview_html)
         self.assertIn("GSM-7", self.campaign.preview_html)
+
+
+@tagged("post_install", "-at_install")
+class TestCampaignPlaceholders(BaseCase):
+
+    def test_missing_name_leaves_no_dangling_punctuation(self):
+        self.assertEqual(render_placeholders("Welcome to {campaign}, {first_name}!", "", "Fit"), "Welcome to Fit!")
+        self.assertEqual(render_placeholders("Thanks {first_name}! Bye", "", "Fit"), "Thanks! Bye")
+        self.assertEqual(render_placeholders("Welcome to {campaign}, {first_name}!", "Ada Lovelace", "Fit"),
+                         "Welcome to Fit, Ada!")
+        self.assertEqual(render_placeholders("Stray {brace and {name}", "Ada"), "Stray {brace and Ada")

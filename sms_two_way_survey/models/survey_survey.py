@@ -84,10 +84,8 @@ class SurveySurvey(models.Model):
 
     def _sms_partner_number(self, partner):
         """The E.164 number ``partner`` would be texted at, found without creating a conversation
-        (the wizard previews it), as ``sms.conversation._get_for_recipient`` does."""
-        number = partner.mobile or partner.phone
-        gateway = self.env["sms.gateway"].sudo()._get_for_number(number, partner.company_id or self.env.company)
-        return gateway and number and gateway._normalize_number(number)
+        (the wizard previews it)."""
+        return self.env["sms.conversation"]._resolve_recipient(partner=partner)[1]
 
     def _sms_invite_partner(self, partner):
         """Create the answer of ``partner`` with the survey module's API and text the first question."""
