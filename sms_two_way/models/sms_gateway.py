@@ -110,7 +110,8 @@ class SmsGateway(models.Model):
         }
 
     def action_rotate_webhook_token(self):
-        self.sudo().webhook_token = secrets.token_urlsafe(24)
+        # No sudo: the token field is for administrators only, so is rotating it.
+        self.webhook_token = secrets.token_urlsafe(24)
 
     def action_view_conversations(self):
         self.ensure_one()

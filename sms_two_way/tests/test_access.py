@@ -37,6 +37,14 @@ class TestAccess(SmsTwoWayCase):
         self.assertEqual(self.gateway.with_user(self.env.ref("base.user_admin")).twilio_auth_token,
                          self.fake_twilio.auth_token)
 
+    def test_only_administrators_rotate_webhook_urls(self):
+        token = self.gateway.sudo().webhook_token
+        with self.assertRaises(AccessError):
+            self.gateway.with_user(self.sms_user).action_rotate_webhook_token()
+        self.assertEqual(self.gateway.sudo().webhook_token, token)
+        self.gateway.with_user(self.env.ref("base.user_admin")).action_rotate_webhook_token()
+        self.assertNotEqual(self.gateway.sudo().webhook_token, token)
+
     def test_users_without_sms_group_see_nothing(self):
         with self.assertRaises(AccessError):
             self.env["sms.conversation"].with_user(self.plain_user).search([])
