@@ -5,6 +5,7 @@ Odoo's own HttpCase serializes requests on one test cursor, so true concurrency
 server.  ``make test`` runs these after the Odoo suite, on its database, with
 ``SMS_TWO_WAY_E2E_DB`` set; plain ``pytest tests`` leaves them out.
 """
+import importlib.util
 import os
 import socket
 import subprocess
@@ -21,6 +22,15 @@ from twilio.request_validator import RequestValidator
 pytestmark = pytest.mark.e2e
 
 AUTH_TOKEN = "e2e-auth-token"
+FAKE_TWILIO_PATH = os.path.join(os.path.dirname(__file__), "..", "sms_two_way", "tests", "fake_twilio.py")
+
+
+def _load_fake_twilio():
+    """The addon's loopback Twilio, loaded by path: its package imports Odoo test classes."""
+    spec = importlib.util.spec_from_file_location("fake_twilio", FAKE_TWILIO_PATH)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.FakeTwilio
 
 
 def _free_port():
@@ -57,9 +67,9 @@ def rpc(odoo_server):
     url, db = odoo_server
     uid = xmlrpc.client.ServerProxy(f"{url}/xmlrpc/2/common").authenticate(db, "admin", "admin", {})
     assert uid, "admin/admin must log in to the test database"
-    models = xmlrpc.client.ServerProxy(f"{url}/xmlrpc/2/object", allow_none=True)
-
     def call(model, method, *args, **kwargs):
+        # A proxy per call: ServerProxy is not thread-safe and the tests race calls.
+        models = xmlrpc.client.ServerProxy(f"{url}/xmlrpc/2/object", allow_none=True)
         return models.execute_kw(db, uid, "admin", model, method, list(args), kwargs)
 
     call("ir.config_parameter", "set_param", "web.base.url", url)
@@ -121,3 +131,22 @@ def test_forged_request_is_rejected_and_stores_nothing(rpc, gateway):
     assert response.status_code == 403
     assert "Traceback" not in response.text
     assert _count(rpc, gateway_id, provider_sid=params["MessageSid"]) == 0
+
+
+def test_queued_sms_sent_concurrently_reaches_the_provider_once(rpc):
+    """Crons and users racing on one queued SMS: only the transaction holding its lock sends it."""
+    with _load_fake_twilio()(auth_token=AUTH_TOKEN) as fake:
+        gateway_id = rpc("sms.gateway", "create", {
+            "name": "E2E send", "provider": "twilio", "sequence": -1,
+            "twilio_account_sid": fake.account_sid, "twilio_auth_token": AUTH_TOKEN,
+            "twilio_from_number": "+3225550198", "api_base_url": fake.base_url,
+        })
+        try:
+            sms_ids = [rpc("sms.sms", "create", {"number": f"+3247055510{index}", "body": f"Race {index}",
+                                                 "gateway_id": gateway_id}) for index in range(3)]
+            with ThreadPoolExecutor(max_workers=4) as pool:
+                list(pool.map(lambda _i: rpc("sms.sms", "send", sms_ids), range(4)))
+            bodies = sorted(form["Body"] for form in fake.message_requests())
+            assert bodies == ["Race 0", "Race 1", "Race 2"]
+        finally:
+            rpc("sms.gateway", "write", [gateway_id], {"active": False})

@@ -206,6 +206,8 @@ class SmsGateway(models.Model):
         attempt asks the provider before sending again.
         """
         self.ensure_one()
+        if not sms_records:
+            return
         provider = self._get_provider()
         Message = self.env["sms.conversation.message"].sudo()
         outbound = Message._prepare_outbound(self, sms_records)

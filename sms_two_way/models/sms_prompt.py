@@ -103,7 +103,8 @@ class SmsPrompt(models.Model):
             candidates = choices[:1]
         if len(candidates) == 1:
             prompt, rule, match = candidates[0]
-            rule._run(message, match, prompt)
+            if rule._run(message, match, prompt) is False:  # the question could not take it
+                message.conversation_id._handoff(message)
             return True
         self._ask_which(message, sorted((c[0] for c in candidates), key=lambda p: p.id))
         return True

@@ -1,4 +1,7 @@
+from psycopg2.errors import SerializationFailure
+
 from odoo import api, fields, models
+from odoo.tools import SQL, mute_logger
 
 
 class SmsSms(models.Model):
@@ -40,6 +43,34 @@ class SmsSms(models.Model):
             return self.env["sms.gateway"].sudo().browse(gateway_id)
         return self.env["sms.gateway"]._get_for_number(number, self.env.company)
 
+    def _split_batch(self):
+        """One SMS per batch on gateways: ``send(auto_commit=True)`` then commits after each
+        provider call, so a crash never loses the record of a message the provider accepted."""
+        gateway_sms = self.filtered("gateway_id")
+        for sms_id in gateway_sms.ids:
+            yield [sms_id]
+        yield from super(SmsSms, self - gateway_sms)._split_batch()
+
+    def _claim_outgoing(self):
+        """Lock these queued SMS for this transaction, skipping those another one is sending.
+
+        The retry cron, Odoo's SMS queue cron, a broadcast and a user can all
+        reach one queued SMS; only the transaction holding its lock sends it.
+        A row another transaction has just sent cannot be locked under
+        repeatable read: the batch is left to the next run.
+        """
+        if not self:
+            return self
+        self.flush_recordset(["state"])
+        try:
+            with self.env.cr.savepoint(), mute_logger("odoo.sql_db"):
+                self.env.cr.execute(SQL(
+                    "SELECT id FROM sms_sms WHERE id = ANY(%s) AND state = 'outgoing' FOR UPDATE SKIP LOCKED",
+                    self.ids))
+        except SerializationFailure:
+            return self.browse()
+        return self.browse(row[0] for row in self.env.cr.fetchall())
+
     def _send(self, unlink_failed=False, unlink_sent=True, raise_exception=False):
         by_gateway = self.grouped("gateway_id")
         if iap_sms := by_gateway.pop(self.env["sms.gateway"], None):
@@ -47,7 +78,7 @@ class SmsSms(models.Model):
                                          raise_exception=raise_exception)
         for gateway, sms_records in by_gateway.items():
             if gateway.active:
-                gateway._send_sms_records(sms_records)
+                gateway._send_sms_records(sms_records._claim_outgoing())
             else:
                 super(SmsSms, sms_records)._send(unlink_failed=unlink_failed, unlink_sent=unlink_sent,
                                                  raise_exception=raise_exception)

@@ -48,6 +48,14 @@ class TestPromptRouting(SmsTwoWayHttpCase):
         self.assertIn("Answered yes by SMS: Yes", self.notes(self.order_b))
         self.assertNotIn("Answered", self.notes(self.order_a))
 
+    def test_choice_out_of_range_is_handed_off(self):
+        prompt_a = self.ask(self.order_a, "Delivery A on Monday")
+        prompt_b = self.ask(self.order_b, "Delivery B on Friday")
+        self.receive_sms("Yes")
+        message = self.receive_sms("3")
+        self.assertTrue(message.conversation_id.needs_reply, "an impossible choice needs a person")
+        self.assertEqual((prompt_a.state, prompt_b.state), ("open", "open"))
+
     def test_expired_prompt_is_ignored(self):
         prompt = self.ask(self.order_a, "Old question", expires_at=fields.Datetime.now() - timedelta(minutes=1))
         message = self.receive_sms("sure")

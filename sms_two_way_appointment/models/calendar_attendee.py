@@ -145,7 +145,6 @@ class CalendarAttendee(models.Model):
         event = self.event_id
         self.sms_conversation_id = conversation
         self._sms_close_prompts("cancelled")  # a request for an older time is no longer answerable
-        conversation._send_text(self._sms_render_request(), category="automated")
         self.env["sms.prompt"]._open(conversation, self, "appointment_confirmation", self._sms_describe(),
                                      expires_at=event.start)
         self.sudo().write({
@@ -157,6 +156,8 @@ class CalendarAttendee(models.Model):
         event.sudo().message_post(
             body=_("SMS confirmation request sent to %s.", self.common_name),
             message_type="comment", subtype_xmlid="mail.mt_note")
+        # Last: nothing after the provider call can roll back the "requested" mark and resend it.
+        conversation._send_text(self._sms_render_request(), category="automated")
 
     def _sms_get_prompts(self, kinds=APPOINTMENT_KINDS, state="open"):
         return self.env["sms.prompt"].sudo().search([

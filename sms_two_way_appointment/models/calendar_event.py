@@ -5,7 +5,7 @@ from datetime import datetime, time, timedelta
 import pytz
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 _logger = logging.getLogger(__name__)
 
@@ -70,6 +70,8 @@ class CalendarEvent(models.Model):
 
     def action_sms_request_confirmation(self):
         """Button: ask the attendees to confirm by SMS now, instead of waiting for the cron."""
+        if not self.env.user.has_group("sms_two_way.group_sms_user"):
+            raise AccessError(_("Only SMS users can send confirmation requests."))
         sent, skipped = self.env["calendar.attendee"], []
         for event in self:
             event_sent, event_skipped = event.attendee_ids._sms_request_confirmation()

@@ -31,7 +31,7 @@ class SmsKeyword(models.Model):
     )
 
     def _sms_appointment_attendee(self, message, prompt):
-        """The attendee the prompt asks about, or False once late replies were answered."""
+        """The attendee the prompt asks about, or False once the reply was answered as late."""
         attendee = prompt._get_record() if prompt and prompt.res_model == "calendar.attendee" else None
         attendee = attendee or self.env["calendar.attendee"]
         problem = attendee._sms_get_reply_problem(prompt.kind if prompt else None)
@@ -47,29 +47,29 @@ class SmsKeyword(models.Model):
 
     def _action_appointment_confirm(self, message, match, prompt):
         attendee = self._sms_appointment_attendee(message, prompt)
-        if not attendee:
-            return False
+        if not attendee:  # answered as a late reply, with a handoff
+            return True
         attendee._sms_confirm(message)
         return True
 
     def _action_appointment_decline(self, message, match, prompt):
         attendee = self._sms_appointment_attendee(message, prompt)
-        if not attendee:
-            return False
+        if not attendee:  # answered as a late reply, with a handoff
+            return True
         attendee._sms_decline(message)
         return True
 
     def _action_appointment_reschedule(self, message, match, prompt):
         attendee = self._sms_appointment_attendee(message, prompt)
-        if not attendee:
-            return False
+        if not attendee:  # answered as a late reply, with a handoff
+            return True
         attendee._sms_reschedule(message)
         return True
 
     def _action_appointment_slot(self, message, match, prompt):
         attendee = self._sms_appointment_attendee(message, prompt)
-        if not attendee:
-            return False
+        if not attendee:  # answered as a late reply, with a handoff
+            return True
         return attendee._sms_pick_slot(message, match.value)
 
     def _action_appointment_late(self, message, match, prompt):
@@ -89,6 +89,8 @@ class SmsKeyword(models.Model):
         attendee = latest._get_record()
         if not attendee:
             return False
+        if latest.state == "answered" and match.value in ("yes", "no"):
+            return True  # "ok" or 👍 after a settled request: a courtesy, nothing to do
         problem = attendee._sms_get_reply_problem(latest.kind) or _("the request is no longer open")
         attendee._sms_late_reply(message, problem)
         return True
