@@ -67,9 +67,10 @@ class SmsSms(models.Model):
                 self.env.cr.execute(SQL(
                     "SELECT id FROM sms_sms WHERE id = ANY(%s) AND state = 'outgoing' FOR UPDATE SKIP LOCKED",
                     self.ids))
+                claimed = [row[0] for row in self.env.cr.fetchall()]
         except SerializationFailure:
             return self.browse()
-        return self.browse(row[0] for row in self.env.cr.fetchall())
+        return self.browse(claimed)
 
     def _send(self, unlink_failed=False, unlink_sent=True, raise_exception=False):
         by_gateway = self.grouped("gateway_id")
