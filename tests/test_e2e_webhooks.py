@@ -12,7 +12,6 @@ import subprocess
 import sys
 import time
 import uuid
-import xmlrpc.client
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -65,12 +64,20 @@ def odoo_server():
 @pytest.fixture(scope="module")
 def rpc(odoo_server):
     url, db = odoo_server
-    uid = xmlrpc.client.ServerProxy(f"{url}/xmlrpc/2/common").authenticate(db, "admin", "admin", {})
+
+    def jsonrpc(service, method, *args):
+        # JSON-RPC rather than XML-RPC: methods such as sms.sms.send return None.
+        response = requests.post(f"{url}/jsonrpc", timeout=60, json={
+            "jsonrpc": "2.0", "method": "call", "params": {"service": service, "method": method, "args": args}})
+        payload = response.json()
+        assert "error" not in payload, payload.get("error")
+        return payload.get("result")  # absent when the method returned None
+
+    uid = jsonrpc("common", "authenticate", db, "admin", "admin", {})
     assert uid, "admin/admin must log in to the test database"
+
     def call(model, method, *args, **kwargs):
-        # A proxy per call: ServerProxy is not thread-safe and the tests race calls.
-        models = xmlrpc.client.ServerProxy(f"{url}/xmlrpc/2/object", allow_none=True)
-        return models.execute_kw(db, uid, "admin", model, method, list(args), kwargs)
+        return jsonrpc("object", "execute_kw", db, uid, "admin", model, method, list(args), kwargs)
 
     call("ir.config_parameter", "set_param", "web.base.url", url)
     return call
@@ -136,14 +143,19 @@ def test_forged_request_is_rejected_and_stores_nothing(rpc, gateway):
 def test_queued_sms_sent_concurrently_reaches_the_provider_once(rpc):
     """Crons and users racing on one queued SMS: only the transaction holding its lock sends it."""
     with _load_fake_twilio()(auth_token=AUTH_TOKEN) as fake:
+        fake.delay_seconds = 0.5  # every sender is still talking to the provider when the others start
         gateway_id = rpc("sms.gateway", "create", {
             "name": "E2E send", "provider": "twilio", "sequence": -1,
             "twilio_account_sid": fake.account_sid, "twilio_auth_token": AUTH_TOKEN,
             "twilio_from_number": "+3225550198", "api_base_url": fake.base_url,
         })
         try:
-            sms_ids = [rpc("sms.sms", "create", {"number": f"+3247055510{index}", "body": f"Race {index}",
-                                                 "gateway_id": gateway_id}) for index in range(3)]
+            numbers = [f"+3247055510{index}" for index in range(3)]
+            # Existing conversations: nothing else serializes the senders.
+            rpc("sms.conversation", "create", [{"gateway_id": gateway_id, "company_id": 1, "number": number}
+                                               for number in numbers])
+            sms_ids = [rpc("sms.sms", "create", {"number": number, "body": f"Race {index}", "gateway_id": gateway_id})
+                       for index, number in enumerate(numbers)]
             with ThreadPoolExecutor(max_workers=4) as pool:
                 list(pool.map(lambda _i: rpc("sms.sms", "send", sms_ids), range(4)))
             bodies = sorted(form["Body"] for form in fake.message_requests())

@@ -5,11 +5,11 @@ from markupsafe import Markup
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL, mute_logger, plaintext2html
-
-_logger = logging.getLogger(__name__)
+from odoo.tools import SQL, plaintext2html
 
 from ..core.phone import normalize_number
+
+_logger = logging.getLogger(__name__)
 
 
 class SmsConversation(models.Model):
@@ -61,14 +61,13 @@ class SmsConversation(models.Model):
                 conversation.partner_id = partner
             return conversation
         self.flush_model()
-        with mute_logger("odoo.sql_db"):  # the expected serialization failure is not an error
-            self.env.cr.execute(SQL(
-                """INSERT INTO sms_conversation (gateway_id, company_id, number, needs_reply, unread_count,
-                                                 create_uid, write_uid, create_date, write_date)
-                   VALUES (%s, %s, %s, false, 0, %s, %s, now() at time zone 'UTC', now() at time zone 'UTC')
-                   ON CONFLICT (gateway_id, number) DO NOTHING""",
-                gateway.id, gateway.company_id.id, number, self.env.uid, self.env.uid,
-            ))
+        self.env.cr.execute(SQL(
+            """INSERT INTO sms_conversation (gateway_id, company_id, number, needs_reply, unread_count,
+                                             create_uid, write_uid, create_date, write_date)
+               VALUES (%s, %s, %s, false, 0, %s, %s, now() at time zone 'UTC', now() at time zone 'UTC')
+               ON CONFLICT (gateway_id, number) DO NOTHING""",
+            gateway.id, gateway.company_id.id, number, self.env.uid, self.env.uid,
+        ), log_exceptions=False)  # the expected serialization failure is not an error
         conversation = self.search([("gateway_id", "=", gateway.id), ("number", "=", number)], limit=1)
         conversation.partner_id = partner or conversation._match_partner()
         return conversation

@@ -1,7 +1,7 @@
 from psycopg2.errors import SerializationFailure
 
 from odoo import api, fields, models
-from odoo.tools import SQL, mute_logger
+from odoo.tools import SQL
 
 
 class SmsSms(models.Model):
@@ -63,10 +63,10 @@ class SmsSms(models.Model):
             return self
         self.flush_recordset(["state"])
         try:
-            with self.env.cr.savepoint(), mute_logger("odoo.sql_db"):
+            with self.env.cr.savepoint():
                 self.env.cr.execute(SQL(
                     "SELECT id FROM sms_sms WHERE id = ANY(%s) AND state = 'outgoing' FOR UPDATE SKIP LOCKED",
-                    self.ids))
+                    self.ids), log_exceptions=False)
                 claimed = [row[0] for row in self.env.cr.fetchall()]
         except SerializationFailure:
             return self.browse()

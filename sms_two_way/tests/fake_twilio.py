@@ -9,6 +9,8 @@ and serve media.  ``mode`` simulates provider trouble:
 * ``"hang"``: the message is accepted and stored, but the answer comes after
   ``hang_seconds`` (longer than the client's timeout): an ambiguous outcome;
 * ``"reject"``: HTTP 400 with Twilio error ``reject_code``.
+
+``delay_seconds`` slows successful answers down, to widen race windows.
 """
 import base64
 import json
@@ -37,6 +39,7 @@ class FakeTwilio:
         self.auth_token = auth_token
         self.mode = "ok"
         self.hang_seconds = 3.0
+        self.delay_seconds = 0.0  # a slow but successful provider, to widen race windows
         self.reject_code = 21211
         self.requests = []  # (method, path, form dict)
         self.messages = []  # what Twilio "has": dicts in API form
@@ -142,8 +145,7 @@ class FakeTwilio:
         }
         with self._lock:
             self.messages.append(message)
-        if self.mode == "hang":
-            time.sleep(self.hang_seconds)
+        time.sleep(self.hang_seconds if self.mode == "hang" else self.delay_seconds)
         return self._json(handler, 201, message)
 
     def _list_messages(self, handler, query):
