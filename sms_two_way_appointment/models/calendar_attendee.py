@@ -246,19 +246,19 @@ class CalendarAttendee(models.Model):
         attendee._sms_reply(message, _("Reply %s.", choices))
 
     def _sms_pick_slot(self, message, number):
-        """Move the event to proposed slot ``number`` if it is still free, and confirm."""
+        """Move the event to proposed slot ``number`` if it is still free, and confirm; else hand off."""
         self.ensure_one()
         slots = self.sms_proposed_slots or []
         attendee = self.with_context(lang=self._sms_get_lang())
         if not isinstance(number, int) or not 1 <= number <= len(slots):
             attendee._sms_handoff(message, _("%s answered the proposed times with something else.", self.common_name))
-            return False
+            return
         start, stop = (fields.Datetime.to_datetime(value) for value in slots[number - 1])
         event = self.event_id
         if not event._sms_is_slot_free(start, stop) or start <= fields.Datetime.now():
             attendee._sms_handoff(message, _("The time %s chose is no longer free.", self.common_name),
                                   answer=_("Sorry, that time is no longer available. We will contact you shortly."))
-            return False
+            return
         self._sms_close_prompts()
         # Marked first, so that the move does not reset this attendee's answer.
         self.write({"sms_request_start": start, "sms_proposed_slots": False})
@@ -269,7 +269,6 @@ class CalendarAttendee(models.Model):
         self._sms_note(_("%(name)s moved the event by SMS to %(slot)s:", name=self.common_name,
                          slot=self._sms_format(start)), message)
         attendee._sms_reply(message, _("Done: your appointment is moved to %s. See you then!", self._sms_describe()))
-        return True
 
     # ------------------------------------------------------------ handoff
     def _sms_handoff(self, message, reason, answer=None):

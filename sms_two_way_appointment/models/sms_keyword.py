@@ -45,32 +45,28 @@ class SmsKeyword(models.Model):
             return False
         return attendee
 
-    def _action_appointment_confirm(self, message, match, prompt):
+    def _sms_on_attendee(self, message, prompt, method, *args):
+        """Run ``method`` on the attendee the prompt asks about.
+
+        Every path answers the customer or hands off (a late reply is answered
+        by ``_sms_appointment_attendee``), so the reply is always handled.
+        """
         attendee = self._sms_appointment_attendee(message, prompt)
-        if not attendee:  # answered as a late reply, with a handoff
-            return True
-        attendee._sms_confirm(message)
+        if attendee:
+            getattr(attendee, method)(message, *args)
         return True
+
+    def _action_appointment_confirm(self, message, match, prompt):
+        return self._sms_on_attendee(message, prompt, "_sms_confirm")
 
     def _action_appointment_decline(self, message, match, prompt):
-        attendee = self._sms_appointment_attendee(message, prompt)
-        if not attendee:  # answered as a late reply, with a handoff
-            return True
-        attendee._sms_decline(message)
-        return True
+        return self._sms_on_attendee(message, prompt, "_sms_decline")
 
     def _action_appointment_reschedule(self, message, match, prompt):
-        attendee = self._sms_appointment_attendee(message, prompt)
-        if not attendee:  # answered as a late reply, with a handoff
-            return True
-        attendee._sms_reschedule(message)
-        return True
+        return self._sms_on_attendee(message, prompt, "_sms_reschedule")
 
     def _action_appointment_slot(self, message, match, prompt):
-        attendee = self._sms_appointment_attendee(message, prompt)
-        if not attendee:  # answered as a late reply, with a handoff
-            return True
-        return attendee._sms_pick_slot(message, match.value)
+        return self._sms_on_attendee(message, prompt, "_sms_pick_slot", match.value)
 
     def _action_appointment_late(self, message, match, prompt):
         """A global rule: C/X/R/1-3 with no open appointment question.
