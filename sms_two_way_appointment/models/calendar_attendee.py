@@ -206,8 +206,9 @@ class CalendarAttendee(models.Model):
             self.do_accept()
         self.write({"sms_confirmation_state": "confirmed", "sms_proposed_slots": False})
         self._sms_note(_("%s confirmed by SMS:", self.common_name), message)
-        self.with_context(lang=self._sms_get_lang())._sms_reply(
-            message, _("Thanks, your appointment %s is confirmed. See you then!", self._sms_describe()))
+        attendee = self.with_context(lang=self._sms_get_lang())  # customer texts in their language
+        attendee._sms_reply(message, attendee.env._("Thanks, your appointment %s is confirmed. See you then!",
+                                                    attendee._sms_describe()))
 
     def _sms_decline(self, message):
         self.ensure_one()
@@ -218,8 +219,9 @@ class CalendarAttendee(models.Model):
         self._sms_note(_("%s cancelled by SMS:", self.common_name), message)
         self._sms_notify_organizer(message, _("%(name)s cancelled %(event)s by SMS.",
                                               name=self.common_name, event=self.event_id.name))
-        self.with_context(lang=self._sms_get_lang())._sms_reply(
-            message, _("Your appointment %s is cancelled. Thank you for letting us know.", self._sms_describe()))
+        attendee = self.with_context(lang=self._sms_get_lang())
+        attendee._sms_reply(message, attendee.env._("Your appointment %s is cancelled. Thank you for letting us know.",
+                                                    attendee._sms_describe()))
 
     def _sms_reschedule(self, message):
         """Offer up to three free slots of the organizer, or hand off when none fits."""
@@ -233,17 +235,17 @@ class CalendarAttendee(models.Model):
             self.sms_proposed_slots = False
             attendee._sms_handoff(message, _("No free slot to offer: please agree on a new time with %s.",
                                              self.common_name),
-                                  answer=_("We will contact you shortly to find a new time."))
+                                  answer=attendee.env._("We will contact you shortly to find a new time."))
             return
         self.sms_proposed_slots = [[fields.Datetime.to_string(start), fields.Datetime.to_string(stop)]
                                    for start, stop in slots]
         labels = [self._sms_format(start) for start, _stop in slots]
-        choices = ", ".join(_("%(number)s for %(slot)s", number=index, slot=label)
+        choices = ", ".join(attendee.env._("%(number)s for %(slot)s", number=index, slot=label)
                             for index, label in enumerate(labels, start=1))
         expires_at = min(fields.Datetime.now() + timedelta(hours=SLOT_OFFER_HOURS), slots[0][0])
         self.env["sms.prompt"]._open(message.conversation_id, self, "appointment_slot",
                                      _("New time for %s", self.event_id.name), expires_at=expires_at)
-        attendee._sms_reply(message, _("Reply %s.", choices))
+        attendee._sms_reply(message, attendee.env._("Reply %s.", choices))
 
     def _sms_pick_slot(self, message, number):
         """Move the event to proposed slot ``number`` if it is still free, and confirm; else hand off."""
@@ -257,7 +259,8 @@ class CalendarAttendee(models.Model):
         event = self.event_id
         if not event._sms_is_slot_free(start, stop) or start <= fields.Datetime.now():
             attendee._sms_handoff(message, _("The time %s chose is no longer free.", self.common_name),
-                                  answer=_("Sorry, that time is no longer available. We will contact you shortly."))
+                                  answer=attendee.env._("Sorry, that time is no longer available. "
+                                                        "We will contact you shortly."))
             return
         self._sms_close_prompts()
         # Marked first, so that the move does not reset this attendee's answer.
@@ -268,7 +271,8 @@ class CalendarAttendee(models.Model):
         self.write({"sms_confirmation_state": "confirmed"})
         self._sms_note(_("%(name)s moved the event by SMS to %(slot)s:", name=self.common_name,
                          slot=self._sms_format(start)), message)
-        attendee._sms_reply(message, _("Done: your appointment is moved to %s. See you then!", self._sms_describe()))
+        attendee._sms_reply(message, attendee.env._("Done: your appointment is moved to %s. See you then!",
+                                                    attendee._sms_describe()))
 
     # ------------------------------------------------------------ handoff
     def _sms_handoff(self, message, reason, answer=None):
@@ -297,7 +301,8 @@ class CalendarAttendee(models.Model):
         attendee = self.with_context(lang=self._sms_get_lang())
         attendee._sms_handoff(
             message, _("Reply from %(name)s not applied: %(problem)s.", name=self.common_name, problem=problem),
-            answer=_("Thank you. This appointment request is no longer open; a team member will get back to you."))
+            answer=attendee.env._("Thank you. This appointment request is no longer open; "
+                                  "a team member will get back to you."))
 
     # ------------------------------------------------------------ prompt hooks
     def _sms_prompt_expired(self, prompt):
