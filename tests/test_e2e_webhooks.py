@@ -56,7 +56,8 @@ def odoo_server():
         server.terminate()
         pytest.fail("Odoo did not start; see e2e-odoo.log")
     # Warm the lazy per-process caches (routing maps, module manifests) with one request
-    # first: CPython before 3.11.8 can fail compiling them from racing threads (gh-106905).
+    # first: CPython 3.11 can fail compiling them from racing threads ("AST constructor
+    # recursion depth mismatch").
     assert requests.post(f"{url}/sms_two_way/inbound/warm-up", timeout=30).status_code == 403
     yield url, db
     server.terminate()
