@@ -21,6 +21,7 @@ class TestCampaignBroadcast(SmsTwoWayCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        cls.company.sms_quiet_hours = True  # with frozen time
         cls.campaign = cls.env["sms.campaign"].create({"name": "FitClub", "join_keywords": "FIT"})
         cls.today = fields.Date.today()
         cls.noon = utc_of(cls.today, 12, "Europe/Brussels")

@@ -21,6 +21,7 @@ class TestQuietHours(SmsTwoWayCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        cls.company.sms_quiet_hours = True
         cls.partner.tz = "Europe/Brussels"
         cls.today = fields.Date.today()
         cls.conversation = cls.env["sms.conversation"]._get_for_recipient(partner=cls.partner)

@@ -11,7 +11,6 @@ class AppointmentCase(SmsTwoWayHttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.company.sms_quiet_hours = False
         cls.company.sms_auto_reply_limit = 0  # many replies per test
         cls.company.sms_appointment_lead_hours = 24
         cls.organizer = cls.env["res.users"].create({

@@ -7,8 +7,6 @@ class SurveySmsCase(SmsTwoWayHttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        # Tests run at any hour: quiet hours are exercised by their own test only.
-        cls.company.sms_quiet_hours = False
         cls.partner.write({"lang": "en_US", "tz": "Europe/Brussels"})
 
     @classmethod
