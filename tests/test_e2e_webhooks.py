@@ -158,7 +158,9 @@ def test_queued_sms_sent_concurrently_reaches_the_provider_once(rpc):
             # Existing conversations: nothing else serializes the senders.
             rpc("sms.conversation", "create", [{"gateway_id": gateway_id, "company_id": 1, "number": number}
                                                for number in numbers])
-            sms_ids = [rpc("sms.sms", "create", {"number": number, "body": f"Race {index}", "gateway_id": gateway_id})
+            # "direct": quiet hours must not defer them, whatever the hour of the run.
+            sms_ids = [rpc("sms.sms", "create", {"number": number, "body": f"Race {index}", "gateway_id": gateway_id,
+                                                 "sms_two_way_category": "direct"})
                        for index, number in enumerate(numbers)]
             with ThreadPoolExecutor(max_workers=4) as pool:
                 list(pool.map(lambda _i: rpc("sms.sms", "send", sms_ids), range(4)))
