@@ -237,9 +237,6 @@ class SmsConversation(models.Model):
             note=note,
         )
 
-    def action_mark_read(self):
-        self.write({"unread_count": 0})
-
     def action_mark_done(self):
         self.write({"needs_reply": False, "unread_count": 0})
 
