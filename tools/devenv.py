@@ -182,8 +182,9 @@ def cmd_demo(args):
         die("Odoo stopped while starting; see the messages above.")
     print(f"""
   SMS two-way demo is ready:  {url}
-  Log in as admin / admin.  Open Contacts, pick a demo contact, "Send SMS",
-  then reply from the simulated phones at {url}/sms_two_way/simulator
+  Log in as admin / admin.  Open Contacts > "Ada Lovelace (SMS demo)", click SMS,
+  type a text and Send; then answer from Ada's simulated phone at
+  {url}/sms_two_way/simulator (menu SMS > Simulator).
   (Ctrl+C stops the server; `make demo RESET=1` starts from a fresh database)
 """, flush=True)
     try:
