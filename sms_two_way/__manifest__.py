@@ -1,7 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 {
     "name": "Two-way SMS",
-    "summary": "Receive SMS replies on contacts, reply from Odoo, Twilio and simulator gateways",
+    "summary": "SMS replies on contacts, keyword automation, consent and opt-in campaigns (Twilio, simulator)",
     "version": "18.0.1.0.0",
     "category": "Marketing/SMS",
     "website": "https://github.com/sms-two-way/sms-two-way",
@@ -9,8 +9,8 @@
     "license": "LGPL-3",
     "application": True,
     "installable": True,
-    "depends": ["sms", "phone_validation", "contacts", "crm"],
     "external_dependencies": {"python": ["twilio", "phonenumbers"]},
+    "depends": ["sms", "phone_validation", "contacts", "crm"],
     "data": [
         "security/sms_two_way_security.xml",
         "security/ir.model.access.csv",
