@@ -32,6 +32,16 @@ class TestOutbound(SmsTwoWayCase):
         self.assertEqual(form["MessagingServiceSid"], "MG" + "2" * 32)
         self.assertNotIn("From", form)
 
+    def test_gateway_sms_are_sent_one_per_commit(self):
+        """send(auto_commit=True) commits after each batch: one SMS each, so a crash never
+        forgets a message the provider accepted; Odoo's own SMS keep their batches."""
+        other_company = self.env["res.company"].create({"name": "No gateway Co"})
+        ours = self.env["sms.sms"].create([{"number": f"+3247000000{i}", "body": "x"} for i in range(3)])
+        iap = self.env["sms.sms"].with_company(other_company).create(
+            [{"number": f"+3247000001{i}", "body": "y"} for i in range(2)])
+        batches = list((ours | iap)._split_batch())
+        self.assertEqual(batches, [[sms.id] for sms in ours] + [iap.ids])
+
     def test_company_without_gateway_keeps_odoo_default(self):
         other_company = self.env["res.company"].create({"name": "No gateway Co"})
         sms = self.env["sms.sms"].with_company(other_company).create({"number": "+32470000000", "body": "x"})
