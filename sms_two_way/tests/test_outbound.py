@@ -39,7 +39,7 @@ class TestOutbound(SmsTwoWayCase):
         ours = self.env["sms.sms"].create([{"number": f"+3247000000{i}", "body": "x"} for i in range(3)])
         iap = self.env["sms.sms"].with_company(other_company).create(
             [{"number": f"+3247000001{i}", "body": "y"} for i in range(2)])
-        batches = list((ours | iap)._split_batch())
+        batches = [list(batch) for batch in (ours | iap)._split_batch()]
         self.assertEqual(batches, [[sms.id] for sms in ours] + [iap.ids])
 
     def test_company_without_gateway_keeps_odoo_default(self):
