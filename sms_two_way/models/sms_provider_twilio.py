@@ -132,10 +132,13 @@ class SmsProviderTwilio(models.AbstractModel):
         """Look for ``message`` among the provider's recent messages to its number."""
         client = self._get_client(gateway)
         since = message.create_date - timedelta(minutes=5)
+        known = set(message.search([("conversation_id", "=", message.conversation_id.id),
+                                    ("provider_sid", "!=", False)]).mapped("provider_sid"))
         try:
             for sent in client.messages.list(to=message.number, limit=50):
                 created = sent.date_created and sent.date_created.replace(tzinfo=None)
-                if sent.body == message.body and (not created or created >= since):
+                # A message already matched to another record is not this one (same text sent twice).
+                if sent.body == message.body and sent.sid not in known and (not created or created >= since):
                     return sent.sid
         except (TwilioRestException, requests.exceptions.RequestException) as error:
             _logger.warning("Could not check SMS %s at Twilio (%s)", message.sms_uuid, error.__class__.__name__)

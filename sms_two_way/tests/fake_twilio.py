@@ -6,8 +6,9 @@ and serve media.  ``mode`` simulates provider trouble:
 
 * ``"ok"``: messages are accepted (HTTP 201);
 * ``"error500"``: HTTP 500, message not accepted;
-* ``"hang"``: the message is accepted and stored, but the answer comes after
-  ``hang_seconds`` (longer than the client's timeout): an ambiguous outcome;
+* ``"hang"``: the answer comes after ``hang_seconds`` (longer than the
+  client's timeout): an ambiguous outcome; the message is stored unless
+  ``hang_stores`` is False;
 * ``"reject"``: HTTP 400 with Twilio error ``reject_code``.
 
 ``delay_seconds`` slows successful answers down, to widen race windows.
@@ -40,6 +41,7 @@ class FakeTwilio:
         self.mode = "ok"
         self.hang_seconds = 3.0
         self.delay_seconds = 0.0  # a slow but successful provider, to widen race windows
+        self.hang_stores = True  # in "hang" mode: whether the message was taken before the timeout
         self.reject_code = 21211
         self.requests = []  # (method, path, form dict)
         self.messages = []  # what Twilio "has": dicts in API form
@@ -143,8 +145,9 @@ class FakeTwilio:
             "num_segments": "1",
             "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/x.json",
         }
-        with self._lock:
-            self.messages.append(message)
+        if self.mode != "hang" or self.hang_stores:
+            with self._lock:
+                self.messages.append(message)
         time.sleep(self.hang_seconds if self.mode == "hang" else self.delay_seconds)
         return self._json(handler, 201, message)
 

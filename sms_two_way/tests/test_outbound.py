@@ -97,6 +97,21 @@ class TestOutbound(SmsTwoWayCase):
         self.assertEqual(len(self.fake_twilio.message_requests()), 2)
         self.assertEqual(sms.state, "pending")
 
+    def test_timeout_before_provider_took_it_is_resent(self):
+        """The same text sent earlier must not be mistaken for the one that timed out."""
+        self._queue_sms("Same text")
+        self.fake_twilio.mode = "hang"
+        self.fake_twilio.hang_seconds = 2.5
+        self.fake_twilio.hang_stores = False
+        self.partner._message_sms("Same text")
+        second = self.find_messages(direction="outbound").sorted("id")[-1]
+        self.assertEqual(second.state, "unknown")
+        self.fake_twilio.mode = "ok"
+        self.env["sms.sms"]._process_queue()
+        self.assertEqual(second.state, "queued")
+        self.assertEqual(len(self.fake_twilio.messages), 2, "the customer gets the second text too")
+        self.assertEqual(second.provider_sid, self.fake_twilio.messages[1]["sid"])
+
     def test_outage_then_recovery_sends_once(self):
         self.fake_twilio.mode = "error500"
         sms = self._queue_sms("Queued during outage")
