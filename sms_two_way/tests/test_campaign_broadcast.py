@@ -184,7 +184,13 @@ class TestCampaignBroadcast(SmsTwoWayCase):
             first.lead_id.stage_id = won
             inbound_vals = first.conversation_id._prepare_inbound_message_vals(
                 {"body": "Great", "provider_sid": "SMreply1"})
-            self.env["sms.conversation.message"].create(inbound_vals)
+            reply = self.env["sms.conversation.message"].create(inbound_vals)
+            # create_date comes from the database clock, which freeze_time does not stop: date
+            # the reply in the frozen hour so the test passes whatever the hour it runs at.
+            reply.flush_recordset()
+            self.env.cr.execute("UPDATE sms_conversation_message SET create_date = %s WHERE id = %s",
+                                [self.noon + timedelta(hours=1), reply.id])
+            reply.invalidate_recordset(["create_date"])
             self.env["sms.consent"]._record_opt_out(second.number, "keyword", text="STOP")
         broadcast.invalidate_recordset()
         self.assertEqual((broadcast.reply_count, broadcast.opt_out_count, broadcast.won_count), (1, 1, 1))
