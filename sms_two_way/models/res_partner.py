@@ -18,13 +18,7 @@ class ResPartner(models.Model):
     def action_open_sms_conversation(self):
         """Open the contact's SMS conversation, ready to reply (created on first use)."""
         self.ensure_one()
-        conversation = self.sms_conversation_ids[:1]
-        if not conversation:
-            number = self.mobile or self.phone
-            gateway = self.env["sms.gateway"]._get_default_for_company(self.company_id or self.env.company)
-            e164 = gateway and number and gateway._normalize_number(number)
-            if e164:
-                conversation = self.env["sms.conversation"].sudo()._get_or_create(gateway, e164, partner=self)
+        conversation = self.sms_conversation_ids[:1] or self.env["sms.conversation"]._get_for_recipient(partner=self)
         if not conversation:
             return self.env["ir.actions.act_window"]._for_xml_id("sms.res_partner_act_window_sms_composer_single")
         return {
