@@ -1,5 +1,7 @@
 from odoo import fields, models
 
+from ..core import placeholders
+
 DEFAULT_HELP = ("{program}: Msg frequency varies. Msg & data rates may apply. "
                 "Reply STOP to unsubscribe, HELP for help.")
 DEFAULT_OPT_OUT = "{program}: You are unsubscribed and will receive no further messages. Reply START to resubscribe."
@@ -38,7 +40,7 @@ class ResCompany(models.Model):
     def _sms_render(self, body):
         """Fill ``{program}`` in a compliance text."""
         self.ensure_one()
-        return (body or "").replace("{program}", self.sms_program_name or self.name)
+        return placeholders.render(body, {"program": self.sms_program_name or self.name})
 
     def _get_sms_handoff_user(self):
         """Who answers replies no rule handles when the contact has no salesperson."""

@@ -1,4 +1,3 @@
-import re
 
 from markupsafe import Markup
 
@@ -6,6 +5,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..core import keywords as engine
+from ..core import placeholders
 from ..core.segments import count_segments
 
 DEFAULT_CONFIRM = "{campaign}: Reply Y to confirm your subscription."
@@ -19,19 +19,10 @@ SAMPLE_VALUES = {"name": "Alex Sample", "first_name": "Alex"}
 
 
 def render_placeholders(body, name="", campaign="", company=""):
-    """Fill {name}, {first_name}, {campaign}, {company}.
-
-    Plain replacements rather than ``str.format``: a marketer's stray brace
-    must not break a send to thousands of people.
-    """
-    first_name = (name or "").split(" ")[0] if name else ""
-    values = {"name": name or "", "first_name": first_name, "campaign": campaign or "", "company": company or ""}
-    text = body or ""
-    for key, value in values.items():
-        if not value:  # "Welcome, {first_name}!" reads "Welcome!" for someone we only know by number
-            text = re.sub(r"[,\s]*\{%s\}" % key, "", text)
-        text = text.replace("{%s}" % key, value)
-    return text
+    """Fill {name}, {first_name}, {campaign}, {company} (see :mod:`..core.placeholders`)."""
+    return placeholders.render(body, {
+        "name": name, "first_name": placeholders.first_name(name), "campaign": campaign, "company": company,
+    })
 
 
 def describe_segments(env, text):

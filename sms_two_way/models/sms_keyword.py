@@ -4,6 +4,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..core import keywords as engine
+from ..core import placeholders
 
 _logger = logging.getLogger(__name__)
 
@@ -134,15 +135,12 @@ class SmsKeyword(models.Model):
         return handled
 
     def _render_reply(self, message, match):
-        values = {
-            "name": message.partner_id.name or "",
+        return placeholders.render(self.reply_body, {
+            "name": message.partner_id.name,
+            "first_name": placeholders.first_name(message.partner_id.name),
             "value": match.value if match else "",
-            "company": message.company_id.name or "",
-        }
-        try:
-            return self.reply_body.format(**values)
-        except (KeyError, IndexError, ValueError):
-            return self.reply_body
+            "company": message.company_id.name,
+        })
 
     def _action_reply(self, message, match, prompt):
         return True
