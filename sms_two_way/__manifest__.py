@@ -14,7 +14,9 @@
     "data": [
         "security/sms_two_way_security.xml",
         "security/ir.model.access.csv",
+        "security/sms_conversation_seen_security.xml",
         "data/ir_cron_data.xml",
+        "data/mail_activity_type_data.xml",
         "data/sms_keyword_data.xml",
         "views/sms_gateway_views.xml",
         "views/sms_conversation_message_views.xml",

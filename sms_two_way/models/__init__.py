@@ -6,6 +6,8 @@ from . import sms_provider_twilio
 from . import sms_provider_simulator
 from . import sms_conversation
 from . import sms_conversation_message
+from . import sms_conversation_seen
+from . import mail_activity
 from . import sms_consent
 from . import sms_sms
 from . import res_partner

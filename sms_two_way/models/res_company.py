@@ -32,7 +32,11 @@ class ResCompany(models.Model):
         "res.users", "Hand off to", help="Who answers replies no rule handles, when the contact has no salesperson.")
     sms_handoff_team_id = fields.Many2one(
         "crm.team", "Hand off to team",
-        help="Without a salesperson or a handoff user, the team leader (else its first member) answers.")
+        help="Without a salesperson or a handoff user, the team's members answer in turn "
+             "(the team leader when it has no member).")
+    sms_handoff_last_user_id = fields.Many2one(
+        "res.users", "Last handoff in turn", readonly=True,
+        help="Round-robin pointer: the team member who got the previous handed-off conversation.")
     sms_handoff_ack_body = fields.Text(
         "Handoff acknowledgement", default=DEFAULT_HANDOFF_ACK, translate=True,
         help="Sent at most once a day per conversation when a reply needs a person. Empty: none.")
@@ -43,7 +47,21 @@ class ResCompany(models.Model):
         return placeholders.render(body, {"program": self.sms_program_name or self.name})
 
     def _get_sms_handoff_user(self):
-        """Who answers replies no rule handles when the contact has no salesperson."""
+        """Who answers replies no rule handles when the contact has no salesperson.
+
+        The handoff user, else the handoff team's active members in turn: the
+        pointer is the last member served, and the next one is the member
+        with the following id, so members joining or leaving the team keep
+        the order fair.  A team without members falls back to its leader.
+        """
         self.ensure_one()
+        if self.sms_handoff_user_id:
+            return self.sms_handoff_user_id
         team = self.sms_handoff_team_id
-        return self.sms_handoff_user_id or team.user_id or team.member_ids[:1]
+        members = team.member_ids.filtered(lambda user: user.active and self in user.company_ids).sorted("id")
+        if not members:
+            return team.user_id
+        following = members.filtered(lambda user: user.id > self.sms_handoff_last_user_id.id)
+        chosen = (following or members)[:1]
+        self.sudo().sms_handoff_last_user_id = chosen
+        return chosen

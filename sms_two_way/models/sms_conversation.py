@@ -11,6 +11,12 @@ from ..core.phone import normalize_number
 
 _logger = logging.getLogger(__name__)
 
+INBOX_STATES = [
+    ("needs_reply", "Needs reply"),
+    ("waiting", "Waiting for customer"),
+    ("done", "Done"),
+]
+
 
 class SmsConversation(models.Model):
     """The SMS thread between one gateway number and one customer number."""
@@ -31,14 +37,48 @@ class SmsConversation(models.Model):
     last_outbound_date = fields.Datetime(readonly=True)
     last_message_date = fields.Datetime(readonly=True, index=True)
     last_message_preview = fields.Char(readonly=True)
-    needs_reply = fields.Boolean(readonly=True, index=True)
-    unread_count = fields.Integer(readonly=True)
+    inbox_state = fields.Selection(
+        INBOX_STATES, "Inbox", required=True, readonly=True, default="done", index=True, tracking=True,
+        group_expand="_group_expand_inbox_state",
+        help="Needs reply: a message was handed to a person and no person has answered it yet; only a "
+             "person's answer or 'Mark as done' clears it, never an automatic answer. Waiting for customer: "
+             "a person answered last.")
+    needs_reply = fields.Boolean(compute="_compute_needs_reply", store=True, index=True)
+    unread_count = fields.Integer(compute="_compute_unread_count", help="Received messages you have not seen.")
     reply_body = fields.Text("Reply", help="Type a reply and click Send: it goes out through this gateway.")
     last_handoff_ack_date = fields.Datetime(readonly=True)
 
     _sql_constraints = [
         ("gateway_number_unique", "unique(gateway_id, number)", "One conversation per gateway and number."),
     ]
+
+    @api.depends("inbox_state")
+    def _compute_needs_reply(self):
+        for conversation in self:
+            conversation.needs_reply = conversation.inbox_state == "needs_reply"
+
+    @api.model
+    def _group_expand_inbox_state(self, states, domain):
+        """The inbox kanban always shows its three columns, empty or not."""
+        return [key for key, _label in INBOX_STATES]
+
+    @api.depends_context("uid")
+    def _compute_unread_count(self):
+        """Received messages newer than the last one the current user saw, in one query."""
+        counts = {}
+        if self.ids:
+            self.env["sms.conversation.message"].flush_model(["conversation_id", "direction"])
+            self.env["sms.conversation.seen"].flush_model()
+            self.env.cr.execute(SQL(
+                """SELECT m.conversation_id, count(*)
+                     FROM sms_conversation_message m
+                LEFT JOIN sms_conversation_seen s ON s.conversation_id = m.conversation_id AND s.user_id = %s
+                    WHERE m.conversation_id = ANY(%s) AND m.direction = 'inbound'
+                      AND m.id > coalesce(s.last_seen_message_id, 0)
+                 GROUP BY m.conversation_id""", self.env.uid, self.ids))
+            counts = dict(self.env.cr.fetchall())
+        for conversation in self:
+            conversation.unread_count = counts.get(conversation.id, 0)
 
     @api.depends("partner_id.name", "number")
     def _compute_name(self):
@@ -62,9 +102,9 @@ class SmsConversation(models.Model):
             return conversation
         self.flush_model()
         self.env.cr.execute(SQL(
-            """INSERT INTO sms_conversation (gateway_id, company_id, number, needs_reply, unread_count,
+            """INSERT INTO sms_conversation (gateway_id, company_id, number, inbox_state, needs_reply,
                                              create_uid, write_uid, create_date, write_date)
-               VALUES (%s, %s, %s, false, 0, %s, %s, now() at time zone 'UTC', now() at time zone 'UTC')
+               VALUES (%s, %s, %s, 'done', false, %s, %s, now() at time zone 'UTC', now() at time zone 'UTC')
                ON CONFLICT (gateway_id, number) DO NOTHING""",
             gateway.id, gateway.company_id.id, number, self.env.uid, self.env.uid,
         ), log_exceptions=False)  # the expected serialization failure is not an error
@@ -143,17 +183,16 @@ class SmsConversation(models.Model):
             "last_inbound_date": message.create_date,
             "last_message_date": message.create_date,
             "last_message_preview": (message.body or "")[:120],
-            "needs_reply": True,
-            "unread_count": self.unread_count + 1,
         })
 
     def _register_outbound(self, message):
         vals = {"last_outbound_date": message.create_date}
         # Automatic answers neither hide what the customer said nor settle the conversation.
         if not message.is_auto_reply and message.category != "compliance":
-            vals.update(last_message_date=message.create_date, last_message_preview=(message.body or "")[:120],
-                        needs_reply=False, unread_count=0)
+            vals.update(last_message_date=message.create_date, last_message_preview=(message.body or "")[:120])
         self.write(vals)
+        if message.author_id:
+            self._settle("waiting", message.author_id)
 
     # ------------------------------------------------------------ actions
     def action_send_reply(self):
@@ -201,21 +240,26 @@ class SmsConversation(models.Model):
         self._send_text(body, category="direct", auto_reply=True)
         return True
 
-    def _handoff(self, message, reason=None):
+    def _handoff(self, message, reason=None, acknowledge=True):
         """No automation handles ``message``: a person must answer it.
 
-        The conversation needs a reply, goes to the contact's salesperson (or
-        the company's handoff user), who gets a to-do activity; the customer
-        is told someone will answer, at most once a day.
+        The conversation needs a reply until a person answers or marks it
+        done (see ``_settle``), goes to the contact's salesperson (else the
+        company's handoff user or team, see ``res.company._get_sms_handoff_user``),
+        who gets one "SMS reply" activity; the customer is told someone will
+        answer, at most once a day, unless ``acknowledge`` is false (texts
+        that look machine-generated get no answer, to avoid loops).
         """
         self.ensure_one()
         company = self.company_id
-        vals = {"needs_reply": True}
+        vals = {"inbox_state": "needs_reply"}
         if not self.user_id:
             vals["user_id"] = (self.partner_id.user_id or company._get_sms_handoff_user()).id
         self.write(vals)
         if self.user_id:
             self._notify_assignee(message, reason)
+        if not acknowledge:
+            return
         now = fields.Datetime.now()
         ack = company.sms_handoff_ack_body
         if ack and (not self.last_handoff_ack_date or self.last_handoff_ack_date <= now - timedelta(days=1)):
@@ -223,22 +267,76 @@ class SmsConversation(models.Model):
                 self.last_handoff_ack_date = now
 
     def _notify_assignee(self, message, reason=None):
-        """One open to-do per assignee: later replies only refresh its note."""
+        """One open "SMS reply" activity per conversation: later replies only refresh its note.
+
+        Creating it notifies the assignee (Odoo's inbox or e-mail, per their
+        preference) once per burst: replies that arrive while the
+        conversation still needs a reply only update the note.
+        """
         note = Markup("<p>%s</p>%s") % (reason or _("A customer reply needs an answer."),
                                          plaintext2html(message.body or ""))
-        activity = self.activity_ids.filtered(lambda a: a.user_id == self.user_id)
+        activity = self._get_reply_activities()
         if activity:
-            activity[:1].note = note
+            activity[1:].unlink()
+            activity[:1].write({"note": note, "user_id": self.user_id.id})
             return
         self.activity_schedule(
-            "mail.mail_activity_data_todo",
+            "sms_two_way.mail_activity_data_sms_reply",
             user_id=self.user_id.id,
             summary=_("SMS from %s needs a reply", self.name),
             note=note,
         )
 
+    def _get_reply_activities(self):
+        reply_type = self.env.ref("sms_two_way.mail_activity_data_sms_reply")
+        return self.sudo().activity_ids.filtered(lambda activity: activity.activity_type_id == reply_type)
+
+    def _settle(self, inbox_state, user):
+        """A person answered (``waiting``) or marked the conversation ``done``.
+
+        This is the only way out of "needs reply": the reply activity is
+        closed at the same moment, so flag, activity and inbox always agree,
+        and the conversation counts as read for ``user``.
+        """
+        self.write({"inbox_state": inbox_state})
+        for conversation in self:
+            conversation._get_reply_activities().with_context(sms_two_way_settling=True).action_feedback(
+                feedback=_("Answered by SMS.") if inbox_state == "waiting" else _("Marked as done."))
+        self.sudo()._mark_seen(user)
+
+    def write(self, vals):
+        result = super().write(vals)
+        if vals.get("user_id"):
+            for conversation in self.filtered("needs_reply"):  # the activity follows the assignee
+                conversation._get_reply_activities().write({"user_id": conversation.user_id.id})
+        return result
+
+    def _mark_seen(self, user):
+        """Remember the last received message ``user`` has seen in these conversations."""
+        self.env["sms.conversation.message"].flush_model(["conversation_id", "direction"])
+        self.env.cr.execute(SQL(
+            """INSERT INTO sms_conversation_seen (conversation_id, user_id, last_seen_message_id)
+                    SELECT c.id, %s, coalesce(max(m.id), 0)
+                      FROM sms_conversation c
+                 LEFT JOIN sms_conversation_message m ON m.conversation_id = c.id AND m.direction = 'inbound'
+                     WHERE c.id = ANY(%s)
+                  GROUP BY c.id
+               ON CONFLICT (conversation_id, user_id) DO UPDATE
+                       SET last_seen_message_id = greatest(sms_conversation_seen.last_seen_message_id,
+                                                           excluded.last_seen_message_id)""",
+            user.id, self.ids))
+        self.invalidate_recordset(["unread_count"])
+
+    def action_mark_seen(self):
+        """The chat thread shows these conversations to the current user."""
+        self.check_access("read")
+        self.sudo()._mark_seen(self.env.user)
+        return True
+
     def action_mark_done(self):
-        self.write({"needs_reply": False, "unread_count": 0})
+        self.check_access("write")
+        self._settle("done", self.env.user)
+        return True
 
     def action_create_lead(self):
         """One click from a conversation to a CRM lead carrying the number and the last reply."""

@@ -71,6 +71,10 @@ class SmsConversationMessage(models.Model):
         ("compliance", "Compliance"),
     ], string="Kind", readonly=True)
     is_auto_reply = fields.Boolean("Automatic reply", readonly=True)
+    author_id = fields.Many2one(
+        "res.users", "Answered by", readonly=True,
+        help="The person who wrote this outbound text; empty for automatic and automated messages. "
+             "Only such an answer takes a conversation out of 'Needs reply'.")
 
     _sql_constraints = [
         ("provider_sid_unique", "unique(gateway_id, provider_sid)",
@@ -153,11 +157,11 @@ class SmsConversationMessage(models.Model):
         """
         self.ensure_one()
         text = self.body or ""
+        conversation = self.conversation_id
         if engine.looks_automated(text):
             _logger.info("SMS %s looks machine-generated: left to staff without auto-reply", self.id)
+            conversation._handoff(self, acknowledge=False)
             return False
-        conversation = self.conversation_id
-        conversation.needs_reply = False  # a handoff sets it back
         intent = engine.compliance_intent(text)
         if intent == "opt_out":
             handled = self._apply_opt_out(source="keyword")
@@ -223,6 +227,7 @@ class SmsConversationMessage(models.Model):
             if not message:
                 number = gateway._normalize_number(sms.number) or sms.number
                 conversation = Conversation._get_or_create(gateway, number, partner=sms.partner_id)
+                category = sms.sms_two_way_category or conversation._get_default_category()
                 message = self.create({
                     "conversation_id": conversation.id,
                     "gateway_id": gateway.id,
@@ -230,12 +235,26 @@ class SmsConversationMessage(models.Model):
                     "body": sms.body,
                     "sms_uuid": sms.uuid,
                     "mail_message_id": sms.mail_message_id.id,
-                    "category": sms.sms_two_way_category or conversation._get_default_category(),
+                    "category": category,
                     "is_auto_reply": sms.sms_two_way_auto_reply,
+                    "author_id": self._get_person_author(sms, category).id,
                 })
                 conversation._register_outbound(message)
             messages |= message
         return messages
+
+    @api.model
+    def _get_person_author(self, sms, category):
+        """The user who wrote ``sms`` by hand, or no user when automation sent it.
+
+        A direct, non-automatic text created by an internal user (not the
+        superuser that automation runs as) is a person's answer.
+        """
+        user = sms.create_uid
+        if (category == "direct" and not sms.sms_two_way_auto_reply
+                and user and not user._is_superuser() and user._is_internal()):
+            return user
+        return self.env["res.users"]
 
     def _filter_sendable_now(self):
         """Outbound messages that may leave now; the others are refused or deferred.

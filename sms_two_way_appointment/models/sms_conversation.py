@@ -22,13 +22,13 @@ class SmsConversation(models.Model):
             attendees |= prompt._get_record()
         return attendees.exists()
 
-    def _handoff(self, message, reason=None):
+    def _handoff(self, message, reason=None, **kwargs):
         """Assign an unassigned conversation to the appointment's organizer, who also gets a to-do."""
         attendees = self._sms_appointment_attendees()
         organizers = attendees.event_id.user_id
         if organizers and not self.user_id and not self.partner_id.user_id:
             self.user_id = organizers[:1]
-        result = super()._handoff(message, reason=reason)
+        result = super()._handoff(message, reason=reason, **kwargs)
         for attendee in attendees:
             organizer = attendee.event_id.user_id
             if organizer and organizer != self.user_id:
