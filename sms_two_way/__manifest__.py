@@ -27,6 +27,7 @@
         "views/sms_quiet_profile_views.xml",
         "views/res_config_settings_views.xml",
         "views/res_partner_views.xml",
+        "views/res_users_views.xml",
         "views/sms_simulator_templates.xml",
         "views/sms_two_way_menus.xml",
         "data/sms_campaign_data.xml",
@@ -39,7 +40,10 @@
     ],
     "demo": ["demo/sms_two_way_demo.xml"],
     "assets": {
-        "web.assets_backend": ["sms_two_way/static/src/js/sms_two_way_service.js"],
+        "web.assets_backend": [
+            "sms_two_way/static/src/js/sms_two_way_service.js",
+            "sms_two_way/static/src/chat/*",
+        ],
         "web.assets_tests": ["sms_two_way/static/src/js/tours/*.js"],
     },
 }

@@ -1,7 +1,10 @@
 """Unit tests of SMS segment counting."""
+import json
+from pathlib import Path
+
 import pytest
 
-from sms_two_way.core.segments import GSM7_BASIC, GSM7_EXTENSION, Segments, count_segments
+from sms_two_way.core.segments import GSM7_BASIC, GSM7_EXTENSION, Segments, count_segments, ucs2_trigger
 
 
 def test_alphabet_tables_have_the_gsm_03_38_sizes():
@@ -68,3 +71,15 @@ def test_surrogate_pair_is_not_split_across_segments():
 def test_result_unpacks_like_a_tuple():
     encoding, characters, segments, per_segment = count_segments("a" * 200)
     assert (encoding, characters, segments, per_segment) == ("GSM-7", 200, 2, 153)
+
+
+# --- the case table shared with the composer's counter (sms_segments.js, see test_segment_counter_js.py) ---
+SHARED_CASES = json.loads(
+    (Path(__file__).resolve().parent.parent / "sms_two_way" / "tests" / "data" / "segment_cases.json").read_text("utf-8"))
+
+
+@pytest.mark.parametrize("case", SHARED_CASES, ids=lambda case: repr(case["text"][:20]))
+def test_shared_segment_cases(case):
+    size = count_segments(case["text"])
+    assert size == Segments(case["encoding"], case["characters"], case["segments"], case["per_segment"])
+    assert ucs2_trigger(case["text"]) == case["ucs2_char"]

@@ -33,10 +33,15 @@ class Segments(NamedTuple):
     per_segment: int
 
 
+def ucs2_trigger(text: str) -> str:
+    """The first character of ``text`` outside GSM-7, which forces UCS-2; empty if none."""
+    return next((ch for ch in text or "" if ch not in GSM7_BASIC and ch not in GSM7_EXTENSION), "")
+
+
 def count_segments(text: str) -> Segments:
     """Return the encoding, size and number of segments needed to send ``text``."""
     text = text or ""
-    if all(ch in GSM7_BASIC or ch in GSM7_EXTENSION for ch in text):
+    if not ucs2_trigger(text):
         encoding = GSM7
         sizes = [2 if ch in GSM7_EXTENSION else 1 for ch in text]
     else:

@@ -8,6 +8,7 @@ from . import sms_conversation
 from . import sms_conversation_message
 from . import sms_conversation_seen
 from . import mail_activity
+from . import res_users
 from . import sms_consent
 from . import sms_sms
 from . import res_partner

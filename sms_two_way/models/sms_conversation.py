@@ -7,7 +7,9 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, plaintext2html
 
+from ..core import placeholders
 from ..core.phone import normalize_number
+from ..core.segments import _CAPACITY, GSM7_BASIC, GSM7_EXTENSION
 
 _logger = logging.getLogger(__name__)
 
@@ -205,6 +207,66 @@ class SmsConversation(models.Model):
         self.reply_body = False
         return True
 
+    # ------------------------------------------------------------ chat thread (static/src/js/chat)
+    def get_chat_thread(self, limit=200):
+        """What the chat thread widget shows: the last ``limit`` messages, oldest first."""
+        self.ensure_one()
+        self.check_access("read")
+        messages = self.env["sms.conversation.message"].search(
+            [("conversation_id", "=", self.id)], order="create_date desc, id desc", limit=limit)
+        return {
+            "messages": [message._get_chat_values() for message in messages.sorted(lambda m: (m.create_date, m.id))],
+            "inbox_state": self.inbox_state,
+            "unread_count": self.unread_count,
+        }
+
+    def get_composer_info(self):
+        """What the composer needs: the GSM-7 alphabet of ``core.segments`` (one source
+        of truth for the counter), the name placeholder, and warnings before sending."""
+        self.ensure_one()
+        self.check_access("read")
+        warnings = []
+        if self.env["sms.consent"]._is_opted_out(self.number):
+            warnings.append(_("%s opted out of SMS: texts to this number are refused.", self.name))
+        now = fields.Datetime.now()
+        not_before = self._get_allowed_time(now)
+        if not_before > now:
+            warnings.append(_("It is outside %(name)s's allowed hours: consider Send later (allowed from %(when)s).",
+                              name=self.name, when=fields.Datetime.context_timestamp(self, not_before)
+                              .strftime("%Y-%m-%d %H:%M")))
+        return {
+            **self._get_segment_alphabet(),
+            "name": self.partner_id.name or "",
+            "warnings": warnings,
+            "allowed_from": not_before > now and fields.Datetime.to_string(not_before),
+        }
+
+    @api.model
+    def _get_segment_alphabet(self):
+        """The tables of ``core.segments`` for the composer's counter (sms_segments.js)."""
+        return {
+            "gsm7_basic": "".join(sorted(GSM7_BASIC)),
+            "gsm7_extension": "".join(sorted(GSM7_EXTENSION)),
+            "capacity": {encoding: list(sizes) for encoding, sizes in _CAPACITY.items()},
+        }
+
+    def send_chat_reply(self, body, send_after=None):
+        """The composer's Send (or Send later, from ``send_after``, naive UTC)."""
+        self.ensure_one()
+        body = placeholders.render((body or "").strip(), {"name": self.partner_id.name or ""})
+        if not body:
+            raise UserError(_("Type a reply first."))
+        self.check_access("write")
+        if send_after:  # later, and never inside the recipient's quiet hours
+            send_after = self._get_allowed_time(fields.Datetime.to_datetime(send_after))
+        self._send_text(body, category="direct", send_after=send_after)
+        return self.get_chat_thread()
+
+    def _get_allowed_time(self, when):
+        """The first moment from ``when`` (naive UTC) an automated text may reach this number."""
+        probe = self.env["sms.conversation.message"].new({"conversation_id": self.id, "category": "automated"})
+        return probe._get_not_before(when)
+
     def _get_default_category(self):
         """A message to a customer who wrote recently is a direct reply; others are automated."""
         self.ensure_one()
@@ -213,11 +275,14 @@ class SmsConversation(models.Model):
             return "direct"
         return "automated"
 
-    def _send_text(self, body, category="direct", auto_reply=False):
-        """Send ``body`` through this gateway, on the contact's chatter when there is one."""
+    def _send_text(self, body, category="direct", auto_reply=False, send_after=None):
+        """Send ``body`` through this gateway, on the contact's chatter when there is one.
+
+        ``send_after`` (naive UTC) keeps it queued until then.
+        """
         self.ensure_one()
         sender = self.with_context(sms_two_way_gateway_id=self.gateway_id.id, sms_two_way_category=category,
-                                   sms_two_way_auto_reply=auto_reply)
+                                   sms_two_way_auto_reply=auto_reply, sms_two_way_not_before=send_after)
         if self.partner_id:
             sender.partner_id._message_sms(
                 body, partner_ids=self.partner_id.ids, sms_pid_to_number={self.partner_id.id: self.number})
@@ -255,7 +320,8 @@ class SmsConversation(models.Model):
         vals = {"inbox_state": "needs_reply"}
         if not self.user_id:
             vals["user_id"] = (self.partner_id.user_id or company._get_sms_handoff_user()).id
-        self.write(vals)
+        # The reply activity notifies the assignee (see _notify_assignee); no second "assigned to you".
+        self.with_context(mail_auto_subscribe_no_notify=True).write(vals)
         if self.user_id:
             self._notify_assignee(message, reason)
         if not acknowledge:
@@ -280,7 +346,8 @@ class SmsConversation(models.Model):
             activity[1:].unlink()
             activity[:1].write({"note": note, "user_id": self.user_id.id})
             return
-        self.activity_schedule(
+        # Odoo notifies a new activity's assignee, unless they opted out of it for SMS.
+        self.with_context(mail_activity_quick_update=not self.user_id.sms_notify_replies).activity_schedule(
             "sms_two_way.mail_activity_data_sms_reply",
             user_id=self.user_id.id,
             summary=_("SMS from %s needs a reply", self.name),

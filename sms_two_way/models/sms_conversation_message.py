@@ -71,6 +71,9 @@ class SmsConversationMessage(models.Model):
         ("compliance", "Compliance"),
     ], string="Kind", readonly=True)
     is_auto_reply = fields.Boolean("Automatic reply", readonly=True)
+    prompt_id = fields.Many2one(
+        "sms.prompt", "Answers", readonly=True, ondelete="set null",
+        help="The question (appointment, survey, campaign step...) this reply was taken as the answer to.")
     author_id = fields.Many2one(
         "res.users", "Answered by", readonly=True,
         help="The person who wrote this outbound text; empty for automatic and automated messages. "
@@ -86,6 +89,25 @@ class SmsConversationMessage(models.Model):
         if not provider_sid:
             return self.browse()
         return self.search([("gateway_id", "=", gateway.id), ("provider_sid", "=", provider_sid)], limit=1)
+
+    def _get_chat_values(self):
+        """One bubble of the chat thread widget."""
+        self.ensure_one()
+        state_labels = dict(self._fields["state"]._description_selection(self.env))
+        return {
+            "id": self.id,
+            "direction": self.direction,
+            "body": self.body or "",
+            "date": fields.Datetime.to_string(self.create_date),
+            "state": self.state,
+            "state_label": state_labels.get(self.state, ""),
+            "error": self.error_message or self.failure_type or self.media_error or "",
+            "is_auto_reply": self.is_auto_reply,
+            "category": self.category or "",
+            "author": self.author_id.name or "",
+            "attachments": [{"id": a.id, "name": a.name, "mimetype": a.mimetype} for a in self.attachment_ids],
+            "chip": self.prompt_id.sudo().description or "",
+        }
 
     # ------------------------------------------------------------ inbound
     def _attach_media(self, media):
@@ -116,8 +138,8 @@ class SmsConversationMessage(models.Model):
         self.conversation_id._register_inbound(self)
         if self.partner_id:
             self.mail_message_id = self._post_on_partner()
-            self._announce_live()
         self._route_reply()
+        self._announce_live()
 
     def _post_on_partner(self):
         """Post the reply on the contact as a customer comment authored by the contact.
@@ -126,10 +148,12 @@ class SmsConversationMessage(models.Model):
         message, and authoring it as the contact makes Odoo's "On incoming
         message" automation rules fire.  It is posted by the superuser because
         webhooks run as the public user, whom Odoo forbids to attach files.
+        Its title links to the conversation, where staff answer in the chat.
         """
         partner = self.partner_id.with_user(SUPERUSER_ID)
+        link = self.conversation_id._get_html_link(title=_("SMS from %(number)s", number=self.number))
         body = Markup('<p class="o_sms_two_way_inbound"><i class="fa fa-mobile" title="SMS"></i> %s</p>%s') % (
-            _("SMS from %(number)s", number=self.number), plaintext2html(self.body or ""))
+            link, plaintext2html(self.body or ""))
         return partner.with_context(mail_create_nosubscribe=True, mail_post_autofollow=False).message_post(
             body=body,
             author_id=partner.id,
@@ -139,10 +163,14 @@ class SmsConversationMessage(models.Model):
         )
 
     def _announce_live(self):
-        """Tell the SMS users of the company, so an open chatter shows the reply at once."""
+        """Tell the SMS users of the company, so an open chatter, chat thread or inbox shows the reply at once.
+
+        Sent after routing, so that the inbox state the reply led to is visible too.
+        """
         users = self.env.ref("sms_two_way.group_sms_user").sudo().users.filtered(
             lambda user: self.company_id in user.company_ids)
-        payload = {"model": "res.partner", "id": self.partner_id.id}
+        payload = {"model": self.partner_id and "res.partner", "id": self.partner_id.id,
+                   "conversation_id": self.conversation_id.id}
         for user in users:
             user._bus_send("sms_two_way/inbound", payload)
 

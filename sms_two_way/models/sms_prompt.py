@@ -103,6 +103,7 @@ class SmsPrompt(models.Model):
             candidates = choices[:1]
         if len(candidates) == 1:
             prompt, rule, match = candidates[0]
+            message.prompt_id = prompt
             if rule._run(message, match, prompt) is False:  # the question could not take it
                 message.conversation_id._handoff(message)
             return True

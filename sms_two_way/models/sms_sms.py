@@ -35,6 +35,8 @@ class SmsSms(models.Model):
                 vals["gateway_id"] = self._get_gateway_for_number(vals.get("number")).id
             vals.setdefault("sms_two_way_category", context.get("sms_two_way_category"))
             vals.setdefault("sms_two_way_auto_reply", bool(context.get("sms_two_way_auto_reply")))
+            if context.get("sms_two_way_not_before"):
+                vals.setdefault("sms_two_way_not_before", context["sms_two_way_not_before"])
         return super().create(vals_list)
 
     @api.model

@@ -10,3 +10,4 @@ from . import test_quiet_hours
 from . import test_campaign_join
 from . import test_campaign_broadcast
 from . import test_inbox
+from . import test_segment_counter_js

@@ -57,10 +57,11 @@ class TestInboxStateMachine(SmsTwoWayHttpCase):
     def test_automated_outbound_is_no_answer(self):
         conversation = self.receive_sms("Do you deliver on Sunday?").conversation_id
         conversation.with_user(self.rep)._send_text("Reminder: your order ships today", category="automated")
-        conversation._send_text("Sent by a rule", category="direct")  # superuser: automation
+        webhook = self.env.ref("base.public_user")  # rules triggered by a webhook run as the public user
+        conversation.with_user(webhook).sudo()._send_text("Sent by a rule", category="direct")
         self.assertEqual(conversation.inbox_state, "needs_reply")
         self.assertTrue(self.reply_activities(conversation))
-        self.assertFalse(self.find_messages(direction="outbound").author_id)
+        self.assertFalse(self.find_messages(conversation_id=conversation.id, direction="outbound").author_id)
 
     def test_mark_done_closes_the_activity(self):
         conversation = self.receive_sms("Call me maybe").conversation_id
@@ -99,6 +100,31 @@ class TestInboxStateMachine(SmsTwoWayHttpCase):
         self.answer_as(self.rep, conversation)
         conversation.invalidate_recordset(["unread_count"])
         self.assertEqual(conversation.with_user(self.rep).unread_count, 0, "answering reads the thread")
+
+    def test_contact_chatter_entry_links_to_the_conversation(self):
+        message = self.receive_sms("Where is my order?")
+        link = rf"data-oe-model=.sms\.conversation. data-oe-id=.{message.conversation_id.id}."
+        self.assertRegex(message.mail_message_id.body, link)
+
+    def assignment_notifications(self, conversation):
+        return self.env["mail.message"].search([
+            ("model", "=", "sms.conversation"), ("res_id", "=", conversation.id),
+            ("message_type", "=", "user_notification"), ("partner_ids", "in", self.rep.partner_id.ids)])
+
+    def test_assignee_is_notified_once_per_burst(self):
+        conversation = self.receive_sms("Question one").conversation_id
+        self.receive_sms("Question two")
+        self.receive_sms("Question three")
+        self.assertEqual(len(self.assignment_notifications(conversation)), 1)
+        self.answer_as(self.rep, conversation)
+        self.receive_sms("A new question after the answer")
+        self.assertEqual(len(self.assignment_notifications(conversation)), 2, "a new burst, a new notification")
+
+    def test_notifications_are_a_per_user_setting(self):
+        self.rep.with_user(self.rep).write({"sms_notify_replies": False})
+        conversation = self.receive_sms("Question").conversation_id
+        self.assertTrue(self.reply_activities(conversation), "the to-do is still there")
+        self.assertFalse(self.assignment_notifications(conversation))
 
     def test_kanban_shows_every_inbox_column(self):
         groups = self.env["sms.conversation"].read_group([], ["inbox_state"], ["inbox_state"])

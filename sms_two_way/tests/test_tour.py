@@ -7,12 +7,28 @@ from .common import SmsTwoWayHttpCase
 class TestSmsTwoWayTour(SmsTwoWayHttpCase):
 
     def test_contact_sms_round_trip_with_simulator(self):
-        """Send from the contact, reply from the simulator, read the reply on the contact."""
+        """The rep's path: send from the contact, reply from the simulator, answer from the inbox, mark done."""
         self.gateway.active = False  # the simulator is the company's gateway here
         self.start_tour(f"/odoo/contacts/{self.partner.id}", "sms_two_way_tour", login="admin")
-        reply = self.find_messages(direction="inbound")
-        self.assertEqual(reply.body, "Tuesday works <b>for me</b>")
+        reply = self.find_messages(direction="inbound", body="Tuesday works <b>for me</b>")
         self.assertEqual(reply.gateway_id, self.simulator)
         self.assertEqual(reply.mail_message_id.res_id, self.partner.id)
-        sent = self.find_messages(direction="outbound", body="Can we meet on Tuesday?")
+        sent = self.find_messages(direction="outbound", body="Can we meet on Tuesday, Alice Customer?")
         self.assertEqual(sent.state, "delivered", "the simulated phone displayed it")
+        answer = self.find_messages(direction="outbound", body="Great, see you on Tuesday Alice Customer!")
+        self.assertEqual(answer.author_id.login, "admin")
+        conversation = reply.conversation_id
+        self.assertEqual(conversation.inbox_state, "done")
+        self.assertFalse(conversation._get_reply_activities())
+
+    def test_marketer_campaign_join_and_broadcast(self):
+        """The marketer's path: a JOIN campaign with double opt-in, tried in the simulator, a broadcast scheduled."""
+        self.gateway.active = False
+        self.start_tour("/odoo/action-sms_two_way.sms_campaign_action", "sms_two_way_marketer_tour", login="admin")
+        campaign = self.env["sms.campaign"].search([("name", "=", "Run club")])
+        self.assertTrue(campaign.double_opt_in)
+        subscriber = self.env["sms.campaign.subscriber"].search([("campaign_id", "=", campaign.id)])
+        self.assertEqual(subscriber.number, "+32470556677")
+        self.assertEqual(subscriber.state, "confirmed", "the Y confirmed the subscription")
+        broadcast = self.env["sms.campaign.broadcast"].search([("campaign_id", "=", campaign.id)])
+        self.assertEqual(broadcast.state, "scheduled")

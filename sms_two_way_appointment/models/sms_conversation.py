@@ -27,7 +27,8 @@ class SmsConversation(models.Model):
         attendees = self._sms_appointment_attendees()
         organizers = attendees.event_id.user_id
         if organizers and not self.user_id and not self.partner_id.user_id:
-            self.user_id = organizers[:1]
+            # The reply activity notifies the organizer: no second "assigned to you".
+            self.with_context(mail_auto_subscribe_no_notify=True).user_id = organizers[:1]
         result = super()._handoff(message, reason=reason, **kwargs)
         for attendee in attendees:
             organizer = attendee.event_id.user_id
