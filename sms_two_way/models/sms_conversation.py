@@ -259,7 +259,9 @@ class SmsConversation(models.Model):
         self.check_access("write")
         if send_after:  # later, and never inside the recipient's quiet hours
             send_after = self._get_allowed_time(fields.Datetime.to_datetime(send_after))
-        self._send_text(body, category="direct", send_after=send_after)
+        # Access to the conversation decides who may answer, not write access to the contact whose
+        # chatter logs the text; sudo() keeps the user, who stays the author of the answer.
+        self.sudo()._send_text(body, category="direct", send_after=send_after)
         return self.get_chat_thread()
 
     def _get_allowed_time(self, when):

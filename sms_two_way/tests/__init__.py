@@ -11,3 +11,4 @@ from . import test_campaign_join
 from . import test_campaign_broadcast
 from . import test_inbox
 from . import test_segment_counter_js
+from . import test_chat

@@ -1,0 +1,93 @@
+from datetime import timedelta
+
+from freezegun import freeze_time
+
+from odoo import Command, fields
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import tagged
+
+from .common import SmsTwoWayHttpCase
+from .test_quiet_hours import utc_of
+
+
+@tagged("post_install", "-at_install")
+class TestChatThread(SmsTwoWayHttpCase):
+    """What the chat thread widget and its composer ask the server."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.rep = cls.env["res.users"].create({
+            "name": "Rita Rep", "login": "rita_chat", "email": "rita@example.com", "tz": "Europe/Brussels",
+            "groups_id": [Command.set([cls.env.ref("base.group_user").id,
+                                       cls.env.ref("sms_two_way.group_sms_user").id])]})
+        cls.partner.tz = "Europe/Brussels"
+        cls.conversation = cls.env["sms.conversation"]._get_for_recipient(partner=cls.partner).with_user(cls.rep)
+
+    def test_thread_lists_both_sides_oldest_first_with_their_states(self):
+        self.conversation.send_chat_reply("Hi {name}, your order is ready")
+        self.receive_sms("Great, can I come at 5pm?")  # handed off: the acknowledgement is automatic
+        thread = self.conversation.get_chat_thread()
+        bubbles = [(m["direction"], m["body"], m["is_auto_reply"], m["author"]) for m in thread["messages"]]
+        self.assertEqual(bubbles, [
+            ("outbound", "Hi Alice Customer, your order is ready", False, "Rita Rep"),
+            ("inbound", "Great, can I come at 5pm?", False, ""),
+            ("outbound", self.company.sms_handoff_ack_body, True, ""),
+        ])
+        self.assertEqual(thread["messages"][0]["state"], "queued")
+        self.assertEqual(thread["inbox_state"], "needs_reply")
+        self.assertEqual(thread["unread_count"], 1)
+
+    def test_refused_message_carries_its_reason(self):
+        self.fake_twilio.mode = "reject"
+        self.conversation.send_chat_reply("Will this arrive?")
+        [bubble] = self.conversation.get_chat_thread()["messages"]
+        self.assertEqual(bubble["state"], "error")
+        self.assertIn("Rejected with", bubble["error"])
+
+    def test_answer_to_a_prompt_shows_its_chip(self):
+        self.env["sms.prompt"]._open(self.conversation, self.partner, "yes_no", "Newsletter in French?")
+        self.receive_sms("yes")
+        inbound = [m for m in self.conversation.get_chat_thread()["messages"] if m["direction"] == "inbound"]
+        self.assertEqual(inbound[0]["chip"], "Newsletter in French?")
+
+    def test_rep_without_write_access_to_the_contact_can_answer(self):
+        with self.assertRaises(AccessError):
+            self.partner.with_user(self.rep).check_access("write")
+        self.conversation.send_chat_reply("I can answer anyway")
+        sent = self.find_messages(direction="outbound", body="I can answer anyway")
+        self.assertEqual(sent.author_id, self.rep)
+        self.assertEqual(sent.mail_message_id.author_id, self.rep.partner_id, "logged on the contact as the rep")
+
+    def test_empty_reply_is_refused(self):
+        with self.assertRaises(UserError):
+            self.conversation.send_chat_reply("   ")
+
+    def test_composer_gets_the_alphabet_of_core_segments(self):
+        info = self.conversation.get_composer_info()
+        self.assertIn("€", info["gsm7_extension"])
+        self.assertEqual(len(info["gsm7_basic"]), 127)
+        self.assertEqual(info["capacity"], {"GSM-7": [160, 153], "UCS-2": [70, 67]})
+        self.assertEqual(info["name"], "Alice Customer")
+
+    def test_composer_warns_before_texting_an_opted_out_number(self):
+        self.assertFalse(self.conversation.get_composer_info()["warnings"])
+        self.env["sms.consent"]._record_opt_out(self.partner_number, "manual", partner=self.partner)
+        [warning] = self.conversation.get_composer_info()["warnings"]
+        self.assertIn("opted out", warning)
+
+    def test_composer_warns_outside_allowed_hours_and_send_later_respects_them(self):
+        self.company.sms_quiet_hours = True
+        today = fields.Date.today()
+        with freeze_time(utc_of(today, 23, "Europe/Brussels")):
+            info = self.conversation.get_composer_info()
+            self.assertIn("allowed hours", info["warnings"][0])
+            tomorrow_8 = utc_of(today + timedelta(days=1), 8, "Europe/Brussels")
+            self.assertEqual(info["allowed_from"], fields.Datetime.to_string(tomorrow_8))
+            # Asked for 23:30 tonight: deferred to the first allowed minute, 8:00 tomorrow.
+            self.conversation.send_chat_reply("See you tomorrow", send_after=fields.Datetime.to_string(
+                utc_of(today, 23, "Europe/Brussels") + timedelta(minutes=30)))
+        sms = self.env["sms.sms"].sudo().search([("body", "=", "See you tomorrow")])
+        self.assertEqual(sms.sms_two_way_not_before, tomorrow_8)
+        self.assertEqual(sms.state, "outgoing")
+        self.assertFalse(self.fake_twilio.message_requests(), "not sent before its time")
