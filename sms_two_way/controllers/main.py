@@ -56,3 +56,13 @@ class SmsTwoWayWebhookController(Controller):
         if len(form) > MAX_FORM_KEYS:
             return None
         return MultiDict(form)
+
+    @route("/sms_two_way/media/<int:attachment_id>/<int:expires>/<string:signature>", type="http",
+           auth="public", methods=["GET"], save_session=False)
+    def sms_two_way_media(self, attachment_id, expires, signature, **_kwargs):
+        """The media of an MMS we send, for the provider: signed, expiring URL, no session."""
+        attachment = request.env["sms.conversation.message"].sudo()._get_signed_media(
+            attachment_id, expires, signature)
+        if not attachment:
+            return request.not_found()
+        return request.env["ir.binary"]._get_stream_from(attachment).get_response()

@@ -250,18 +250,27 @@ class SmsConversation(models.Model):
             "capacity": {encoding: list(sizes) for encoding, sizes in _CAPACITY.items()},
         }
 
-    def send_chat_reply(self, body, send_after=None):
-        """The composer's Send (or Send later, from ``send_after``, naive UTC)."""
+    def send_chat_reply(self, body, send_after=None, attachment_ids=None):
+        """The composer's Send (or Send later, from ``send_after``, naive UTC).
+
+        ``attachment_ids``: files the user uploaded on this conversation, sent
+        as MMS media where the provider carries them.
+        """
         self.ensure_one()
         body = placeholders.render((body or "").strip(), {"name": self.partner_id.name or ""})
-        if not body:
+        attachments = self.env["ir.attachment"].browse(attachment_ids or [])
+        if not body and not attachments:
             raise UserError(_("Type a reply first."))
         self.check_access("write")
+        attachments.check_access("read")
+        if any(a.res_model != self._name or a.res_id != self.id for a in attachments):
+            raise UserError(_("Only files uploaded in this conversation can be sent."))
         if send_after:  # later, and never inside the recipient's quiet hours
             send_after = self._get_allowed_time(fields.Datetime.to_datetime(send_after))
         # Access to the conversation decides who may answer, not write access to the contact whose
         # chatter logs the text; sudo() keeps the user, who stays the author of the answer.
-        self.sudo()._send_text(body, category="direct", send_after=send_after)
+        self.sudo().with_context(sms_two_way_attachment_ids=attachments.ids)._send_text(
+            body, category="direct", send_after=send_after)
         return self.get_chat_thread()
 
     def _get_allowed_time(self, when):

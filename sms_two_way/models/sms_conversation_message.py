@@ -1,11 +1,14 @@
 import logging
+import time
 from datetime import timedelta
 
 import phonenumbers
 from markupsafe import Markup
+from werkzeug.urls import url_join
 
 from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.tools import plaintext2html
+from odoo.tools.misc import consteq, hmac
 
 from ..core import keywords as engine
 from ..core.quiet_hours import next_allowed_time, pick_timezone
@@ -16,6 +19,9 @@ _logger = logging.getLogger(__name__)
 # Provider error codes (Twilio's numbering, which other providers map onto)
 # that mean the recipient has opted out at the carrier or provider level.
 OPT_OUT_ERROR_CODES = {"21610"}
+
+# How long the provider may fetch the media of an MMS we send.
+MEDIA_URL_HOURS = 24
 
 # Delivery statuses only move forward: callbacks may arrive out of order.
 STATE_RANK = {
@@ -266,6 +272,7 @@ class SmsConversationMessage(models.Model):
                     "category": category,
                     "is_auto_reply": sms.sms_two_way_auto_reply,
                     "author_id": self._get_person_author(sms, category).id,
+                    "attachment_ids": [(6, 0, sms.sms_two_way_attachment_ids.ids)],
                 })
                 conversation._register_outbound(message)
             messages |= message
@@ -283,6 +290,30 @@ class SmsConversationMessage(models.Model):
                 and user and not user._is_superuser() and user._is_internal()):
             return user
         return self.env["res.users"]
+
+    def _get_media_urls(self, hours=MEDIA_URL_HOURS):
+        """Public URLs of this MMS's media for the provider to fetch, valid for ``hours``.
+
+        Signed with the database secret and expiring, so that a URL seen by
+        the provider (or leaked from its logs) does not open the file forever.
+        """
+        self.ensure_one()
+        base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url")
+        expires = int(time.time()) + hours * 3600
+        return [url_join(base_url, f"/sms_two_way/media/{attachment.id}/{expires}/"
+                                   f"{self._sign_media(attachment.id, expires)}")
+                for attachment in self.attachment_ids]
+
+    @api.model
+    def _sign_media(self, attachment_id, expires):
+        return hmac(self.env(su=True), "sms_two_way.media", f"{attachment_id}:{expires}")
+
+    @api.model
+    def _get_signed_media(self, attachment_id, expires, signature):
+        """The attachment a media URL names, if its signature holds and it has not expired."""
+        if expires < time.time() or not consteq(self._sign_media(attachment_id, expires), signature):
+            return self.env["ir.attachment"]
+        return self.env["ir.attachment"].sudo().browse(attachment_id).exists()
 
     def _filter_sendable_now(self):
         """Outbound messages that may leave now; the others are refused or deferred.

@@ -73,6 +73,8 @@ class SmsProviderTwilio(models.AbstractModel):
     def _prepare_message_params(self, gateway, message):
         gateway = gateway.sudo()
         params = {"to": message.number, "body": message.body, "status_callback": gateway.status_url}
+        if message.attachment_ids:  # MMS: Twilio fetches each MediaUrl
+            params["media_url"] = message._get_media_urls()
         if gateway.twilio_messaging_service_sid:
             params["messaging_service_sid"] = gateway.twilio_messaging_service_sid
         else:

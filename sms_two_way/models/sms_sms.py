@@ -26,6 +26,9 @@ class SmsSms(models.Model):
              "numbers that just opted out.")
     sms_two_way_auto_reply = fields.Boolean("Automatic reply", readonly=True)
     sms_two_way_not_before = fields.Datetime("Deferred until", readonly=True, index="btree_not_null")
+    sms_two_way_attachment_ids = fields.Many2many(
+        "ir.attachment", string="MMS media", readonly=True,
+        help="Pictures sent with the text (MMS) by providers that carry media.")
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -35,6 +38,8 @@ class SmsSms(models.Model):
                 vals["gateway_id"] = self._get_gateway_for_number(vals.get("number")).id
             vals.setdefault("sms_two_way_category", context.get("sms_two_way_category"))
             vals.setdefault("sms_two_way_auto_reply", bool(context.get("sms_two_way_auto_reply")))
+            if context.get("sms_two_way_attachment_ids"):
+                vals.setdefault("sms_two_way_attachment_ids", [(6, 0, context["sms_two_way_attachment_ids"])])
             if context.get("sms_two_way_not_before"):
                 vals.setdefault("sms_two_way_not_before", context["sms_two_way_not_before"])
         return super().create(vals_list)

@@ -1,3 +1,4 @@
+import time
 from datetime import timedelta
 
 from freezegun import freeze_time
@@ -91,3 +92,30 @@ class TestChatThread(SmsTwoWayHttpCase):
         self.assertEqual(sms.sms_two_way_not_before, tomorrow_8)
         self.assertEqual(sms.state, "outgoing")
         self.assertFalse(self.fake_twilio.message_requests(), "not sent before its time")
+
+    def test_picture_goes_out_as_mms_behind_an_expiring_signed_url(self):
+        picture = b"\x89PNG\r\n\x1a\n fake picture bytes"
+        attachment = self.env["ir.attachment"].with_user(self.rep).create({
+            "name": "map.png", "raw": picture, "mimetype": "image/png",
+            "res_model": "sms.conversation", "res_id": self.conversation.id})
+        self.conversation.send_chat_reply("Here is the map", attachment_ids=attachment.ids)
+        [form] = self.fake_twilio.message_requests()
+        media_url = form["MediaUrl"]
+        self.assertTrue(media_url.startswith(self.base_url() + f"/sms_two_way/media/{attachment.id}/"))
+        response = self.url_open(media_url)
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.content, picture)
+        forged = media_url[:-8] + "00000000"
+        self.assertEqual(self.url_open(forged).status_code, 404)
+        Message = self.env["sms.conversation.message"]
+        expired = int(time.time()) - 1
+        expired_url = f"/sms_two_way/media/{attachment.id}/{expired}/{Message._sign_media(attachment.id, expired)}"
+        self.assertEqual(self.url_open(expired_url).status_code, 404)
+        [bubble] = self.conversation.get_chat_thread()["messages"]
+        self.assertEqual([a["id"] for a in bubble["attachments"]], attachment.ids)
+
+    def test_only_files_of_this_conversation_can_be_sent(self):
+        other = self.env["ir.attachment"].create({"name": "secret.pdf", "raw": b"%PDF", "res_model": "res.partner",
+                                                  "res_id": self.partner.id})
+        with self.assertRaises(UserError):
+            self.conversation.send_chat_reply("Look", attachment_ids=other.ids)

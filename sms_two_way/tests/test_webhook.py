@@ -50,12 +50,13 @@ class TestInboundWebhook(SmsTwoWayHttpCase):
             "company_ids": [(6, 0, other_company.ids)],
             "groups_id": [(6, 0, [self.env.ref("sms_two_way.group_sms_user").id])]})
         self.env["bus.bus"].search([]).unlink()
-        self.receive_sms("Live please")
+        message = self.receive_sms("Live please")
         notifications = self.env["bus.bus"].search([("message", "like", "sms_two_way/inbound")])
         channels = " ".join(notifications.mapped("channel"))
         self.assertIn(f'"res.partner",{self.sms_user.partner_id.id}]', channels)
         self.assertNotIn(f'"res.partner",{outsider.partner_id.id}]', channels)
-        self.assertEqual(json.loads(notifications[0].message)["payload"], {"model": "res.partner", "id": self.partner.id})
+        self.assertEqual(json.loads(notifications[0].message)["payload"], {
+            "model": "res.partner", "id": self.partner.id, "conversation_id": message.conversation_id.id})
 
     def test_missing_signature_rejected(self):
         response = self.post_webhook(self.inbound_params(), sign=False)

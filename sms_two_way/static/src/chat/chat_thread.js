@@ -36,6 +36,7 @@ export class SmsChatThread extends Component {
         this.orm = useService("orm");
         this.busService = useService("bus_service");
         this.notification = useService("notification");
+        this.http = useService("http");
         this.fileViewer = useFileViewer();
         this.listRef = useRef("list");
         this.inputRef = useRef("input");
@@ -44,6 +45,7 @@ export class SmsChatThread extends Component {
             info: null,
             canned: [],
             body: "",
+            attachments: [],
             sending: false,
             showLater: false,
             later: "",
@@ -169,6 +171,34 @@ export class SmsChatThread extends Component {
         this.inputRef.el?.focus();
     }
 
+    async onFileChange(ev) {
+        const files = [...ev.target.files];
+        if (!files.length) {
+            return;
+        }
+        const response = await this.http.post(
+            "/web/binary/upload_attachment",
+            { csrf_token: odoo.csrf_token, ufile: files, model: "sms.conversation", id: this.resId },
+            "text"
+        );
+        ev.target.value = "";
+        for (const uploaded of JSON.parse(response)) {
+            if (uploaded.error) {
+                this.notification.add(uploaded.error, { type: "danger" });
+            } else {
+                this.state.attachments.push({ id: uploaded.id, name: uploaded.filename, mimetype: uploaded.mimetype });
+            }
+        }
+    }
+
+    removeAttachment(attachment) {
+        this.state.attachments = this.state.attachments.filter((a) => a.id !== attachment.id);
+    }
+
+    get canSend() {
+        return !this.state.sending && (this.state.body.trim() || this.state.attachments.length);
+    }
+
     onKeydown(ev) {
         if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) {
             ev.preventDefault();
@@ -188,17 +218,22 @@ export class SmsChatThread extends Component {
 
     async send(later = false) {
         const body = this.state.body.trim();
-        if (!body || this.state.sending) {
+        if (!this.canSend) {
             return;
         }
         const sendAfter = later && this.state.later ? serializeDateTime(DateTime.fromISO(this.state.later)) : false;
         this.state.sending = true;
         try {
+            if (await this.props.record.isDirty()) {
+                await this.props.record.save(); // the reload below must not drop the rep's edits
+            }
             const thread = await this.orm.call("sms.conversation", "send_chat_reply", [[this.resId], body], {
                 send_after: sendAfter,
+                attachment_ids: this.state.attachments.map((a) => a.id),
             });
             this.state.messages = thread.messages;
             this.state.body = "";
+            this.state.attachments = [];
             this.state.showLater = false;
             if (sendAfter) {
                 this.notification.add(_t("Scheduled: the text waits in the queue until then."), { type: "info" });
