@@ -73,7 +73,7 @@ class Odoo:
 class Browser:
     """Just enough of the Chrome DevTools Protocol: navigate, wait, type, capture."""
 
-    def __init__(self, chromium, width=1400, height=900):
+    def __init__(self, chromium, width=1400, height=1000):
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
@@ -118,7 +118,7 @@ class Browser:
         self.send("Page.navigate", url=url)
         return self.wait(selector)
 
-    def wait(self, selector, text=None, timeout=20):
+    def wait(self, selector, text=None, timeout=60):
         """Wait for ``selector`` (containing ``text``) and for the page to settle."""
         check = f"""[...document.querySelectorAll({json.dumps(selector)})]
                     .some(el => {json.dumps(text or "")} === "" || el.textContent.includes({json.dumps(text or "")}))"""
@@ -160,13 +160,16 @@ def main():
     OUT.mkdir(parents=True, exist_ok=True)
 
     odoo = Odoo(args.url, args.db, args.login, args.password)
+    # Best on a fresh demo database (make demo RESET=1): each run adds one reply from Ada.
     ada = odoo.ref("sms_two_way.res_partner_demo_ada")
     gateway = odoo.ref("sms_two_way.sms_gateway_demo_simulator")
     conversation = odoo.call("res.partner", "action_open_sms_conversation", [ada])["res_id"]
     [number] = [c["number"] for c in odoo.call("sms.conversation", "read", [conversation], ["number"])]
-    odoo.call("sms.conversation", "send_chat_reply", [conversation], "Hi {name}, your order is ready. "
-              "Shall we deliver it tomorrow morning?")
-    odoo.phone_reply(gateway, number, "Can you come at 5pm instead?")
+    thread = odoo.call("sms.conversation", "get_chat_thread", [conversation])
+    if not any(message["direction"] == "inbound" for message in thread["messages"]):  # once per database
+        odoo.call("sms.conversation", "send_chat_reply", [conversation], "Hi {name}, your order is ready. "
+                  "Shall we deliver it tomorrow morning?")
+        odoo.phone_reply(gateway, number, "Can you come at 5pm instead?")
 
     browser = Browser(args.chromium)
     try:
@@ -178,14 +181,17 @@ def main():
         odoo.phone_reply(gateway, number, "Or Friday, whatever suits you")
         seconds = browser.wait(".o_sms_chat_inbound", "whatever suits you", timeout=15)
         print(f"  live update: Ada's answer appeared without reload after {seconds:.1f}s")
-        browser.type(".o_sms_chat_input", "::")
-        browser.wait(".o_sms_chat_input")
-        browser.type(".o_sms_chat_input", "Friday 4pm works, see you then {name} 🙂")
+        browser.type(".o_sms_chat_input", "Friday 4pm works, see you then {name}! It’s on us")
         browser.wait(".o_sms_chat_ucs2")
+        browser.evaluate("document.querySelector('.o_sms_chat_composer').scrollIntoView({block: 'end'})")
         browser.capture("sms-composer")
         browser.goto(inbox, ".o_data_row")
+        browser.evaluate("document.querySelector('.o_data_row td[name=name]').click()")  # the split view
+        browser.wait(".o_sms_inbox_thread .o_sms_chat_bubble")
         browser.capture("sms-inbox-list")
         browser.goto(f"{inbox}?view_type=kanban", ".o_kanban_record")
+        browser.evaluate("document.querySelector('.o_searchview_facet .o_facet_remove')?.click()")
+        browser.wait(".o_kanban_record")
         browser.capture("sms-inbox-kanban")
         browser.goto(f"{args.url}/odoo/contacts/{ada}", ".o-mail-Message")
         browser.capture("sms-contact")

@@ -157,6 +157,12 @@ export class SmsChatThread extends Component {
         return countSegments(this.rendered, this.state.info);
     }
 
+    /** The character forcing UCS-2 with its code point: a tab or a curly quote is hard to spot. */
+    get ucs2Label() {
+        const ch = this.counter?.ucs2Char;
+        return ch ? `${ch.trim() ? ch + " " : ""}(U+${ch.codePointAt(0).toString(16).toUpperCase().padStart(4, "0")})` : "";
+    }
+
     get cannedSuggestions() {
         const match = this.state.body.match(CANNED_RE);
         if (!match) {

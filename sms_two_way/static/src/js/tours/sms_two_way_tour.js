@@ -23,7 +23,7 @@ registry.category("web_tour.tours").add("sms_two_way_tour", {
         },
         {
             content: "The counter names the character that forces UCS-2",
-            trigger: ".o_sms_chat_counter .o_sms_chat_ucs2:contains('ç')",
+            trigger: ".o_sms_chat_counter .o_sms_chat_ucs2:contains('ç (U+00E7)')",
         },
         {
             content: "Type a plain text with the name placeholder",
