@@ -132,7 +132,8 @@ class Browser:
 
     def type(self, selector, text):
         self.evaluate(f"""(() => {{ const el = document.querySelector({json.dumps(selector)});
-            el.focus(); el.value = {json.dumps(text)}; el.dispatchEvent(new Event("input", {{bubbles: true}})); }})()""")
+            el.focus(); el.value = {json.dumps(text)};
+            el.dispatchEvent(new Event("input", {{bubbles: true}})); }})()""")
 
     def capture(self, name):
         data = self.send("Page.captureScreenshot", format="png")["data"]

@@ -227,13 +227,14 @@ class SmsConversation(models.Model):
         self.check_access("read")
         warnings = []
         if self.env["sms.consent"]._is_opted_out(self.number):
-            warnings.append(_("%s opted out of SMS: texts to this number are refused.", self.name))
+            warnings.append(self.env._("%s opted out of SMS: texts to this number are refused.", self.name))
         now = fields.Datetime.now()
         not_before = self._get_allowed_time(now)
         if not_before > now:
-            warnings.append(_("It is outside %(name)s's allowed hours: consider Send later (allowed from %(when)s).",
-                              name=self.name, when=fields.Datetime.context_timestamp(self, not_before)
-                              .strftime("%Y-%m-%d %H:%M")))
+            when = fields.Datetime.context_timestamp(self, not_before).strftime("%Y-%m-%d %H:%M")
+            warnings.append(self.env._(
+                "It is outside %(name)s's allowed hours: consider Send later (allowed from %(when)s).",
+                name=self.name, when=when))
         return {
             **self._get_segment_alphabet(),
             "name": self.partner_id.name or "",
@@ -260,11 +261,11 @@ class SmsConversation(models.Model):
         body = placeholders.render((body or "").strip(), {"name": self.partner_id.name or ""})
         attachments = self.env["ir.attachment"].browse(attachment_ids or [])
         if not body and not attachments:
-            raise UserError(_("Type a reply first."))
+            raise UserError(self.env._("Type a reply first."))
         self.check_access("write")
         attachments.check_access("read")
         if any(a.res_model != self._name or a.res_id != self.id for a in attachments):
-            raise UserError(_("Only files uploaded in this conversation can be sent."))
+            raise UserError(self.env._("Only files uploaded in this conversation can be sent."))
         if send_after:  # later, and never inside the recipient's quiet hours
             send_after = self._get_allowed_time(fields.Datetime.to_datetime(send_after))
         # Access to the conversation decides who may answer, not write access to the contact whose
@@ -379,7 +380,7 @@ class SmsConversation(models.Model):
         self.write({"inbox_state": inbox_state})
         for conversation in self:
             conversation._get_reply_activities().with_context(sms_two_way_settling=True).action_feedback(
-                feedback=_("Answered by SMS.") if inbox_state == "waiting" else _("Marked as done."))
+                feedback=self.env._("Answered by SMS.") if inbox_state == "waiting" else self.env._("Marked as done."))
         self.sudo()._mark_seen(user)
 
     def write(self, vals):

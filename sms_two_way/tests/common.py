@@ -62,6 +62,15 @@ class SmsTwoWayMixin:
                                      company_id=cls.company.id)
 
     @classmethod
+    def create_rep(cls, login, name="Rita Rep", **vals):
+        """An internal user of the SMS group: a sales rep who answers texts."""
+        return cls.env["res.users"].create({
+            "name": name, "login": login, "email": f"{login}@example.com",
+            "groups_id": [(6, 0, [cls.env.ref("base.group_user").id, cls.env.ref("sms_two_way.group_sms_user").id])],
+            **vals,
+        })
+
+    @classmethod
     def _base_url_for_tests(cls):
         return cls.base_url() if hasattr(cls, "base_url") else "http://127.0.0.1:8069"
 

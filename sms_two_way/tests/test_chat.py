@@ -3,7 +3,7 @@ from datetime import timedelta
 
 from freezegun import freeze_time
 
-from odoo import Command, fields
+from odoo import fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
@@ -18,10 +18,7 @@ class TestChatThread(SmsTwoWayHttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.rep = cls.env["res.users"].create({
-            "name": "Rita Rep", "login": "rita_chat", "email": "rita@example.com", "tz": "Europe/Brussels",
-            "groups_id": [Command.set([cls.env.ref("base.group_user").id,
-                                       cls.env.ref("sms_two_way.group_sms_user").id])]})
+        cls.rep = cls.create_rep("rita_chat", tz="Europe/Brussels")
         cls.partner.tz = "Europe/Brussels"
         cls.conversation = cls.env["sms.conversation"]._get_for_recipient(partner=cls.partner).with_user(cls.rep)
 

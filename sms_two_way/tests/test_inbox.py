@@ -11,10 +11,7 @@ class TestInboxStateMachine(SmsTwoWayHttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.rep = cls.env["res.users"].create({
-            "name": "Rita Rep", "login": "rita_rep", "email": "rita@example.com",
-            "groups_id": [Command.set([cls.env.ref("base.group_user").id,
-                                       cls.env.ref("sms_two_way.group_sms_user").id])]})
+        cls.rep = cls.create_rep("rita_rep")
         cls.partner.user_id = cls.rep
         cls.env["sms.keyword"].create({"name": "Hours", "keyword": "HOURS", "action": "reply",
                                        "reply_body": "We are open 9-17."})

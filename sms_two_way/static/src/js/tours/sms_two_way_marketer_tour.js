@@ -1,4 +1,5 @@
 import { registry } from "@web/core/registry";
+import { goTo, replyFromPhone } from "./sms_two_way_tour_steps";
 
 const NEW_PHONE = ".o_sms_simulator_new";
 const PHONE = ".o_sms_simulator_phone[data-number='+32470556677']";
@@ -38,14 +39,7 @@ registry.category("web_tour.tours").add("sms_two_way_marketer_tour", {
             content: "The flow preview asks for a Y",
             trigger: ".o_form_saved div[name=preview_html]:contains('Reply Y')",
         },
-        {
-            content: "Try it from a simulated phone",
-            trigger: "body",
-            run: () => {
-                window.location.href = "/sms_two_way/simulator";
-            },
-            expectUnloadPage: true,
-        },
+        goTo("Try it from a simulated phone", "/sms_two_way/simulator"),
         {
             content: "A new phone number",
             trigger: `${NEW_PHONE} input[name=number]`,
@@ -66,29 +60,12 @@ registry.category("web_tour.tours").add("sms_two_way_marketer_tour", {
             content: "The phone is asked to confirm",
             trigger: `${PHONE} .o_sms_simulator_outbound:contains('Reply Y')`,
         },
-        {
-            content: "Confirm",
-            trigger: `${PHONE} input[name=body]`,
-            run: "edit Y",
-        },
-        {
-            content: "Send the confirmation",
-            trigger: `${PHONE} .o_sms_simulator_send`,
-            run: "click",
-            expectUnloadPage: true,
-        },
+        ...replyFromPhone(PHONE, "Y"),
         {
             content: "Welcome to the club",
             trigger: `${PHONE} .o_sms_simulator_outbound:contains('Welcome to Run club')`,
         },
-        {
-            content: "Go to the broadcasts",
-            trigger: "body",
-            run: () => {
-                window.location.href = "/odoo/action-sms_two_way.sms_campaign_broadcast_action";
-            },
-            expectUnloadPage: true,
-        },
+        goTo("Go to the broadcasts", "/odoo/action-sms_two_way.sms_campaign_broadcast_action"),
         {
             content: "New broadcast",
             trigger: ".o_list_button_add, .o-kanban-button-new",

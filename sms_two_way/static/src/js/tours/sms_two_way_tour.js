@@ -1,4 +1,5 @@
 import { registry } from "@web/core/registry";
+import { goTo, replyFromPhone } from "./sms_two_way_tour_steps";
 
 const PHONE = ".o_sms_simulator_phone[data-number='+32470123456']";
 const CURRENT_STATE = ".o_statusbar_status button.o_arrow_button_current";
@@ -47,29 +48,12 @@ registry.category("web_tour.tours").add("sms_two_way_tour", {
             content: "A person wrote last: waiting for the customer",
             trigger: `${CURRENT_STATE}:contains('Waiting for customer')`,
         },
-        {
-            content: "Go to the simulated phones",
-            trigger: "body",
-            run: () => {
-                window.location.href = "/sms_two_way/simulator";
-            },
-            expectUnloadPage: true,
-        },
+        goTo("Go to the simulated phones", "/sms_two_way/simulator"),
         {
             content: "The phone received the text",
             trigger: `${PHONE} .o_sms_simulator_outbound:contains('Can we meet on Tuesday')`,
         },
-        {
-            content: "Reply as the customer",
-            trigger: `${PHONE} input[name=body]`,
-            run: "edit Tuesday works <b>for me</b>",
-        },
-        {
-            content: "Send the reply",
-            trigger: `${PHONE} .o_sms_simulator_send`,
-            run: "click",
-            expectUnloadPage: true,
-        },
+        ...replyFromPhone(PHONE, "Tuesday works <b>for me</b>"),
         {
             content: "The reply left the phone",
             trigger: `${PHONE} .o_sms_simulator_inbound:contains('Tuesday works')`,
@@ -84,14 +68,7 @@ registry.category("web_tour.tours").add("sms_two_way_tour", {
             content: "The reply is on the contact's chatter, as text",
             trigger: ".o-mail-Message-body:contains('Tuesday works <b>for me</b>')",
         },
-        {
-            content: "Open the SMS inbox",
-            trigger: "body",
-            run: () => {
-                window.location.href = "/odoo/action-sms_two_way.sms_conversation_action";
-            },
-            expectUnloadPage: true,
-        },
+        goTo("Open the SMS inbox", "/odoo/action-sms_two_way.sms_conversation_action"),
         {
             content: "The conversation needs a reply",
             trigger: ".o_data_row:contains('Alice Customer'):contains('Needs reply') td[name=name]",

@@ -1,0 +1,28 @@
+/** Steps the SMS tours share: leave the web client for a URL, answer from a simulated phone. */
+
+export function goTo(content, url) {
+    return {
+        content,
+        trigger: "body",
+        run: () => {
+            window.location.href = url;
+        },
+        expectUnloadPage: true,
+    };
+}
+
+export function replyFromPhone(phone, text) {
+    return [
+        {
+            content: `Reply "${text}" from the phone`,
+            trigger: `${phone} input[name=body]`,
+            run: `edit ${text}`,
+        },
+        {
+            content: "Send the reply",
+            trigger: `${phone} .o_sms_simulator_send`,
+            run: "click",
+            expectUnloadPage: true,
+        },
+    ];
+}
