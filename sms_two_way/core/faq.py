@@ -358,13 +358,13 @@ class FaqMatcher:
                 self._postings[term].append((index, self._idf[term]))
         # Typos are corrected on words, not terms: "parkng" is one letter from
         # "parking" but two from its term "park".  Known words are those of the
-        # phrasings and the synonyms of their terms; a typo of a stopword
-        # ("ther", "waht") is recognised and dropped.
+        # phrasings and the synonyms of their terms; a typo of a longer stopword
+        # ("ther", "thier") is recognised and dropped ("near" is not "dear").
         self._word_term = {word: term for question in questions for word, term in words_and_terms(question)}
         self._word_term.update((word, group[0]) for group in SYNONYMS if group[0] in self._idf
                                for word in group[1:] if word not in STOPWORDS)
         self._typos = defaultdict(set)  # one-letter deletion -> known words
-        for word in list(self._word_term) + list(STOPWORDS):
+        for word in list(self._word_term) + [word for word in STOPWORDS if len(word) > 4]:
             if word.isalpha() and _typo_limit(word):
                 for variant in _deletions(word):
                     self._typos[variant].add(word)
