@@ -39,7 +39,7 @@
         "views/crm_lead_views.xml",
         "views/sms_campaign_menus.xml",
     ],
-    "demo": ["demo/sms_two_way_demo.xml"],
+    "demo": ["demo/sms_two_way_demo.xml", "demo/sms_faq_demo.xml"],
     "assets": {
         "web.assets_backend": ["sms_two_way/static/src/js/sms_two_way_service.js"],
         "web.assets_tests": ["sms_two_way/static/src/js/tours/*.js"],

@@ -458,8 +458,13 @@ class FaqMatcher:
         return allowed or None
 
     # ------------------------------------------------------------ "Try a question"
-    def explain(self, text: str, lang: str | None = None, threshold: float = DEFAULT_THRESHOLD) -> str:
-        """Describe, for the "Try a question" box, which entry answers ``text`` and how surely."""
+    def explain(self, text: str, lang: str | None = None, threshold: float = DEFAULT_THRESHOLD,
+                describe=None) -> str:
+        """Describe, for the "Try a question" box, which entry answers ``text`` and how surely.
+
+        ``describe(entry)`` names an entry (default: its id).
+        """
+        describe = describe or (lambda entry: str(entry.id))
         found = self.match(text, lang)
         if found.refusal:
             return {
@@ -472,8 +477,8 @@ class FaqMatcher:
         if not found.entry:
             return f"No entry is close (terms: {', '.join(terms(text)) or 'none'}): a person answers."
         verdict = "answered automatically" if found.answers(threshold) else "below the threshold: a person answers"
-        lines = [f"Best entry {found.entry.id} with confidence {found.confidence:.2f} ({verdict}, "
+        lines = [f'Best entry "{describe(found.entry)}" with confidence {found.confidence:.2f} ({verdict}, '
                  f"threshold {threshold:.2f})."]
         if found.runner_up:
-            lines.append(f"Runner-up: entry {found.runner_up.id} ({found.runner_up_confidence:.2f}).")
+            lines.append(f'Runner-up: "{describe(found.runner_up)}" ({found.runner_up_confidence:.2f}).')
         return "\n".join(lines)

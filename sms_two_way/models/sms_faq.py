@@ -1,4 +1,3 @@
-
 from odoo import api, fields, models, tools
 from odoo.tools import SQL
 

@@ -30,6 +30,14 @@ class TestReplyReport(SmsTwoWayHttpCase):
         [by_day] = Report.read_group([], ["message_count:sum"], ["date:day"])
         self.assertEqual(by_day["message_count"], 5)
 
+    def test_campaign_and_open_question_are_recorded(self):
+        self.env["sms.campaign"].create({"name": "FitClub", "join_keywords": "JOIN FIT",
+                                         "gateway_id": self.gateway.id})
+        self.assertEqual(self.receive_sms("join fit").handled_by, "campaign")
+        conversation = self.env["sms.conversation"]._get_for_recipient(partner=self.partner)
+        self.env["sms.prompt"]._open(conversation, self.partner, "yes_no", "Delivery on Monday")
+        self.assertEqual(self.receive_sms("yep").handled_by, "prompt")
+
     def test_users_of_another_company_see_nothing(self):
         self.receive_sms("Can I bring my dog and my cat to the sauna?")
         other = self.env["res.company"].create({"name": "Other Co"})
