@@ -132,13 +132,14 @@ def test_terms_merge_synonyms_and_drop_stopwords():
 
 # --- accuracy floors --------------------------------------------------------------
 # The floors sit a little under today's numbers (studio 83% / 1.6% / 96%;
-# garage 73% / 1.4% / 98%): a change that makes matching worse fails here.
-# The targets are >= 80% / <= 2% / >= 90%; garage, never tuned on, is
-# below the first one, and docs/replies.md says so.
+# garage 73% / 1.4% / 98%; dental 60% / 0.9% / 98%): a change that makes
+# matching worse fails here.  The targets are >= 80% / <= 2% / >= 90%;
+# the held-out sets are below the first one, and docs/replies.md says so.
 
 FLOORS = {
     "studio": {"correct": 0.80, "wrong": 0.02, "person": 0.90},
     "garage": {"correct": 0.70, "wrong": 0.02, "person": 0.90},
+    "dental": {"correct": 0.58, "wrong": 0.02, "person": 0.90},
 }
 
 

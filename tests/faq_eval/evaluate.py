@@ -15,8 +15,12 @@ from sms_two_way.core.faq import FaqEntry, FaqMatcher
 
 HERE = Path(__file__).resolve().parent
 PERSON, NOTHING = "@person", "@none"
-# "studio" is the set the defaults were tuned on; "garage" is held out.
-SETS = ("studio", "garage")
+# "studio" is the set the defaults were tuned on.  "garage" was held out, but
+# four synonym groups (quote, collect, repair, photo) and the "tires" spelling
+# were added after reading its misses (69.7% answered right without them).
+# "dental" was written after the defaults were frozen and evaluated once: it is
+# the honest estimate for a new business.
+SETS = ("studio", "garage", "dental")
 
 
 @dataclass
