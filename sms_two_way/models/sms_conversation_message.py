@@ -166,9 +166,10 @@ class SmsConversationMessage(models.Model):
 
         In order: machine-looking text is left to staff (no auto-reply loop);
         compliance keywords (STOP, HELP, START...) always win; then the open
-        prompts of the conversation; then the global keyword rules; and what
-        nothing handles is handed off to a person.  YES opts in only when no
-        open question takes it.
+        prompts of the conversation; then the global keyword rules; then the
+        company's FAQ; and what nothing handles is handed off to a person.
+        YES opts in only when no open question takes it.  How the message was
+        handled is recorded in ``handled_by`` for the automation-rate report.
         """
         self.ensure_one()
         text = self.body or ""

@@ -2,16 +2,15 @@ import logging
 
 import requests
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 
 from ..core import placeholders
 
 _logger = logging.getLogger(__name__)
 
 # An FAQ match this far below the threshold is "middling": the assistant may
-# pick one of the closest entries (or none) instead of drafting free text.
+# pick the best entry or the runner-up (or none) instead of drafting free text.
 MIDDLING_BAND = 0.25
-MIDDLING_CANDIDATES = 3
 RECENT_MESSAGES = 6
 SUGGESTIONS_PER_RUN = 20
 DEFAULT_TIMEOUT = 10.0
@@ -121,7 +120,7 @@ class SmsConversation(models.Model):
         if found.refusal or not found.entry or found.confidence < threshold - MIDDLING_BAND:
             return self.env["sms.faq"]
         candidates = [found.entry] + ([found.runner_up] if found.runner_up else [])
-        entries = self.env["sms.faq"].sudo().browse([c.id for c in candidates[:MIDDLING_CANDIDATES]]).exists()
+        entries = self.env["sms.faq"].sudo().browse([candidate.id for candidate in candidates]).exists()
         if not entries:
             return entries
         choices = "\n".join(f"{index}. {entry.answer}" for index, entry in enumerate(entries, start=1))
@@ -141,21 +140,25 @@ class SmsConversation(models.Model):
         recent = self.env["sms.conversation.message"].sudo().search(
             [("conversation_id", "=", self.id)], limit=RECENT_MESSAGES)
         for line in reversed(recent):
-            who = _("Customer") if line.direction == "inbound" else _("Us")
+            who = "Customer" if line.direction == "inbound" else "Us"
             lines.append(f"{who}: {line.body or ''}")
         if message:
             lines += ["", f"Customer's last message: {message.body or ''}"]
         return "\n".join(lines)
 
     def _get_reply_context(self):
-        """Facts about the contact an assistant may use; addons add theirs (next appointment...)."""
+        """Facts about the contact an assistant may use; addons add theirs (next appointment...).
+
+        In English, like the rest of the assistant's instructions: they are a
+        prompt, not a text shown to anyone.
+        """
         self.ensure_one()
         facts = []
         if self.partner_id:
-            facts.append(_("Customer's first name: %s", placeholders.first_name(self.partner_id.name)))
+            facts.append(f"Customer's first name: {placeholders.first_name(self.partner_id.name)}")
         prompts = self.env["sms.prompt"].sudo().search(self.env["sms.prompt"]._get_open_domain(self))
-        facts += [_("Waiting for the customer's answer about: %s", prompt.description) for prompt in prompts]
-        return facts or [_("Nothing known about this customer.")]
+        facts += [f"Waiting for the customer's answer about: {prompt.description}" for prompt in prompts]
+        return facts or ["Nothing known about this customer."]
 
     def _chat(self, settings, messages):
         """One chat-completions call; the text of the first choice."""

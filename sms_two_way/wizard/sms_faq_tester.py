@@ -1,7 +1,5 @@
 from odoo import api, fields, models
 
-from ..core import faq as engine
-
 
 class SmsFaqTester(models.TransientModel):
     """The "Try a question" box: which FAQ entry would answer a text, and how surely."""
