@@ -81,6 +81,11 @@ def test_asking_for_a_person_always_hands_off(matcher, text):
     assert not found.answers(0)
 
 
+def test_per_person_is_not_a_request_for_a_person(matcher):
+    assert not faq.asks_for_person("how much is it per person?")
+    assert faq.asks_for_person("can I speak to a person")
+
+
 @pytest.mark.parametrize("text", ["you charged me twice for parking", "I lost my mat", "i want a refund"])
 def test_reported_problems_hand_off(matcher, text):
     assert matcher.match(text).refusal == faq.REFUSED_PROBLEM
