@@ -12,3 +12,4 @@ from . import test_campaign_broadcast
 from . import test_faq
 from . import test_reply_report
 from . import test_reply_suggestion
+from . import test_faq_tour
