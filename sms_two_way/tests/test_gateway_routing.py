@@ -75,3 +75,19 @@ class TestGatewayRouting(SmsTwoWayCase):
         self.simulator.active = False
         sms = self._create_sms(self.numbers[:2])
         self.assertEqual(sms.gateway_id, self.gateway)
+
+    def test_mass_sms_composer_goes_through_the_gateways(self):
+        """Odoo's mass SMS of a company with a gateway: each SMS leaves by the customer's gateway."""
+        partners = self.env["res.partner"].create([
+            {"name": f"Customer {index}", "mobile": number} for index, number in enumerate(self.numbers[:4])])
+        composer = self.env["sms.composer"].with_context(
+            active_model="res.partner", active_ids=partners.ids, default_composition_mode="mass",
+        ).create({"body": "Spring sale", "mass_keep_log": True})
+        composer.action_send_sms()
+        self.env["sms.sms"].sudo()._process_queue()
+        self.assertEqual(sorted(form["To"] for form in self.fake_twilio.message_requests()),
+                         [self.numbers[1], self.numbers[3]], "new numbers: the company's default gateway")
+        on_simulator = self.find_messages(direction="outbound", gateway_id=self.simulator.id)
+        self.assertEqual(sorted(on_simulator.conversation_id.mapped("number")), [self.numbers[0], self.numbers[2]],
+                         "numbers already texting the simulator keep it")
+        self.assertEqual(set(on_simulator.mapped("body")), {"Spring sale"})
