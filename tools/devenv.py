@@ -348,6 +348,8 @@ def cmd_test_odoo_core(_args):
 
 def cmd_bench(_args):
     subprocess.run([sys.executable, str(ROOT / "tests" / "bench_keywords.py")], check=True)
+    print()
+    subprocess.run([sys.executable, str(ROOT / "tests" / "bench_faq.py")], check=True)
 
 
 def main():

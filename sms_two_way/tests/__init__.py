@@ -10,3 +10,6 @@ from . import test_prompt_routing
 from . import test_quiet_hours
 from . import test_campaign_join
 from . import test_campaign_broadcast
+from . import test_faq
+from . import test_reply_report
+from . import test_reply_suggestion
