@@ -1,5 +1,6 @@
 from . import test_access
 from . import test_outbound
+from . import test_gateway_routing
 from . import test_partner_matching
 from . import test_webhook
 from . import test_tour
