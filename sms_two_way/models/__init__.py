@@ -5,6 +5,7 @@ from . import sms_provider
 from . import sms_provider_twilio
 from . import sms_provider_simulator
 from . import sms_conversation
+from . import sms_conversation_suggestion
 from . import sms_conversation_message
 from . import sms_conversation_seen
 from . import mail_activity
@@ -14,6 +15,7 @@ from . import sms_sms
 from . import res_partner
 from . import mail_notification
 from . import sms_keyword
+from . import sms_faq
 from . import sms_prompt
 from . import sms_quiet_profile
 from . import res_company
@@ -28,3 +30,4 @@ from . import sms_prompt_campaign
 from . import sms_consent_campaign
 from . import crm_lead
 from . import sms_campaign_report
+from . import sms_reply_report

@@ -328,6 +328,7 @@ class SmsConversation(models.Model):
         that look machine-generated get no answer, to avoid loops).
         """
         self.ensure_one()
+        message.handled_by = "handoff"
         company = self.company_id
         vals = {"inbox_state": "needs_reply"}
         if not self.user_id:

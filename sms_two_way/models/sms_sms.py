@@ -32,23 +32,40 @@ class SmsSms(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        context = self.env.context
+        choices = self._get_two_way_context_choices()
+        gateway = choices.pop("gateway_id")
+        unrouted = [vals for vals in vals_list if "gateway_id" not in vals]
+        if gateway:
+            gateways = [gateway] * len(unrouted)
+        else:
+            # One lookup for the whole batch: mass SMS must not pay a query per message.
+            gateways = self.env["sms.gateway"]._get_for_numbers([vals.get("number") for vals in unrouted],
+                                                                self.env.company)
+        for vals, vals_gateway in zip(unrouted, gateways):
+            vals["gateway_id"] = vals_gateway.id
         for vals in vals_list:
-            if "gateway_id" not in vals:
-                vals["gateway_id"] = self._get_gateway_for_number(vals.get("number")).id
-            vals.setdefault("sms_two_way_category", context.get("sms_two_way_category"))
-            vals.setdefault("sms_two_way_auto_reply", bool(context.get("sms_two_way_auto_reply")))
-            if context.get("sms_two_way_attachment_ids"):
-                vals.setdefault("sms_two_way_attachment_ids", [(6, 0, context["sms_two_way_attachment_ids"])])
-            if context.get("sms_two_way_not_before"):
-                vals.setdefault("sms_two_way_not_before", context["sms_two_way_not_before"])
+            for field_name, value in choices.items():
+                vals.setdefault(field_name, value)
         return super().create(vals_list)
 
     @api.model
-    def _get_gateway_for_number(self, number):
-        if gateway_id := self.env.context.get("sms_two_way_gateway_id"):
-            return self.env["sms.gateway"].sudo().browse(gateway_id)
-        return self.env["sms.gateway"]._get_for_number(number, self.env.company)
+    def _get_two_way_context_choices(self):
+        """What the server code sending these SMS chose through the context: the one place reading it.
+
+        ``gateway_id`` (an ``sms.gateway``, empty: route by number) and the
+        defaults of the ``sms.sms`` fields ``sms_two_way_category``,
+        ``sms_two_way_auto_reply``, ``sms_two_way_not_before`` (Send later) and
+        ``sms_two_way_attachment_ids`` (MMS media).
+        """
+        context = self.env.context
+        gateway_id = context.get("sms_two_way_gateway_id")
+        return {
+            "gateway_id": self.env["sms.gateway"].sudo().browse(gateway_id or ()),
+            "sms_two_way_category": context.get("sms_two_way_category"),
+            "sms_two_way_auto_reply": bool(context.get("sms_two_way_auto_reply")),
+            "sms_two_way_not_before": context.get("sms_two_way_not_before") or False,
+            "sms_two_way_attachment_ids": [(6, 0, context.get("sms_two_way_attachment_ids") or [])],
+        }
 
     def _split_batch(self):
         """One SMS per batch on gateways: ``send(auto_commit=True)`` then commits after each

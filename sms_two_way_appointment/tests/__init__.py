@@ -2,4 +2,5 @@ from . import test_requests
 from . import test_replies
 from . import test_slots
 from . import test_staff
+from . import test_reply_context
 from . import test_inbox

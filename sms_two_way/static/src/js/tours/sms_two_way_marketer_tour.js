@@ -1,5 +1,5 @@
 import { registry } from "@web/core/registry";
-import { goTo, replyFromPhone } from "./sms_two_way_tour_steps";
+import { goTo, replyFromPhone, withStepTimeout } from "./sms_two_way_tour_steps";
 
 const NEW_PHONE = ".o_sms_simulator_new";
 const PHONE = ".o_sms_simulator_phone[data-number='+32470556677']";
@@ -9,7 +9,7 @@ const PHONE = ".o_sms_simulator_phone[data-number='+32470556677']";
  * from a simulated phone, then a broadcast to its subscribers scheduled.
  */
 registry.category("web_tour.tours").add("sms_two_way_marketer_tour", {
-    steps: () => [
+    steps: () => withStepTimeout([
         {
             content: "New campaign",
             trigger: ".o_list_button_add",
@@ -104,5 +104,5 @@ registry.category("web_tour.tours").add("sms_two_way_marketer_tour", {
             content: "Scheduled",
             trigger: ".o_statusbar_status button.o_arrow_button_current:contains('Scheduled')",
         },
-    ],
+    ]),
 });

@@ -1,5 +1,5 @@
 import { registry } from "@web/core/registry";
-import { goTo, replyFromPhone } from "./sms_two_way_tour_steps";
+import { goTo, replyFromPhone, withStepTimeout } from "./sms_two_way_tour_steps";
 
 const PHONE = ".o_sms_simulator_phone[data-number='+32470123456']";
 const CURRENT_STATE = ".o_statusbar_status button.o_arrow_button_current";
@@ -11,7 +11,7 @@ const CURRENT_STATE = ".o_statusbar_status button.o_arrow_button_current";
  * marks it done.
  */
 registry.category("web_tour.tours").add("sms_two_way_tour", {
-    steps: () => [
+    steps: () => withStepTimeout([
         {
             content: "Open the contact's SMS conversation",
             trigger: "button[name=action_open_sms_conversation]",
@@ -114,5 +114,5 @@ registry.category("web_tour.tours").add("sms_two_way_tour", {
             content: "The conversation is done",
             trigger: `${CURRENT_STATE}:contains('Done')`,
         },
-    ],
+    ]),
 });
