@@ -272,6 +272,7 @@ class SmsConversation(models.Model):
         # chatter logs the text; sudo() keeps the user, who stays the author of the answer.
         self.sudo().with_context(sms_two_way_attachment_ids=attachments.ids)._send_text(
             body, category="direct", send_after=send_after)
+        self.reply_body = False  # the draft (e.g. a suggested reply) is sent
         return self.get_chat_thread()
 
     def _get_allowed_time(self, when):

@@ -55,6 +55,14 @@ export class SmsChatThread extends Component {
         onMounted(() => this.busService.subscribe("sms_two_way/inbound", this.onInbound));
         onWillUnmount(() => this.busService.unsubscribe("sms_two_way/inbound", this.onInbound));
         useEffect(
+            (draft) => {
+                if (draft) {
+                    this.state.body = draft; // e.g. a suggested reply the rep chose to edit and send
+                }
+            },
+            () => [this.props.record.data.reply_body]
+        );
+        useEffect(
             () => {
                 const list = this.listRef.el;
                 if (list) {
