@@ -57,6 +57,11 @@ class TestChatThread(SmsTwoWayHttpCase):
         self.assertEqual(sent.author_id, self.rep)
         self.assertEqual(sent.mail_message_id.author_id, self.rep.partner_id, "logged on the contact as the rep")
 
+    def test_sending_clears_the_draft(self):
+        self.conversation.reply_body = "A suggested reply the rep edits"  # what "Edit and send" fills in
+        self.conversation.send_chat_reply("A suggested reply the rep edited")
+        self.assertFalse(self.conversation.reply_body)
+
     def test_empty_reply_is_refused(self):
         with self.assertRaises(UserError):
             self.conversation.send_chat_reply("   ")
