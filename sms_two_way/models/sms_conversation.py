@@ -4,10 +4,11 @@ from datetime import timedelta
 from markupsafe import Markup
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, plaintext2html
 
 from ..core.phone import normalize_number
+from .sms_sms import send_options_context
 
 _logger = logging.getLogger(__name__)
 
@@ -39,6 +40,29 @@ class SmsConversation(models.Model):
     _sql_constraints = [
         ("gateway_number_unique", "unique(gateway_id, number)", "One conversation per gateway and number."),
     ]
+
+    # Where a conversation's texts go and from which company: set by server code only.
+    _ROUTING_FIELDS = ("gateway_id", "number", "company_id")
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.su:
+            for vals in vals_list:
+                gateway = self.env["sms.gateway"].browse(vals.get("gateway_id"))
+                gateway.check_access("read")  # a gateway of another company raises
+                vals["company_id"] = gateway.company_id.id
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if not self.env.su and any(field in vals for field in self._ROUTING_FIELDS):
+            raise AccessError(_("The gateway, number and company of an SMS conversation cannot be changed."))
+        return super().write(vals)
+
+    @api.constrains("gateway_id", "company_id")
+    def _check_gateway_company(self):
+        for conversation in self.sudo():
+            if conversation.gateway_id.company_id != conversation.company_id:
+                raise ValidationError(_("A conversation belongs to its gateway's company."))
 
     @api.depends("partner_id.name", "number")
     def _compute_name(self):
@@ -159,6 +183,7 @@ class SmsConversation(models.Model):
     def action_send_reply(self):
         """Send ``reply_body`` to the customer through this conversation's gateway."""
         self.ensure_one()
+        self.check_access("write")
         body = (self.reply_body or "").strip()
         if not body:
             raise UserError(_("Type a reply first."))
@@ -177,11 +202,13 @@ class SmsConversation(models.Model):
     def _send_text(self, body, category="direct", auto_reply=False):
         """Send ``body`` through this gateway, on the contact's chatter when there is one."""
         self.ensure_one()
-        sender = self.with_context(sms_two_way_gateway_id=self.gateway_id.id, sms_two_way_category=category,
-                                   sms_two_way_auto_reply=auto_reply)
+        sender = self.with_context(**send_options_context(self.gateway_id, category, auto_reply))
         if self.partner_id:
-            sender.partner_id._message_sms(
-                body, partner_ids=self.partner_id.ids, sms_pid_to_number={self.partner_id.id: self.number})
+            # Whoever may answer the conversation may post the SMS on the contact's chatter, even
+            # without the right to edit contacts: local sudo, the message is still authored by them.
+            sender.partner_id.sudo()._message_sms(
+                body, author_id=self.env.user.partner_id.id, partner_ids=self.partner_id.ids,
+                sms_pid_to_number={self.partner_id.id: self.number})
         else:
             sms = sender.env["sms.sms"].sudo().create({"number": self.number, "body": body})
             sms.send(raise_exception=False)

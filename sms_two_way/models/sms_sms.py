@@ -1,7 +1,31 @@
+from dataclasses import dataclass
+
 from psycopg2.errors import SerializationFailure
 
 from odoo import api, fields, models
 from odoo.tools import SQL
+
+
+SEND_OPTIONS_KEY = "sms_two_way_send_options"
+
+
+@dataclass(frozen=True)
+class SmsSendOptions:
+    """How server code wants the next ``sms.sms`` sent: gateway, kind, automatic or not.
+
+    Carried in the context as an object, which no RPC caller can build (JSON
+    only carries plain values): a caller who adds ``sms_two_way_category``
+    or a gateway id to its context changes nothing.
+    """
+
+    gateway_id: int | None = None
+    category: str | None = None
+    auto_reply: bool = False
+
+
+def send_options_context(gateway=None, category=None, auto_reply=False):
+    """Context to send SMS through ``gateway``, as ``category``; for server code only."""
+    return {SEND_OPTIONS_KEY: SmsSendOptions(gateway.id if gateway else None, category, bool(auto_reply))}
 
 
 class SmsSms(models.Model):
@@ -29,18 +53,24 @@ class SmsSms(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        context = self.env.context
+        options = self._get_trusted_context_values()
         for vals in vals_list:
             if "gateway_id" not in vals:
                 vals["gateway_id"] = self._get_gateway_for_number(vals.get("number")).id
-            vals.setdefault("sms_two_way_category", context.get("sms_two_way_category"))
-            vals.setdefault("sms_two_way_auto_reply", bool(context.get("sms_two_way_auto_reply")))
+            vals.setdefault("sms_two_way_category", options.category)
+            vals.setdefault("sms_two_way_auto_reply", options.auto_reply)
         return super().create(vals_list)
 
     @api.model
+    def _get_trusted_context_values(self):
+        """The send options server code put in the context; defaults for anything else."""
+        options = self.env.context.get(SEND_OPTIONS_KEY)
+        return options if isinstance(options, SmsSendOptions) else SmsSendOptions()
+
+    @api.model
     def _get_gateway_for_number(self, number):
-        if gateway_id := self.env.context.get("sms_two_way_gateway_id"):
-            return self.env["sms.gateway"].sudo().browse(gateway_id)
+        if gateway_id := self._get_trusted_context_values().gateway_id:
+            return self.env["sms.gateway"].browse(gateway_id)
         return self.env["sms.gateway"]._get_for_number(number, self.env.company)
 
     def _split_batch(self):

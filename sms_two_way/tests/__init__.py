@@ -9,3 +9,7 @@ from . import test_prompt_routing
 from . import test_quiet_hours
 from . import test_campaign_join
 from . import test_campaign_broadcast
+from . import test_security_gateway
+from . import test_security_roles
+from . import test_access_matrix
+from . import test_webhook_fuzz

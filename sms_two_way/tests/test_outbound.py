@@ -1,6 +1,7 @@
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
+from ..models.sms_sms import send_options_context
 from .common import SmsTwoWayCase
 
 
@@ -8,7 +9,7 @@ from .common import SmsTwoWayCase
 class TestOutbound(SmsTwoWayCase):
 
     def _queue_sms(self, body="Hello from Odoo", gateway=None):
-        ctx = {"sms_two_way_gateway_id": gateway.id} if gateway else {}
+        ctx = send_options_context(gateway) if gateway else {}
         self.partner.with_context(**ctx)._message_sms(body)
         return self.env["sms.sms"].sudo().search([("body", "=", body)])
 

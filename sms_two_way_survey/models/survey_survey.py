@@ -1,7 +1,7 @@
 import logging
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 _logger = logging.getLogger(__name__)
 
@@ -54,6 +54,8 @@ class SurveySurvey(models.Model):
         question goes out as an automated SMS (quiet hours apply).
         """
         self.ensure_one()
+        if not self.env.su and not self.env.user.has_group("sms_two_way.group_sms_user"):
+            raise AccessError(_("Only SMS users may invite contacts to a survey by SMS."))
         if not self.active:
             raise UserError(_("The survey %s is closed: reopen it to send it by SMS.", self.title))
         if not self.question_ids.filtered("sms_compatible"):
