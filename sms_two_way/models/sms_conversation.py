@@ -4,7 +4,7 @@ from datetime import timedelta
 from markupsafe import Markup
 
 from odoo import _, api, fields, models
-from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, plaintext2html
 
 from ..core.phone import normalize_number
@@ -18,7 +18,9 @@ class SmsConversation(models.Model):
 
     _name = "sms.conversation"
     _description = "SMS Conversation"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "sms.protected.fields.mixin"]
+    # Where the texts go and from which company (creation checks the gateway, see create()).
+    _server_only_fields = ("gateway_id", "number", "company_id")
     _order = "needs_reply desc, last_message_date desc, id desc"
 
     name = fields.Char(compute="_compute_name", store=True)
@@ -41,8 +43,6 @@ class SmsConversation(models.Model):
         ("gateway_number_unique", "unique(gateway_id, number)", "One conversation per gateway and number."),
     ]
 
-    # Where a conversation's texts go and from which company: set by server code only.
-    _ROUTING_FIELDS = ("gateway_id", "number", "company_id")
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -52,11 +52,6 @@ class SmsConversation(models.Model):
                 gateway.check_access("read")  # a gateway of another company raises
                 vals["company_id"] = gateway.company_id.id
         return super().create(vals_list)
-
-    def write(self, vals):
-        if not self.env.su and any(field in vals for field in self._ROUTING_FIELDS):
-            raise AccessError(_("The gateway, number and company of an SMS conversation cannot be changed."))
-        return super().write(vals)
 
     @api.constrains("gateway_id", "company_id")
     def _check_gateway_company(self):

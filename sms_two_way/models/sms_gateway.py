@@ -6,7 +6,7 @@ from psycopg2.errors import UniqueViolation
 from werkzeug.urls import url_join
 
 from odoo import _, api, fields, models
-from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 from ..core.phone import normalize_number
 from ..core.provider_urls import credential_url_problem
@@ -44,8 +44,11 @@ class SmsGateway(models.Model):
     """
 
     _name = "sms.gateway"
+    _inherit = ["sms.protected.fields.mixin"]
     _description = "SMS Gateway"
     _order = "sequence, id"
+    # The API root receives the credentials: administrators alone choose it.
+    _admin_only_fields = ("api_base_url",)
 
     name = fields.Char(required=True)
     sequence = fields.Integer(default=10, help="The first active gateway of a company sends its new conversations.")
@@ -78,26 +81,6 @@ class SmsGateway(models.Model):
     _sql_constraints = [
         ("webhook_token_unique", "unique(webhook_token)", "Each gateway needs its own webhook token."),
     ]
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        if any(vals.get("api_base_url") for vals in vals_list):
-            self._check_may_set_api_base_url()
-        return super().create(vals_list)
-
-    def write(self, vals):
-        if "api_base_url" in vals:
-            self._check_may_set_api_base_url()
-        return super().write(vals)
-
-    def _check_may_set_api_base_url(self):
-        """The API root receives the credentials: only administrators choose it.
-
-        The field's ``groups`` already hide it; this also covers code paths
-        that would write it on a user's behalf.
-        """
-        if not self.env.is_system():
-            raise AccessError(_("Only administrators may change where a gateway sends its credentials."))
 
     @api.constrains("api_base_url")
     def _check_api_base_url(self):
@@ -197,20 +180,22 @@ class SmsGateway(models.Model):
 
     @api.model
     def _get_default_for_company(self, company):
-        return self.sudo().search([("company_id", "=", company.id)], limit=1)
+        """The company's first active gateway, in the caller's environment."""
+        return self.browse(self.sudo().search([("company_id", "=", company.id)], limit=1).id)
 
     @api.model
     def _get_for_number(self, number, company):
         """The gateway to text ``number`` from: the one the customer already talks
-        to, else the company's default (empty: the company has none)."""
+        to, else the company's default (empty: the company has none).  In the
+        caller's environment."""
         default = self._get_default_for_company(company)
         if not default or not number:
             return default
-        e164 = default._normalize_number(number)
+        e164 = default.sudo()._normalize_number(number)
         conversation = self.env["sms.conversation"].sudo().search([
             ("number", "=", e164), ("company_id", "=", company.id), ("gateway_id.active", "=", True),
         ], order="last_message_date desc", limit=1)
-        return conversation.gateway_id or default
+        return self.browse(conversation.gateway_id.id) or default
 
     def _normalize_number(self, number):
         """E.164 form of ``number``, national numbers read in the company's country."""

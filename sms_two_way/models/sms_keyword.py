@@ -1,7 +1,7 @@
 import logging
 
 from odoo import _, api, fields, models
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import ValidationError
 
 from ..core import keywords as engine
 from ..core import placeholders
@@ -22,8 +22,11 @@ class SmsKeyword(models.Model):
     """
 
     _name = "sms.keyword"
+    _inherit = ["sms.protected.fields.mixin"]
     _description = "SMS Keyword Rule"
     _order = "sequence, id"
+    # A server action runs code on every matching SMS: administrators alone bind one.
+    _admin_only_fields = ("server_action_id",)
 
     name = fields.Char(required=True, translate=True)
     active = fields.Boolean(default=True)
@@ -70,22 +73,6 @@ class SmsKeyword(models.Model):
     def _get_prompt_kinds(self):
         """The kinds of ``sms.prompt``: addons extend that one selection only."""
         return self.env["sms.prompt"]._fields["kind"]._description_selection(self.env)
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        if any(vals.get("server_action_id") for vals in vals_list):
-            self._check_may_set_server_action()
-        return super().create(vals_list)
-
-    def write(self, vals):
-        if "server_action_id" in vals:
-            self._check_may_set_server_action()
-        return super().write(vals)
-
-    def _check_may_set_server_action(self):
-        """A server action runs code on every matching SMS: administrators alone bind one."""
-        if not self.env.is_system():
-            raise AccessError(_("Only administrators may choose the server action of a keyword rule."))
 
     @api.constrains("server_action_id")
     def _check_server_action(self):

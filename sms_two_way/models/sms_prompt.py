@@ -2,7 +2,6 @@ import logging
 from datetime import timedelta
 
 from odoo import _, api, fields, models
-from odoo.exceptions import AccessError
 
 _logger = logging.getLogger(__name__)
 
@@ -31,7 +30,10 @@ class SmsPrompt(models.Model):
     """
 
     _name = "sms.prompt"
+    _inherit = ["sms.protected.fields.mixin"]
     _description = "SMS Pending Question"
+    # What a reply is posted on and acts upon.
+    _server_only_fields = ("conversation_id", "res_model", "res_id", "pending_message_id", "candidate_order")
     _order = "create_date desc, id desc"
     _rec_name = "description"
 
@@ -58,14 +60,6 @@ class SmsPrompt(models.Model):
     # candidate prompt ids in the order they were numbered for the customer.
     pending_message_id = fields.Many2one("sms.conversation.message", ondelete="set null")
     candidate_order = fields.Char(readonly=True)
-
-    # What a reply is posted on and acts upon: set by server code only.
-    _TARGET_FIELDS = ("conversation_id", "res_model", "res_id", "pending_message_id", "candidate_order")
-
-    def write(self, vals):
-        if not self.env.su and any(field in vals for field in self._TARGET_FIELDS):
-            raise AccessError(_("The record and conversation of a pending question cannot be changed."))
-        return super().write(vals)
 
     # ------------------------------------------------------------ API
     @api.model

@@ -27,7 +27,7 @@ class TestGatewayCredentials(SmsTwoWayHttpCase):
         self.assertEqual(self.gateway.sudo().api_base_url, self.fake_twilio.base_url)
         # Server code acting for the manager is refused too (the field's groups alone would not stop it).
         with self.assertRaises(AccessError):
-            gateway._check_may_set_api_base_url()
+            gateway._check_protected_fields({"api_base_url": "https://attacker.example"})
 
     def test_manager_still_configures_the_rest(self):
         self.gateway.with_user(self.sms_manager).write({"name": "Renamed", "request_timeout": 2.0})

@@ -92,6 +92,11 @@ class TestSurveySmsInvite(SurveySmsCase):
         with self.assertRaises(AccessError):
             wizard.action_invite()
         self.assertFalse(self.env["survey.user_input"].search([("survey_id", "=", self.survey.id)]))
+        user_input = self.survey.sms_invite(self.partner.ids)
+        user_input.sms_state = "handoff"
+        self.fake_twilio.requests.clear()
+        with self.assertRaises(AccessError):
+            user_input.with_user(survey_only).action_sms_resume()
         self.assertFalse(self.fake_twilio.message_requests())
 
     def test_wizard_warns_about_unsupported_questions(self):
