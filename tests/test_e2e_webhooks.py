@@ -50,7 +50,7 @@ def odoo_server():
         try:
             if requests.get(f"{url}/web/login", timeout=2).status_code == 200:
                 break
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
             time.sleep(0.5)
     else:
         server.terminate()
