@@ -125,13 +125,14 @@ class SmsConversation(models.Model):
     def _get_for_recipient(self, partner=None, number=None, company=None):
         """The conversation to text ``partner`` (or a bare ``number``) in, created when new.
 
-        Addons use it before opening an ``sms.prompt``.  Empty when the
+        Addons use it before opening an ``sms.prompt``.  Returned in the caller's environment.  Empty when the
         company has no gateway or the number is not valid.
         """
         gateway, e164 = self._resolve_recipient(partner, number, company)
         if not e164:
             return self.browse()
-        return self.sudo()._get_or_create(gateway, e164, partner=partner or None)
+        # Created with local sudo, returned in the caller's environment.
+        return self.browse(self.sudo()._get_or_create(gateway, e164, partner=partner or None).id)
 
     @api.model
     def _resolve_recipient(self, partner=None, number=None, company=None):
