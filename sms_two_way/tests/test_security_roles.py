@@ -64,6 +64,20 @@ class TestTechnicalUser(SecurityFixtures, SmsTwoWayHttpCase):
         self.assertEqual(self.env["ir.config_parameter"].get_param("sms_two_way.test_runner"), f"{self.bot.id}/False")
 
 
+    def test_server_action_needing_more_rights_fails_safely(self):
+        action = self.env["ir.actions.server"].create({
+            "name": "Promote me", "model_id": self.env.ref("sms_two_way.model_sms_conversation").id,
+            "state": "code", "code": "env['res.users'].browse(%d).write({'name': 'Owned'})" % self.admin.id,
+        })
+        self.env["sms.keyword"].create({"name": "Own", "keyword": "OWN", "action": "server_action",
+                                        "server_action_id": action.id, "reply_body": "Done"})
+        message = self.receive_sms("own")
+        self.assertNotEqual(self.admin.name, "Owned")
+        self.assertTrue(message.conversation_id.needs_reply, "handed off to a person")
+        bodies = [form["Body"] for form in self.fake_twilio.message_requests()]
+        self.assertNotIn("Done", bodies, "no rule reply after a failed action")
+
+
 @tagged("post_install", "-at_install")
 class TestKeywordServerAction(SecurityFixtures, SmsTwoWayCase):
 
