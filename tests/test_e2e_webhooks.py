@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
+from e2e_server import REQUEST_TIMEOUT, stop, wait_until_ready
 from twilio.request_validator import RequestValidator
 
 pytestmark = pytest.mark.e2e
@@ -42,27 +43,21 @@ def _free_port():
 def odoo_server():
     db, command = os.environ["SMS_TWO_WAY_E2E_DB"], os.environ["SMS_TWO_WAY_E2E_ODOO"].split("\x1f")
     port = _free_port()
-    log = open(os.path.join(os.environ.get("SMS_TWO_WAY_WORK_DIR", "/tmp"), "e2e-odoo.log"), "w")
+    log_path = os.path.join(os.environ.get("SMS_TWO_WAY_WORK_DIR", "/tmp"), "e2e-odoo.log")
+    log = open(log_path, "w")
     server = subprocess.Popen([*command, f"--http-port={port}", "--http-interface=127.0.0.1", "--workers=0",
                                "--max-cron-threads=0", "--log-level=warn"], stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    for _attempt in range(120):
-        try:
-            if requests.get(f"{url}/web/login", timeout=2).status_code == 200:
-                break
-        except (requests.ConnectionError, requests.Timeout):
-            time.sleep(0.5)
-    else:
-        server.terminate()
-        pytest.fail("Odoo did not start; see e2e-odoo.log")
-    # Warm the lazy per-process caches (routing maps, module manifests) with one request
-    # first: CPython 3.11 can fail compiling them from racing threads ("AST constructor
-    # recursion depth mismatch").
-    assert requests.post(f"{url}/sms_two_way/inbound/warm-up", timeout=30).status_code == 403
-    yield url, db
-    server.terminate()
-    server.wait(timeout=30)
-    log.close()
+    try:
+        wait_until_ready(server, f"{url}/web/login", log_path)
+        # Warm the lazy per-process caches (routing maps, module manifests) with one request
+        # first: CPython 3.11 can fail compiling them from racing threads ("AST constructor
+        # recursion depth mismatch").
+        assert requests.post(f"{url}/sms_two_way/inbound/warm-up", timeout=REQUEST_TIMEOUT).status_code == 403
+        yield url, db
+    finally:
+        stop(server)
+        log.close()
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +66,7 @@ def rpc(odoo_server):
 
     def jsonrpc(service, method, *args):
         # JSON-RPC rather than XML-RPC: methods such as sms.sms.send return None.
-        response = requests.post(f"{url}/jsonrpc", timeout=60, json={
+        response = requests.post(f"{url}/jsonrpc", timeout=REQUEST_TIMEOUT, json={
             "jsonrpc": "2.0", "method": "call", "params": {"service": service, "method": method, "args": args}})
         payload = response.json()
         assert "error" not in payload, payload.get("error")
@@ -103,7 +98,8 @@ def gateway(rpc):
 
 def _signed_post(url, params, token=AUTH_TOKEN):
     signature = RequestValidator(token).compute_signature(url, params)
-    return requests.post(url, data=params, headers={"X-Twilio-Signature": signature}, timeout=30)
+    return requests.post(url, data=params, headers={"X-Twilio-Signature": signature},
+                         timeout=REQUEST_TIMEOUT)
 
 
 def _params(sender, body, sid=None):

@@ -26,6 +26,11 @@ PG_PORT = int(os.environ.get("SMS_TWO_WAY_PG_PORT", "55432"))
 PG_USER = "odoo"  # Odoo refuses to connect as the ``postgres`` role.
 DEMO_DB = os.environ.get("SMS_TWO_WAY_DEMO_DB", "sms_two_way_demo")
 TEST_DB = os.environ.get("SMS_TWO_WAY_TEST_DB", "sms_two_way_test")
+CORE_TEST_DB = os.environ.get("SMS_TWO_WAY_CORE_TEST_DB", "sms_two_way_core_test")
+# Odoo's own suites for the features our addons change (sms.sms routing and batching):
+# they must pass, query counts included, with our addons installed and no gateway.
+CORE_SUITES = ["test_mail_sms", "sms", "calendar_sms", "mass_mailing_sms", "crm_sms", "survey", "phone_validation"]
+CORE_SUITE_DEPENDENCIES = ["test_mail"]  # test_mail_sms imports its test helpers
 
 INSTALL_HINT = """\
 Odoo 18.0 Community is required but {problem}.
@@ -200,16 +205,17 @@ LOG_LEVEL_RE = re.compile(r"^\S+ \S+ \d+ (?P<level>ERROR|CRITICAL) ")
 SKIP_RE = re.compile(r" odoo\.addons\.\S+: skipped ")
 
 
-def run_odoo_tests(odoo, tags, addons):
+def run_odoo_tests(odoo, tags, addons, db=TEST_DB, tested=None):
     """Install the addons in a fresh database with tests enabled and judge the log.
 
     Odoo's exit code alone is not enough: a module that fails to load, or a
-    browser tour skipped for want of Chromium, must fail the run too.
+    browser tour skipped for want of Chromium, must fail the run too.  Each
+    module of ``tested`` (default: ``addons``) must have run tests.
     """
     ensure_postgres()
-    drop_database(TEST_DB)
-    log_path = WORK_DIR / f"{TEST_DB}.log"
-    cmd = odoo_command(odoo, TEST_DB, "-i", ",".join(addons), "--without-demo=all",
+    drop_database(db)
+    log_path = WORK_DIR / f"{db}.log"
+    cmd = odoo_command(odoo, db, "-i", ",".join(addons), "--without-demo=all",
                        "--test-enable", f"--test-tags={tags}", "--stop-after-init",
                        "--http-interface=127.0.0.1", f"--http-port={free_port()}",
                        "--workers=0", "--max-cron-threads=0")
@@ -232,7 +238,7 @@ def run_odoo_tests(odoo, tags, addons):
     if summary:
         failed = int(summary["failed"]) + int(summary["errors"])
         passed = int(summary["run"]) - failed
-    for module in addons:
+    for module in tested or addons:
         if not module_counts.get(module):
             problems.append(f"no Odoo test ran for {module}")
     if proc.returncode:
@@ -266,7 +272,38 @@ def run_pytest(odoo, e2e_db=None):
     return passed, failed, problems
 
 
+class BusyCores:
+    """One CPU-bound process per core for the duration of a block.
+
+    ``make test-busy`` runs the suites like this to prove that no test depends
+    on the machine being idle (CI machines are as noisy as a shared laptop).
+    """
+
+    def __init__(self, count=None):
+        self.count = count or os.cpu_count() or 1
+        self.processes = []
+
+    def __enter__(self):
+        for _index in range(self.count):
+            self.processes.append(subprocess.Popen([sys.executable, "-c", "while True: pass"]))
+        print(f"Keeping {self.count} core(s) busy during the run", flush=True)
+        return self
+
+    def __exit__(self, *_exc):
+        for process in self.processes:
+            process.kill()
+            process.wait()
+
+
 def cmd_test(args):
+    if args.busy:
+        with BusyCores():
+            _run_tests(args)
+    else:
+        _run_tests(args)
+
+
+def _run_tests(args):
     odoo = check_odoo()
     if not shutil.which("chromium") and not shutil.which("google-chrome"):
         die("Chromium is required for the browser tours: install it (Debian: apt-get install chromium).")
@@ -289,11 +326,30 @@ def cmd_test(args):
     for problem in problems:
         print("PROBLEM:", problem[:500])
     print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed or problems else 0)
+    if failed or problems:
+        sys.exit(1)
+
+
+def cmd_test_odoo_core(_args):
+    """Odoo's own suites of the features we touch, with our addons installed (no demo, no gateway)."""
+    odoo = check_odoo()
+    WORK_DIR.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    tags = ",".join(f"/{module}" for module in CORE_SUITES)
+    passed, failed, problems = run_odoo_tests(odoo, tags, ADDONS + CORE_SUITES + CORE_SUITE_DEPENDENCIES,
+                                              db=CORE_TEST_DB, tested=CORE_SUITES)
+    print("\n==== summary (Odoo's own suites with our addons) ====")
+    for problem in problems:
+        print("PROBLEM:", problem[:500])
+    print(f"{passed} passed, {failed} failed in {time.monotonic() - started:.0f} s")
+    if failed or problems:
+        sys.exit(1)
 
 
 def cmd_bench(_args):
     subprocess.run([sys.executable, str(ROOT / "tests" / "bench_keywords.py")], check=True)
+    print()
+    subprocess.run([sys.executable, str(ROOT / "tests" / "bench_faq.py")], check=True)
 
 
 def main():
@@ -309,7 +365,10 @@ def main():
     test.add_argument("--tags", help="Odoo --test-tags (default: every test of --addons)")
     test.add_argument("--odoo-only", action="store_true")
     test.add_argument("--pytest-only", action="store_true")
+    test.add_argument("--busy", action="store_true", help="keep every core busy with a CPU-bound loop meanwhile")
     test.set_defaults(func=cmd_test)
+    sub.add_parser("test-odoo-core", help="Odoo's own SMS-related suites with our addons installed"
+                   ).set_defaults(func=cmd_test_odoo_core)
     sub.add_parser("bench").set_defaults(func=cmd_bench)
     args = parser.parse_args()
     args.func(args)

@@ -6,12 +6,14 @@ from . import sms_provider
 from . import sms_provider_twilio
 from . import sms_provider_simulator
 from . import sms_conversation
+from . import sms_conversation_suggestion
 from . import sms_conversation_message
 from . import sms_consent
 from . import sms_sms
 from . import res_partner
 from . import mail_notification
 from . import sms_keyword
+from . import sms_faq
 from . import sms_prompt
 from . import sms_quiet_profile
 from . import res_company
@@ -26,3 +28,4 @@ from . import sms_prompt_campaign
 from . import sms_consent_campaign
 from . import crm_lead
 from . import sms_campaign_report
+from . import sms_reply_report

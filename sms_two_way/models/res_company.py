@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 
-from ..core import placeholders
+from ..core import faq, placeholders
 
 DEFAULT_HELP = ("{program}: Msg frequency varies. Msg & data rates may apply. "
                 "Reply STOP to unsubscribe, HELP for help.")
@@ -36,6 +36,11 @@ class ResCompany(models.Model):
     sms_handoff_ack_body = fields.Text(
         "Handoff acknowledgement", default=DEFAULT_HANDOFF_ACK, translate=True,
         help="Sent at most once a day per conversation when a reply needs a person. Empty: none.")
+
+    sms_faq_threshold = fields.Float(
+        "FAQ confidence threshold", default=faq.DEFAULT_THRESHOLD, digits=(3, 2),
+        help="An FAQ answer is sent automatically only when the match is at least this confident (0-1); "
+             "below, a person answers. Higher: fewer wrong answers, more handoffs.")
 
     def _sms_render(self, body):
         """Fill ``{program}`` in a compliance text."""

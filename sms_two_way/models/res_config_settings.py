@@ -16,3 +16,12 @@ class ResConfigSettings(models.TransientModel):
     sms_handoff_user_id = fields.Many2one(related="company_id.sms_handoff_user_id", readonly=False)
     sms_handoff_team_id = fields.Many2one(related="company_id.sms_handoff_team_id", readonly=False)
     sms_handoff_ack_body = fields.Text(related="company_id.sms_handoff_ack_body", readonly=False)
+    sms_faq_threshold = fields.Float(related="company_id.sms_faq_threshold", readonly=False)
+    sms_ai_url = fields.Char(
+        "AI endpoint", config_parameter="sms_two_way.ai_url", groups="base.group_system",
+        help="OpenAI-compatible chat-completions URL, e.g. https://api.openai.com/v1/chat/completions. "
+             "Empty: the assistant is off and nothing leaves Odoo.")
+    sms_ai_model = fields.Char("AI model", config_parameter="sms_two_way.ai_model", groups="base.group_system")
+    sms_ai_api_key = fields.Char("AI API key", config_parameter="sms_two_way.ai_api_key", groups="base.group_system")
+    sms_ai_timeout = fields.Float("AI timeout (seconds)", config_parameter="sms_two_way.ai_timeout",
+                                  default=10.0, groups="base.group_system")

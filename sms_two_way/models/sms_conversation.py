@@ -232,6 +232,7 @@ class SmsConversation(models.Model):
         is told someone will answer, at most once a day.
         """
         self.ensure_one()
+        message.handled_by = "handoff"
         company = self.company_id
         vals = {"needs_reply": True}
         if not self.user_id:

@@ -7,6 +7,7 @@ from markupsafe import Markup
 from odoo import _, api, fields, models
 from odoo.tools import plaintext2html
 
+from ..core import faq as faq_engine
 from ..core import keywords as engine
 from ..core.quiet_hours import next_allowed_time, pick_timezone
 from .sms_gateway import STATUS_TO_MESSAGE_STATE, STATUS_TO_SMS_STATE
@@ -27,6 +28,18 @@ SAFE_MEDIA_TYPES = {
     "text/plain", "text/vcard", "text/x-vcard", "text/calendar", "application/pdf",
 }
 DOWNLOAD_MEDIA_TYPE = "application/octet-stream"
+# How an inbound message was handled (the automation-rate report groups by it).
+HANDLED_BY = [
+    ("compliance", "Compliance keyword"),
+    ("prompt", "Open question"),
+    ("keyword", "Keyword rule"),
+    ("campaign", "Campaign"),
+    ("faq", "FAQ answer"),
+    ("handoff", "Handed to a person"),
+    ("ignored", "Automated, ignored"),
+]
+# How long after an FAQ answer a request for a person counts against that answer.
+FAQ_FOLLOW_UP_HOURS = 24
 
 # Delivery statuses only move forward: callbacks may arrive out of order.
 STATE_RANK = {
@@ -82,6 +95,11 @@ class SmsConversationMessage(models.Model):
         ("compliance", "Compliance"),
     ], string="Kind", readonly=True)
     is_auto_reply = fields.Boolean("Automatic reply", readonly=True)
+    handled_by = fields.Selection(HANDLED_BY, readonly=True, index=True,
+                                  help="How an inbound message was handled: by automation or by a person.")
+    faq_id = fields.Many2one("sms.faq", "FAQ entry", readonly=True, ondelete="set null", index="btree_not_null",
+                             help="The FAQ entry that answered this message.")
+    faq_confidence = fields.Float("FAQ confidence", readonly=True, digits=(3, 2))
 
     _sql_constraints = [
         ("provider_sid_unique", "unique(gateway_id, provider_sid)",
@@ -167,18 +185,23 @@ class SmsConversationMessage(models.Model):
 
         In order: machine-looking text is left to staff (no auto-reply loop);
         compliance keywords (STOP, HELP, START...) always win; then the open
-        prompts of the conversation; then the global keyword rules; and what
-        nothing handles is handed off to a person.  YES opts in only when no
-        open question takes it.
+        prompts of the conversation; then the global keyword rules; then the
+        company's FAQ; and what nothing handles is handed off to a person.
+        YES opts in only when no open question takes it.  How the message was
+        handled is recorded in ``handled_by`` for the automation-rate report.
         """
         self.ensure_one()
         text = self.body or ""
+        self.handled_by = False  # set by what handles it (a rule run, the FAQ, a handoff) or below
         if engine.looks_automated(text):
             _logger.info("SMS %s looks machine-generated: left to staff without auto-reply", self.id)
+            self.handled_by = "ignored"
             return False
         conversation = self.conversation_id
         conversation.needs_reply = False  # a handoff sets it back
+        self._count_faq_person_request()
         intent = engine.compliance_intent(text)
+        handled_by = "compliance"
         if intent == "opt_out":
             handled = self._apply_opt_out(source="keyword")
         elif intent == "help":
@@ -186,15 +209,53 @@ class SmsConversationMessage(models.Model):
         elif intent == "opt_in" and engine.normalize(text) != "yes":
             handled = self._apply_opt_in(source="keyword")
         else:
-            handled = self.env["sms.prompt"]._route(self)
+            handled, handled_by = self.env["sms.prompt"]._route(self), "prompt"
             if not handled and intent == "opt_in":
-                handled = self._apply_opt_in(source="keyword")
+                handled, handled_by = self._apply_opt_in(source="keyword"), "compliance"
             if not handled:
                 rule, match = self.env["sms.keyword"]._match(text, self.company_id)
                 handled = bool(rule) and rule._run(self, match) is not False
+            if not handled:
+                handled = self._route_to_faq()
         if not handled:
             conversation._handoff(self)
+        self.handled_by = self.handled_by or handled_by
+        if self.handled_by == "handoff":
+            conversation._request_reply_suggestion(self)
         return handled
+
+    # ------------------------------------------------------------ FAQ
+    def _route_to_faq(self):
+        """Answer a free-text question from the company's FAQ; True when answered.
+
+        Only above the company's confidence threshold, and through the capped
+        auto-reply (loop protection): an answer that cannot be sent leaves the
+        message to a person.  Compliance words, empty or automated messages and
+        requests for a person are never answered (the engine refuses them).
+        """
+        self.ensure_one()
+        lang = self.partner_id.lang or None
+        entry, found = self.env["sms.faq"]._match(self.body or "", self.company_id, lang)
+        if not entry or not found.answers(self.company_id.sms_faq_threshold):
+            return False
+        if not self.conversation_id._send_auto_reply(entry._render_answer(self.partner_id, self.company_id)):
+            return False
+        _logger.info("SMS %s answered by FAQ entry %s (confidence %.2f)", self.id, entry.id, found.confidence)
+        entry._increment("answer_count")
+        self.write({"handled_by": "faq", "faq_id": entry.id, "faq_confidence": found.confidence})
+        return True
+
+    def _count_faq_person_request(self):
+        """A request for a person just after an FAQ answer counts against that answer."""
+        if not faq_engine.asks_for_person(self.body or ""):
+            return
+        since = fields.Datetime.now() - timedelta(hours=FAQ_FOLLOW_UP_HOURS)
+        previous = self.sudo().search([
+            ("conversation_id", "=", self.conversation_id.id), ("direction", "=", "inbound"),
+            ("id", "!=", self.id), ("create_date", ">=", since),
+        ], limit=1)
+        if previous.handled_by == "faq" and previous.faq_id:
+            previous.faq_id._increment("person_request_count")
 
     # ------------------------------------------------------------ compliance
     def _apply_opt_out(self, source):

@@ -5,7 +5,7 @@ import secrets
 from psycopg2.errors import UniqueViolation
 from werkzeug.urls import url_join
 
-from odoo import _, api, fields, models
+from odoo import _, api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
 
 from ..core.phone import normalize_number
@@ -179,23 +179,60 @@ class SmsGateway(models.Model):
         return self.with_user(self._get_technical_user()).with_company(self.sudo().company_id)
 
     @api.model
-    def _get_default_for_company(self, company):
-        """The company's first active gateway, in the caller's environment."""
-        return self.browse(self.sudo().search([("company_id", "=", company.id)], limit=1).id)
+    def _get_for_number(self, number, company):
+        """The gateway to text ``number`` from (see :meth:`_get_for_numbers`)."""
+        return self._get_for_numbers([number], company)[0]
 
     @api.model
-    def _get_for_number(self, number, company):
-        """The gateway to text ``number`` from: the one the customer already talks
-        to, else the company's default (empty: the company has none).  In the
-        caller's environment."""
-        default = self._get_default_for_company(company)
-        if not default or not number:
-            return default
-        e164 = default.sudo()._normalize_number(number)
-        conversation = self.env["sms.conversation"].sudo().search([
-            ("number", "=", e164), ("company_id", "=", company.id), ("gateway_id.active", "=", True),
-        ], order="last_message_date desc", limit=1)
-        return self.browse(conversation.gateway_id.id) or default
+    def _get_for_numbers(self, numbers, company):
+        """The gateway to text each of ``numbers`` from, in order, in a constant number of queries.
+
+        For each number: the gateway the customer already talks to, else the
+        company's default (empty: the company has none), in the caller's
+        environment.  Every ``sms.sms`` Odoo creates asks this, so a company
+        without an active gateway costs no query at all and one with gateways
+        costs two per batch.
+        """
+        no_gateway = self.browse()
+        if company.id not in self._get_company_ids_with_active_gateway():
+            return [no_gateway] * len(numbers)
+        gateways = self.sudo().search([("company_id", "=", company.id)])
+        default = gateways[:1]
+        if not default:
+            return [no_gateway] * len(numbers)
+        e164s = [default._normalize_number(number) if number else False for number in numbers]
+        talking_to = {}
+        if wanted := {e164 for e164 in e164s if e164}:
+            conversations = self.env["sms.conversation"].sudo().search_fetch([
+                ("number", "in", list(wanted)), ("company_id", "=", company.id), ("gateway_id", "in", gateways.ids),
+            ], ["number", "gateway_id"], order="last_message_date desc, id desc")
+            for conversation in conversations:
+                talking_to.setdefault(conversation.number, conversation.gateway_id.id)
+        # Looked up with local sudo, returned in the caller's environment.
+        return [self.browse(talking_to.get(e164, default.id)) for e164 in e164s]
+
+    @api.model
+    @tools.ormcache()
+    def _get_company_ids_with_active_gateway(self):
+        """Companies that have an active gateway; cleared whenever a gateway changes."""
+        return frozenset(self.sudo().search([]).company_id.ids)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        gateways = super().create(vals_list)
+        self.env.registry.clear_cache()  # _get_company_ids_with_active_gateway
+        return gateways
+
+    def write(self, vals):
+        result = super().write(vals)
+        if {"active", "company_id"} & vals.keys():
+            self.env.registry.clear_cache()  # _get_company_ids_with_active_gateway
+        return result
+
+    def unlink(self):
+        result = super().unlink()
+        self.env.registry.clear_cache()  # _get_company_ids_with_active_gateway
+        return result
 
     def _normalize_number(self, number):
         """E.164 form of ``number``, national numbers read in the company's country."""

@@ -143,10 +143,18 @@ class SmsKeyword(models.Model):
         """Run this rule's action on an inbound ``message``, then its auto-reply."""
         self.ensure_one()
         _logger.info("SMS %s matched rule %s (%s)", message.id, self.name, match.reason)
+        message.handled_by = self._get_handled_by(prompt)  # a handoff by the action overrides it
         handled = getattr(self, f"_action_{self.action}")(message, match, prompt)
         if self.reply_body and handled is not False:
             message.conversation_id._send_auto_reply(self._render_reply(message, match))
         return handled
+
+    def _get_handled_by(self, prompt):
+        """How a message this rule runs on counts in the automation-rate report."""
+        self.ensure_one()
+        if self.action in ("opt_out", "opt_in", "help"):
+            return "compliance"
+        return "prompt" if prompt else "keyword"
 
     def _render_reply(self, message, match):
         return placeholders.render(self.reply_body, {

@@ -15,6 +15,11 @@ class SmsKeyword(models.Model):
         ("campaign_answer", "Answer a campaign question"),
     ], ondelete={"campaign_join": "cascade", "campaign_confirm": "cascade", "campaign_answer": "cascade"})
 
+    def _get_handled_by(self, prompt):
+        if self.action in ("campaign_join", "campaign_confirm", "campaign_answer"):
+            return "campaign"
+        return super()._get_handled_by(prompt)
+
     def _action_campaign_join(self, message, match, prompt):
         if not self.campaign_id:
             return False

@@ -53,25 +53,40 @@ class SmsSms(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        options = self._get_trusted_context_values()
+        choices = self._get_two_way_context_choices()
+        gateway = choices.pop("gateway_id")
+        unrouted = [vals for vals in vals_list if "gateway_id" not in vals]
+        if gateway:
+            gateways = [gateway] * len(unrouted)
+        else:
+            # One lookup for the whole batch: mass SMS must not pay a query per message.
+            gateways = self.env["sms.gateway"]._get_for_numbers([vals.get("number") for vals in unrouted],
+                                                                self.env.company)
+        for vals, vals_gateway in zip(unrouted, gateways):
+            vals["gateway_id"] = vals_gateway.id
         for vals in vals_list:
-            if "gateway_id" not in vals:
-                vals["gateway_id"] = self._get_gateway_for_number(vals.get("number")).id
-            vals.setdefault("sms_two_way_category", options.category)
-            vals.setdefault("sms_two_way_auto_reply", options.auto_reply)
+            for field_name, value in choices.items():
+                vals.setdefault(field_name, value)
         return super().create(vals_list)
 
     @api.model
-    def _get_trusted_context_values(self):
-        """The send options server code put in the context; defaults for anything else."""
-        options = self.env.context.get(SEND_OPTIONS_KEY)
-        return options if isinstance(options, SmsSendOptions) else SmsSendOptions()
+    def _get_two_way_context_choices(self):
+        """What the server code sending these SMS chose through the context: the one place reading it.
 
-    @api.model
-    def _get_gateway_for_number(self, number):
-        if gateway_id := self._get_trusted_context_values().gateway_id:
-            return self.env["sms.gateway"].browse(gateway_id)
-        return self.env["sms.gateway"]._get_for_number(number, self.env.company)
+        ``gateway_id`` (an ``sms.gateway``, empty: route by number) and the
+        defaults of the ``sms.sms`` fields ``sms_two_way_category`` and
+        ``sms_two_way_auto_reply``.  Only an :class:`SmsSendOptions` counts
+        (see :func:`send_options_context`): context keys an RPC caller adds
+        are ignored.
+        """
+        options = self.env.context.get(SEND_OPTIONS_KEY)
+        if not isinstance(options, SmsSendOptions):
+            options = SmsSendOptions()
+        return {
+            "gateway_id": self.env["sms.gateway"].browse(options.gateway_id or ()),
+            "sms_two_way_category": options.category,
+            "sms_two_way_auto_reply": options.auto_reply,
+        }
 
     def _split_batch(self):
         """One SMS per batch on gateways: ``send(auto_commit=True)`` then commits after each

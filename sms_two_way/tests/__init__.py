@@ -1,5 +1,6 @@
 from . import test_access
 from . import test_outbound
+from . import test_gateway_routing
 from . import test_partner_matching
 from . import test_webhook
 from . import test_tour
@@ -9,6 +10,10 @@ from . import test_prompt_routing
 from . import test_quiet_hours
 from . import test_campaign_join
 from . import test_campaign_broadcast
+from . import test_faq
+from . import test_reply_report
+from . import test_reply_suggestion
+from . import test_faq_tour
 from . import test_security_gateway
 from . import test_security_roles
 from . import test_access_matrix

@@ -27,6 +27,9 @@ MODEL_RIGHTS = {
     "sms.prompt": {"admin": "rwu", "manager": "rwu", "user": "r", "marketer": "r"},
     "sms.quiet.profile": {"admin": "rwcu", "manager": "rwcu", "user": "r", "marketer": "r"},
     "sms.keyword.tester": {"admin": "rwc", "manager": "rwc", "user": "rwc", "marketer": "rwc"},
+    "sms.faq": {"admin": "rwcu", "manager": "rwcu", "user": "r", "marketer": "r"},
+    "sms.faq.tester": {"admin": "rwc", "manager": "rwc", "user": "rwc", "marketer": "rwc"},
+    "sms.reply.report": {"admin": "r", "manager": "r"},
     "sms.campaign": {"admin": "rwcu", "marketer": "rwcu"},
     "sms.campaign.question": {"admin": "rwcu", "marketer": "rwcu"},
     "sms.campaign.subscriber": {"admin": "r", "marketer": "r"},
@@ -38,7 +41,7 @@ OPERATIONS = {"r": "read", "w": "write", "c": "create", "u": "unlink"}
 
 # Records of company B a role of company A must never see (model -> roles that may read the model at all).
 COMPANY_B_MODELS = ["sms.gateway", "sms.conversation", "sms.conversation.message", "sms.keyword", "sms.prompt",
-                    "sms.quiet.profile", "sms.campaign", "sms.campaign.question", "sms.campaign.broadcast"]
+                    "sms.quiet.profile", "sms.faq", "sms.campaign", "sms.campaign.question", "sms.campaign.broadcast"]
 
 # Buttons and writes with an effect: roles allowed.  Every other role gets AccessError.
 # Buttons that only open a view are left out.
@@ -92,6 +95,8 @@ class TestAccessMatrix(SmsTwoWayCase):
             "sms.prompt": cls.env["sms.prompt"]._open(conversation, conversation, "yes_no", "B question"),
             "sms.quiet.profile": cls.env["sms.quiet.profile"].create({
                 "name": "B", "country_id": cls.env.ref("base.us").id, "company_id": cls.company_b.id}),
+            "sms.faq": cls.env["sms.faq"].create({
+                "question": "B opening hours?", "answer": "B answer", "company_id": cls.company_b.id}),
             "sms.campaign": campaign,
             "sms.campaign.question": campaign.question_ids[0],
             "sms.campaign.broadcast": cls.env["sms.campaign.broadcast"].create(

@@ -1,8 +1,10 @@
+from contextlib import contextmanager
+
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from ..models.sms_sms import send_options_context
-from .common import SmsTwoWayCase
+from .common import PROVIDER_TIMEOUT, SmsTwoWayCase
 
 
 @tagged("post_install", "-at_install")
@@ -12,6 +14,21 @@ class TestOutbound(SmsTwoWayCase):
         ctx = send_options_context(gateway) if gateway else {}
         self.partner.with_context(**ctx)._message_sms(body)
         return self.env["sms.sms"].sudo().search([("body", "=", body)])
+
+    @contextmanager
+    def _provider_answering_after_the_timeout(self, stores=True):
+        """A short client timeout and a provider answering well after it: a timeout on any machine.
+
+        Back to the normal (long) timeout afterwards, so the recovery that follows
+        does not depend on how fast the loopback provider answers.
+        """
+        self.gateway.request_timeout = 0.5
+        self.fake_twilio.mode, self.fake_twilio.hang_seconds, self.fake_twilio.hang_stores = "hang", 2.0, stores
+        try:
+            yield
+        finally:
+            self.gateway.request_timeout = PROVIDER_TIMEOUT
+            self.fake_twilio.mode = "ok"
 
     def test_send_through_twilio_sdk(self):
         self.partner._message_sms("Hello from Odoo")
@@ -82,15 +99,13 @@ class TestOutbound(SmsTwoWayCase):
         self.assertFalse(self.fake_twilio.messages)
 
         # 2. Provider takes the message but answers too late: outcome unknown.
-        self.fake_twilio.mode = "hang"
-        self.fake_twilio.hang_seconds = 2.5
-        self.env["sms.sms"]._process_queue()
+        with self._provider_answering_after_the_timeout():
+            self.env["sms.sms"]._process_queue()
         self.assertEqual(sms.state, "outgoing")
         self.assertEqual(message.state, "unknown")
         self.assertEqual(len(self.fake_twilio.messages), 1)
 
         # 3. Recovery: the retry asks the provider first and does not resend.
-        self.fake_twilio.mode = "ok"
         self.env["sms.sms"]._process_queue()
         self.assertEqual(message.state, "queued")
         self.assertEqual(message.provider_sid, self.fake_twilio.messages[0]["sid"])
@@ -101,13 +116,10 @@ class TestOutbound(SmsTwoWayCase):
     def test_timeout_before_provider_took_it_is_resent(self):
         """The same text sent earlier must not be mistaken for the one that timed out."""
         self._queue_sms("Same text")
-        self.fake_twilio.mode = "hang"
-        self.fake_twilio.hang_seconds = 2.5
-        self.fake_twilio.hang_stores = False
-        self.partner._message_sms("Same text")
+        with self._provider_answering_after_the_timeout(stores=False):
+            self.partner._message_sms("Same text")
         second = self.find_messages(direction="outbound").sorted("id")[-1]
         self.assertEqual(second.state, "unknown")
-        self.fake_twilio.mode = "ok"
         self.env["sms.sms"]._process_queue()
         self.assertEqual(second.state, "queued")
         self.assertEqual(len(self.fake_twilio.messages), 2, "the customer gets the second text too")

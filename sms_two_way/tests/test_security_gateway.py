@@ -80,6 +80,7 @@ class TestGatewayCredentials(SmsTwoWayHttpCase):
 
     def test_media_download_has_a_total_deadline(self):
         # Each read comes well within the 1 s timeout, but the whole download takes 1.6 s.
+        self.gateway.request_timeout = 1.0
         url = self.fake_twilio.add_media(self._media_path("slow"), b"x" * 8192 * 5, "image/jpeg", drip_seconds=0.4)
         message = self.receive_sms("Slow", NumMedia="1", MediaUrl0=url)
         self.assertFalse(message.attachment_ids)

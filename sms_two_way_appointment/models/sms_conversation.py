@@ -1,6 +1,6 @@
 from markupsafe import Markup
 
-from odoo import _, models
+from odoo import _, fields, models
 from odoo.tools import plaintext2html
 
 from .sms_prompt import APPOINTMENT_KINDS
@@ -51,3 +51,17 @@ class SmsConversation(models.Model):
             summary=_("SMS about %s needs an answer", attendee.event_id.name),
             note=note,
         )
+
+    def _get_reply_context(self):
+        """The AI assistant may also use the contact's next appointment."""
+        facts = super()._get_reply_context()
+        if not self.partner_id:
+            return facts
+        event = self.env["calendar.event"].sudo().search([
+            ("start", ">", fields.Datetime.now()),
+            ("attendee_ids", "any", [("partner_id", "=", self.partner_id.id), ("state", "!=", "declined")]),
+        ], order="start", limit=1)
+        attendee = event.attendee_ids.filtered(lambda a: a.partner_id == self.partner_id)[:1]
+        if attendee:
+            facts.append(f"Next appointment: {attendee._sms_describe()}")
+        return facts

@@ -2,3 +2,4 @@ from . import test_requests
 from . import test_replies
 from . import test_slots
 from . import test_staff
+from . import test_reply_context

@@ -3,11 +3,19 @@ import { registry } from "@web/core/registry";
 const PHONE = ".o_sms_simulator_phone[data-number='+32470123456']";
 
 /**
+ * Odoo waits 10 s for each trigger; a page load on busy cores can take longer.
+ * A step timeout only detects a stuck tour, so give every step the most Odoo allows.
+ */
+function withStepTimeout(steps) {
+    return steps.map((step) => ({ timeout: 60000, ...step }));
+}
+
+/**
  * A sales rep texts a contact from its form, the customer answers from the
  * simulated phone, and the answer shows up on the contact.
  */
 registry.category("web_tour.tours").add("sms_two_way_tour", {
-    steps: () => [
+    steps: () => withStepTimeout([
         {
             content: "Open the contact's SMS conversation",
             trigger: "button[name=action_open_sms_conversation]",
@@ -64,5 +72,5 @@ registry.category("web_tour.tours").add("sms_two_way_tour", {
             content: "The reply is on the contact's chatter, as text",
             trigger: ".o-mail-Message-body:contains('Tuesday works <b>for me</b>')",
         },
-    ],
+    ]),
 });
