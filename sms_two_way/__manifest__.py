@@ -9,11 +9,12 @@
     "license": "LGPL-3",
     "application": True,
     "installable": True,
-    "external_dependencies": {"python": ["twilio", "phonenumbers"]},
+    "external_dependencies": {"python": ["twilio", "phonenumbers", "regex"]},
     "depends": ["sms", "phone_validation", "contacts", "crm"],
     "data": [
         "security/sms_two_way_security.xml",
         "security/ir.model.access.csv",
+        "data/res_users_data.xml",
         "data/ir_cron_data.xml",
         "data/sms_keyword_data.xml",
         "data/sms_faq_data.xml",

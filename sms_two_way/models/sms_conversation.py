@@ -4,10 +4,11 @@ from datetime import timedelta
 from markupsafe import Markup
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, plaintext2html
 
 from ..core.phone import normalize_number
+from .sms_sms import send_options_context
 
 _logger = logging.getLogger(__name__)
 
@@ -17,7 +18,9 @@ class SmsConversation(models.Model):
 
     _name = "sms.conversation"
     _description = "SMS Conversation"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "sms.protected.fields.mixin"]
+    # Where the texts go and from which company (creation checks the gateway, see create()).
+    _server_only_fields = ("gateway_id", "number", "company_id")
     _order = "needs_reply desc, last_message_date desc, id desc"
 
     name = fields.Char(compute="_compute_name", store=True)
@@ -39,6 +42,22 @@ class SmsConversation(models.Model):
     _sql_constraints = [
         ("gateway_number_unique", "unique(gateway_id, number)", "One conversation per gateway and number."),
     ]
+
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.su:
+            for vals in vals_list:
+                gateway = self.env["sms.gateway"].browse(vals.get("gateway_id"))
+                gateway.check_access("read")  # a gateway of another company raises
+                vals["company_id"] = gateway.company_id.id
+        return super().create(vals_list)
+
+    @api.constrains("gateway_id", "company_id")
+    def _check_gateway_company(self):
+        for conversation in self.sudo():
+            if conversation.gateway_id.company_id != conversation.company_id:
+                raise ValidationError(_("A conversation belongs to its gateway's company."))
 
     @api.depends("partner_id.name", "number")
     def _compute_name(self):
@@ -106,13 +125,14 @@ class SmsConversation(models.Model):
     def _get_for_recipient(self, partner=None, number=None, company=None):
         """The conversation to text ``partner`` (or a bare ``number``) in, created when new.
 
-        Addons use it before opening an ``sms.prompt``.  Empty when the
+        Addons use it before opening an ``sms.prompt``.  Returned in the caller's environment.  Empty when the
         company has no gateway or the number is not valid.
         """
         gateway, e164 = self._resolve_recipient(partner, number, company)
         if not e164:
             return self.browse()
-        return self.sudo()._get_or_create(gateway, e164, partner=partner or None)
+        # Created with local sudo, returned in the caller's environment.
+        return self.browse(self.sudo()._get_or_create(gateway, e164, partner=partner or None).id)
 
     @api.model
     def _resolve_recipient(self, partner=None, number=None, company=None):
@@ -159,6 +179,7 @@ class SmsConversation(models.Model):
     def action_send_reply(self):
         """Send ``reply_body`` to the customer through this conversation's gateway."""
         self.ensure_one()
+        self.check_access("write")
         body = (self.reply_body or "").strip()
         if not body:
             raise UserError(_("Type a reply first."))
@@ -177,11 +198,13 @@ class SmsConversation(models.Model):
     def _send_text(self, body, category="direct", auto_reply=False):
         """Send ``body`` through this gateway, on the contact's chatter when there is one."""
         self.ensure_one()
-        sender = self.with_context(sms_two_way_gateway_id=self.gateway_id.id, sms_two_way_category=category,
-                                   sms_two_way_auto_reply=auto_reply)
+        sender = self.with_context(**send_options_context(self.gateway_id, category, auto_reply))
         if self.partner_id:
-            sender.partner_id._message_sms(
-                body, partner_ids=self.partner_id.ids, sms_pid_to_number={self.partner_id.id: self.number})
+            # Whoever may answer the conversation may post the SMS on the contact's chatter, even
+            # without the right to edit contacts: local sudo, the message is still authored by them.
+            sender.partner_id.sudo()._message_sms(
+                body, author_id=self.env.user.partner_id.id, partner_ids=self.partner_id.ids,
+                sms_pid_to_number={self.partner_id.id: self.number})
         else:
             sms = sender.env["sms.sms"].sudo().create({"number": self.number, "body": body})
             sms.send(raise_exception=False)

@@ -14,3 +14,7 @@ from . import test_faq
 from . import test_reply_report
 from . import test_reply_suggestion
 from . import test_faq_tour
+from . import test_security_gateway
+from . import test_security_roles
+from . import test_access_matrix
+from . import test_webhook_fuzz
