@@ -79,6 +79,8 @@ def rpc(odoo_server):
         return jsonrpc("object", "execute_kw", db, uid, "admin", model, method, list(args), kwargs)
 
     call("ir.config_parameter", "set_param", "web.base.url", url)
+    # The fake provider listens on 127.0.0.1 over plain HTTP: an administrator's explicit allowance.
+    call("ir.config_parameter", "set_param", "sms_two_way.allow_loopback_http_api", "True")
     return call
 
 

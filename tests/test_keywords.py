@@ -1,10 +1,13 @@
 """Unit tests of the keyword matching engine (plain Python, no Odoo)."""
+import time
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sms_two_way.core import keywords
 from sms_two_way.core.keywords import (
+    MAX_MATCH_CHARS,
     MODE_EXACT,
     MODE_FIRST_WORD,
     MODE_NUMBER,
@@ -493,3 +496,23 @@ def test_opt_out_survives_case_and_punctuation(keyword, suffix):
 ])
 def test_intent_of_several_agreeing_words(text, expected):
     assert keywords.intent(text) == expected
+
+
+# --- bounded patterns (catastrophic backtracking, huge texts) ---------------------------------
+
+def test_catastrophic_pattern_is_cut_short_and_matches_nothing():
+    rule = Rule(id="redos", keywords=(), mode=MODE_REGEX, pattern=r"^(a+)+$")
+    matcher = KeywordMatcher([rule, Rule(id="hi", keywords=("hi",))])
+    started = time.perf_counter()
+    assert matcher.match("a" * 40 + "b") is None  # unbounded, this takes hours
+    assert time.perf_counter() - started < 2
+    assert matcher.match("aaaa").rule.id == "redos"  # the pattern still works on normal input
+    assert matcher.match("Hi").rule.id == "hi"
+    assert "No rule matches" in matcher.explain("a" * 40 + "b")
+
+
+def test_only_the_start_of_a_long_message_is_matched():
+    rule = Rule(id="late", keywords=(), mode=MODE_REGEX, pattern=r"needle")
+    matcher = KeywordMatcher([rule])
+    assert matcher.match("x " * 100 + "needle").rule.id == "late"
+    assert matcher.match("x" * MAX_MATCH_CHARS + " needle") is None

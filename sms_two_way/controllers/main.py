@@ -2,7 +2,6 @@ import logging
 
 from werkzeug.datastructures import MultiDict
 
-from odoo import SUPERUSER_ID
 from odoo.http import Controller, Response, request, route
 
 _logger = logging.getLogger(__name__)
@@ -30,8 +29,9 @@ class SmsTwoWayWebhookController(Controller):
 
     def _handle(self, token, parse_method, receive_method):
         params = self._get_form_params()
-        # Act as the system, not the public user: chatter and tracking then say so.
-        gateway = request.env["sms.gateway"].with_user(SUPERUSER_ID)._get_by_webhook_token(token)
+        # Act as the SMS technical user (not the public user, never the superuser), in the gateway's company.
+        gateway = request.env["sms.gateway"]._get_by_webhook_token(token)
+        gateway = gateway._as_technical_user() if gateway else gateway
         provider = gateway._get_provider() if gateway else None
         if params is None or not gateway or not provider._verify_request(gateway, request.httprequest, params):
             _logger.warning("Rejected SMS webhook from %s: unknown gateway or bad signature",

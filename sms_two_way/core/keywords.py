@@ -10,11 +10,23 @@ Plain Python on purpose: the Odoo model ``sms.keyword`` builds a
 :class:`KeywordMatcher` from its records, and this module is unit-tested and
 benchmarked without a database.
 """
+import logging
 import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
+
+import regex
+
+_logger = logging.getLogger(__name__)
+
+# Staff-written patterns are bounded twice: they only see the first
+# MAX_MATCH_CHARS characters of a message (longer texts are never keyword
+# replies), and a search running longer than REGEX_TIMEOUT seconds (a pattern
+# with catastrophic backtracking, such as ``^(a+)+$``) counts as no match.
+MAX_MATCH_CHARS = 640
+REGEX_TIMEOUT = 0.05
 
 MODE_EXACT = "exact"
 MODE_FIRST_WORD = "first_word"
@@ -243,10 +255,25 @@ def validate_pattern(pattern: str | None) -> str | None:
     if not pattern:
         return "A regular expression rule needs a pattern."
     try:
-        re.compile(pattern)
-    except re.error as error:
+        compile_pattern(pattern)
+    except regex.error as error:
         return f"Invalid regular expression {pattern!r}: {error}."
     return None
+
+
+def compile_pattern(pattern: str):
+    """A rule's pattern, compiled by the ``regex`` module (which can time a search out)."""
+    return regex.compile(pattern, regex.IGNORECASE | regex.VERSION0)
+
+
+def search_pattern(compiled, text: str):
+    """``compiled.search(text)`` bounded by :data:`REGEX_TIMEOUT`; None when it takes longer."""
+    try:
+        return compiled.search(text, timeout=REGEX_TIMEOUT)
+    except TimeoutError:
+        _logger.warning("Keyword pattern %r took longer than %s s: treated as no match",
+                        compiled.pattern, REGEX_TIMEOUT)
+        return None
 
 
 class KeywordMatcher:
@@ -291,7 +318,7 @@ class KeywordMatcher:
         else:
             if error := validate_pattern(rule.pattern):
                 raise ValueError(f"Rule {rule.id}: {error}")
-            self._regex_rules.append((position, re.compile(rule.pattern, re.IGNORECASE)))
+            self._regex_rules.append((position, compile_pattern(rule.pattern)))
         if rule.yes_intent:
             self._yes_rules.append(position)
         if rule.no_intent:
@@ -304,11 +331,11 @@ class KeywordMatcher:
 
     def match_all(self, text: str) -> list[Match]:
         """Return every rule triggered by ``text``, best first (one match per rule)."""
-        return self._matches(normalize(text))
+        return self._matches(normalize((text or "")[:MAX_MATCH_CHARS]))
 
     def explain(self, text: str) -> str:
         """Describe, for a "Try a message" box, which rule ``text`` triggers and why."""
-        normalized = normalize(text)
+        normalized = normalize((text or "")[:MAX_MATCH_CHARS])
         matches = self._matches(normalized)
         if not matches:
             return f'No rule matches the message (normalized: "{normalized}").'
@@ -329,7 +356,7 @@ class KeywordMatcher:
         self._match_first_words(normalized, add)
         self._match_number(normalized, add)
         for position, compiled in self._regex_rules:
-            if found_text := compiled.search(normalized):
+            if found_text := search_pattern(compiled, normalized):
                 group = found_text.group(1) if compiled.groups else None
                 value = found_text.group() if group is None else group
                 add(position, value, f'pattern "{compiled.pattern}" found "{found_text.group()}"')

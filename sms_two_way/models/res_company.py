@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 from ..core import faq, placeholders
 
@@ -70,3 +70,17 @@ class ResCompany(models.Model):
         chosen = (following or members)[:1]
         self.sudo().sms_handoff_last_user_id = chosen
         return chosen
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        companies = super().create(vals_list)
+        companies._sms_two_way_add_technical_user()
+        return companies
+
+    @api.model
+    def _sms_two_way_add_technical_user(self):
+        """The SMS technical user works for every company (all of them when called on none)."""
+        bot = self.env.ref("sms_two_way.user_sms_two_way_bot", raise_if_not_found=False)
+        if bot:
+            companies = self or self.sudo().search([])
+            bot.sudo().write({"company_ids": [fields.Command.link(company.id) for company in companies]})

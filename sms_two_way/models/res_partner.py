@@ -18,6 +18,7 @@ class ResPartner(models.Model):
     def action_open_sms_conversation(self):
         """Open the contact's SMS conversation, ready to reply (created on first use)."""
         self.ensure_one()
+        self.env["sms.conversation"].check_access("create")  # SMS users only: creation below is sudo'ed
         conversation = self.sms_conversation_ids[:1] or self.env["sms.conversation"]._get_for_recipient(partner=self)
         if not conversation:
             return self.env["ir.actions.act_window"]._for_xml_id("sms.res_partner_act_window_sms_composer_single")

@@ -1,5 +1,7 @@
 from odoo import _, fields, models
 
+from .sms_sms import send_options_context
+
 
 class SmsCampaignBroadcastRecipient(models.Model):
     """One subscriber of one broadcast: the idempotency key of the send.
@@ -71,7 +73,7 @@ class SmsCampaignBroadcastRecipient(models.Model):
         conversation = subscriber.conversation_id
         body = self.broadcast_id._render_for(subscriber)
         SmsSms = self.env["sms.sms"].sudo()
-        ctx = {"sms_two_way_gateway_id": conversation.gateway_id.id, "sms_two_way_category": "marketing"}
+        ctx = send_options_context(conversation.gateway_id, "marketing")
         partner = subscriber.partner_id
         if partner:
             message = partner.sudo().with_context(**ctx, mail_create_nosubscribe=True)._message_sms(

@@ -51,9 +51,27 @@ class SmsConsent(models.Model):
         note = f"SMS {direction.replace('_', '-')} ({source}): {text or ''}".strip()
         if direction == "opt_out":
             Blacklist._add([number], message=note)
-        else:
+        elif self._opt_in_lifts_opt_out(number, gateway, entry):
             Blacklist._remove([number], message=note)
         return entry
+
+    @api.model
+    def _opt_in_lifts_opt_out(self, number, gateway, opt_in):
+        """True when an opt-in may lift the number's opt-out.
+
+        An opt-out is global (``phone.blacklist``): no company texts the number
+        any more.  Only an opt-in on the gateway that received the latest
+        opt-out lifts it (for an opt-out tied to no gateway, an opt-in in the
+        same company), so a START sent to one company never lifts a STOP given
+        to another.  The opt-in is recorded either way, as evidence.
+        """
+        last_opt_out = self.sudo().search([("number", "=", number), ("direction", "=", "opt_out"),
+                                           ("id", "!=", opt_in.id)], limit=1)
+        if not last_opt_out:
+            return True
+        if last_opt_out.gateway_id:
+            return last_opt_out.gateway_id == gateway
+        return last_opt_out.company_id == opt_in.company_id
 
     @api.model
     def _record_opt_out(self, number, source, **kwargs):

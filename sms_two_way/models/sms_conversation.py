@@ -4,12 +4,14 @@ from datetime import timedelta
 from markupsafe import Markup
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, plaintext2html
 
 from ..core import placeholders
 from ..core.phone import normalize_number
 from ..core.segments import _CAPACITY, GSM7_BASIC, GSM7_EXTENSION
+from .sms_conversation_message import SAFE_MEDIA_TYPES
+from .sms_sms import send_options_context
 
 _logger = logging.getLogger(__name__)
 
@@ -25,7 +27,9 @@ class SmsConversation(models.Model):
 
     _name = "sms.conversation"
     _description = "SMS Conversation"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "sms.protected.fields.mixin"]
+    # Where the texts go and from which company (creation checks the gateway, see create()).
+    _server_only_fields = ("gateway_id", "number", "company_id")
     _order = "needs_reply desc, last_message_date desc, id desc"
 
     name = fields.Char(compute="_compute_name", store=True)
@@ -81,6 +85,21 @@ class SmsConversation(models.Model):
             counts = dict(self.env.cr.fetchall())
         for conversation in self:
             conversation.unread_count = counts.get(conversation.id, 0)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.su:
+            for vals in vals_list:
+                gateway = self.env["sms.gateway"].browse(vals.get("gateway_id"))
+                gateway.check_access("read")  # a gateway of another company raises
+                vals["company_id"] = gateway.company_id.id
+        return super().create(vals_list)
+
+    @api.constrains("gateway_id", "company_id")
+    def _check_gateway_company(self):
+        for conversation in self.sudo():
+            if conversation.gateway_id.company_id != conversation.company_id:
+                raise ValidationError(_("A conversation belongs to its gateway's company."))
 
     @api.depends("partner_id.name", "number")
     def _compute_name(self):
@@ -148,13 +167,14 @@ class SmsConversation(models.Model):
     def _get_for_recipient(self, partner=None, number=None, company=None):
         """The conversation to text ``partner`` (or a bare ``number``) in, created when new.
 
-        Addons use it before opening an ``sms.prompt``.  Empty when the
+        Addons use it before opening an ``sms.prompt``.  Returned in the caller's environment.  Empty when the
         company has no gateway or the number is not valid.
         """
         gateway, e164 = self._resolve_recipient(partner, number, company)
         if not e164:
             return self.browse()
-        return self.sudo()._get_or_create(gateway, e164, partner=partner or None)
+        # Created with local sudo, returned in the caller's environment.
+        return self.browse(self.sudo()._get_or_create(gateway, e164, partner=partner or None).id)
 
     @api.model
     def _resolve_recipient(self, partner=None, number=None, company=None):
@@ -200,6 +220,7 @@ class SmsConversation(models.Model):
     def action_send_reply(self):
         """Send ``reply_body`` to the customer through this conversation's gateway."""
         self.ensure_one()
+        self.check_access("write")
         body = (self.reply_body or "").strip()
         if not body:
             raise UserError(_("Type a reply first."))
@@ -266,12 +287,11 @@ class SmsConversation(models.Model):
         attachments.check_access("read")
         if any(a.res_model != self._name or a.res_id != self.id for a in attachments):
             raise UserError(self.env._("Only files uploaded in this conversation can be sent."))
+        if any(a.mimetype not in SAFE_MEDIA_TYPES for a in attachments):  # served on a public URL
+            raise UserError(self.env._("Only pictures, sound, video, PDF, vCard and text files can be sent."))
         if send_after:  # later, and never inside the recipient's quiet hours
             send_after = self._get_allowed_time(fields.Datetime.to_datetime(send_after))
-        # Access to the conversation decides who may answer, not write access to the contact whose
-        # chatter logs the text; sudo() keeps the user, who stays the author of the answer.
-        self.sudo().with_context(sms_two_way_attachment_ids=attachments.ids)._send_text(
-            body, category="direct", send_after=send_after)
+        self._send_text(body, category="direct", send_after=send_after, attachment_ids=attachments.ids)
         self.reply_body = False  # the draft (e.g. a suggested reply) is sent
         return self.get_chat_thread()
 
@@ -288,17 +308,21 @@ class SmsConversation(models.Model):
             return "direct"
         return "automated"
 
-    def _send_text(self, body, category="direct", auto_reply=False, send_after=None):
+    def _send_text(self, body, category="direct", auto_reply=False, send_after=None, attachment_ids=()):
         """Send ``body`` through this gateway, on the contact's chatter when there is one.
 
-        ``send_after`` (naive UTC) keeps it queued until then.
+        ``send_after`` (naive UTC) keeps it queued until then; ``attachment_ids``
+        go along as MMS media where the provider carries them.
         """
         self.ensure_one()
-        sender = self.with_context(sms_two_way_gateway_id=self.gateway_id.id, sms_two_way_category=category,
-                                   sms_two_way_auto_reply=auto_reply, sms_two_way_not_before=send_after)
+        sender = self.with_context(**send_options_context(
+            self.gateway_id, category, auto_reply, not_before=send_after, attachment_ids=attachment_ids))
         if self.partner_id:
-            sender.partner_id._message_sms(
-                body, partner_ids=self.partner_id.ids, sms_pid_to_number={self.partner_id.id: self.number})
+            # Whoever may answer the conversation may post the SMS on the contact's chatter, even
+            # without the right to edit contacts: local sudo, the message is still authored by them.
+            sender.partner_id.sudo()._message_sms(
+                body, author_id=self.env.user.partner_id.id, partner_ids=self.partner_id.ids,
+                sms_pid_to_number={self.partner_id.id: self.number})
         else:
             sms = sender.env["sms.sms"].sudo().create({"number": self.number, "body": body})
             sms.send(raise_exception=False)

@@ -6,7 +6,7 @@ import phonenumbers
 from markupsafe import Markup
 from werkzeug.urls import url_join
 
-from odoo import SUPERUSER_ID, _, api, fields, models
+from odoo import _, api, fields, models
 from odoo.tools import plaintext2html
 from odoo.tools.misc import consteq, hmac
 
@@ -24,6 +24,16 @@ OPT_OUT_ERROR_CODES = {"21610"}
 # How long the provider may fetch the media of an MMS we send.
 MEDIA_URL_HOURS = 24
 
+# Media types a browser shows without running anything; any other type the
+# sender claims (HTML, SVG, XML, scripts...) is stored as a plain download
+# (or as text/plain when Odoo's content sniffing finds markup in it).
+SAFE_MEDIA_TYPES = {
+    "image/jpeg", "image/png", "image/gif", "image/webp", "image/bmp", "image/heic", "image/heif",
+    "audio/mpeg", "audio/mp4", "audio/ogg", "audio/amr", "audio/wav", "audio/3gpp",
+    "video/mp4", "video/3gpp", "video/quicktime", "video/webm",
+    "text/plain", "text/vcard", "text/x-vcard", "text/calendar", "application/pdf",
+}
+DOWNLOAD_MEDIA_TYPE = "application/octet-stream"
 # How an inbound message was handled (the automation-rate report groups by it).
 HANDLED_BY = [
     ("compliance", "Compliance keyword"),
@@ -148,21 +158,28 @@ class SmsConversationMessage(models.Model):
                 _logger.warning("Media %s of SMS %s not stored: %s", index, self.provider_sid, error)
                 problems.append(_("media %(index)s: %(error)s", index=index + 1, error=error))
                 continue
-            attachments |= self.env["ir.attachment"].create({
+            # Odoo sniffs octet-stream content again; xml-like findings (HTML, SVG) become text/plain.
+            attachments |= self.env["ir.attachment"].with_context(attachments_mime_plainxml=True).create({
                 "name": f"{self.provider_sid or 'sms'}-{index + 1}",
                 "raw": content,
-                "mimetype": mimetype or item.get("content_type"),
+                "mimetype": self._safe_media_type(mimetype or item.get("content_type")),
                 "res_model": self._name,
                 "res_id": self.id,
             })
         self.write({"attachment_ids": [(6, 0, attachments.ids)], "media_error": "; ".join(problems) or False})
+
+    @api.model
+    def _safe_media_type(self, mimetype):
+        """The sender's content type when harmless, else a plain download type."""
+        mimetype = (mimetype or "").split(";")[0].strip().lower()
+        return mimetype if mimetype in SAFE_MEDIA_TYPES else DOWNLOAD_MEDIA_TYPE
 
     def _process_inbound(self):
         """Everything that follows the storage of an inbound message."""
         self.ensure_one()
         self.conversation_id._register_inbound(self)
         if self.partner_id:
-            self.mail_message_id = self._post_on_partner()
+            self.sudo().mail_message_id = self._post_on_partner()
         self._route_reply()
         self._announce_live()
 
@@ -171,11 +188,13 @@ class SmsConversationMessage(models.Model):
 
         A comment (not an ``sms`` message) lets staff answer it like any other
         message, and authoring it as the contact makes Odoo's "On incoming
-        message" automation rules fire.  It is posted by the superuser because
-        webhooks run as the public user, whom Odoo forbids to attach files.
+        message" automation rules fire.  It is posted by the SMS technical user
+        (webhooks arrive as the public user, whom Odoo forbids to attach files),
+        with a local sudo: Odoo refuses a non-superuser post authored by a
+        contact without an email address, and SMS contacts often have none.
         Its title links to the conversation, where staff answer in the chat.
         """
-        partner = self.partner_id.with_user(SUPERUSER_ID)
+        partner = self.partner_id.with_user(self.env["sms.gateway"]._get_technical_user()).sudo()
         link = self.conversation_id._get_html_link(title=_("SMS from %(number)s", number=self.number))
         body = Markup('<p class="o_sms_two_way_inbound"><i class="fa fa-mobile" title="SMS"></i> %s</p>%s') % (
             link, plaintext2html(self.body or ""))
@@ -291,9 +310,13 @@ class SmsConversationMessage(models.Model):
         return True
 
     def _apply_opt_in(self, source):
+        """Opt the number back in; False (a person answers) when an opt-out given elsewhere still holds."""
         self.ensure_one()
-        self.env["sms.consent"]._record_opt_in(self.number, source, partner=self.partner_id, text=self.body,
-                                               gateway=self.gateway_id, message=self)
+        Consent = self.env["sms.consent"]
+        Consent._record_opt_in(self.number, source, partner=self.partner_id, text=self.body,
+                               gateway=self.gateway_id, message=self)
+        if Consent._is_opted_out(self.number):
+            return False
         self._send_compliance_answer("sms_opt_in_body")
         return True
 

@@ -5,6 +5,7 @@ import requests
 from odoo import api, fields, models
 
 from ..core import placeholders
+from ..core.provider_urls import credential_url_problem
 
 _logger = logging.getLogger(__name__)
 
@@ -55,6 +56,10 @@ class SmsConversation(models.Model):
         params = self.env["ir.config_parameter"].sudo()
         url, model = params.get_param("sms_two_way.ai_url"), params.get_param("sms_two_way.ai_model")
         if not (url and model):
+            return None
+        # Customers' texts and the API key only travel over HTTPS (or to an allowed loopback endpoint).
+        if problem := credential_url_problem(url, self.env["sms.gateway"]._allow_loopback_http()):
+            _logger.warning("AI assistant off: its endpoint cannot be used (%s)", problem)
             return None
         try:
             timeout = float(params.get_param("sms_two_way.ai_timeout") or DEFAULT_TIMEOUT)

@@ -6,8 +6,15 @@ from psycopg2.errors import UniqueViolation
 from werkzeug.urls import url_join
 
 from odoo import _, api, fields, models, tools
+from odoo.exceptions import UserError, ValidationError
 
 from ..core.phone import normalize_number
+from ..core.provider_urls import credential_url_problem
+
+# System parameter letting an administrator point gateways at a provider on
+# 127.0.0.1 over plain HTTP (the test suites' fake Twilio).  Credentials never
+# leave the machine that way; every other API root must use HTTPS.
+ALLOW_LOOPBACK_HTTP_PARAM = "sms_two_way.allow_loopback_http_api"
 
 _logger = logging.getLogger(__name__)
 
@@ -37,8 +44,11 @@ class SmsGateway(models.Model):
     """
 
     _name = "sms.gateway"
+    _inherit = ["sms.protected.fields.mixin"]
     _description = "SMS Gateway"
     _order = "sequence, id"
+    # The API root receives the credentials: administrators alone choose it.
+    _admin_only_fields = ("api_base_url",)
 
     name = fields.Char(required=True)
     sequence = fields.Integer(default=10, help="The first active gateway of a company sends its new conversations.")
@@ -46,8 +56,9 @@ class SmsGateway(models.Model):
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, index=True)
     provider = fields.Selection(selection=[], required=True)
     api_base_url = fields.Char(
-        "API base URL",
-        help="Advanced: the provider API root. Leave empty for the provider's public API.",
+        "API base URL", groups="base.group_system",
+        help="Advanced: the provider API root, where the credentials are sent (HTTPS only). "
+             "Leave empty for the provider's public API.",
     )
     request_timeout = fields.Float(
         default=10.0, help="Seconds to wait for the provider before the attempt is retried later.")
@@ -70,6 +81,30 @@ class SmsGateway(models.Model):
     _sql_constraints = [
         ("webhook_token_unique", "unique(webhook_token)", "Each gateway needs its own webhook token."),
     ]
+
+    @api.constrains("api_base_url")
+    def _check_api_base_url(self):
+        for gateway in self.sudo().filtered("api_base_url"):
+            if problem := credential_url_problem(gateway.api_base_url, self._allow_loopback_http()):
+                raise ValidationError(_("The API base URL %(url)s cannot be used: %(problem)s.",
+                                        url=gateway.api_base_url, problem=problem))
+
+    @api.model
+    def _allow_loopback_http(self):
+        return bool(self.env["ir.config_parameter"].sudo().get_param(ALLOW_LOOPBACK_HTTP_PARAM))
+
+    def _get_api_base_url(self, default_url):
+        """The provider API root the credentials may be sent to, checked at each use.
+
+        ``UserError`` when the configured root is not HTTPS (or an allowed
+        loopback fake): nothing is sent then.
+        """
+        self.ensure_one()
+        url = (self.sudo().api_base_url or default_url).rstrip("/")
+        if problem := credential_url_problem(url, self._allow_loopback_http()):
+            raise UserError(_("Gateway %(name)s: the API base URL cannot be used: %(problem)s.",
+                              name=self.name, problem=problem))
+        return url
 
     @api.depends("webhook_token")
     def _compute_webhook_urls(self):
@@ -102,6 +137,7 @@ class SmsGateway(models.Model):
 
     def action_test_connection(self):
         self.ensure_one()
+        self.check_access("write")  # those who configure gateways test them
         message = self._get_provider()._test_connection(self)
         return {
             "type": "ir.actions.client",
@@ -121,17 +157,26 @@ class SmsGateway(models.Model):
 
     @api.model
     def _get_by_webhook_token(self, token):
-        """Find the gateway of a webhook URL, comparing tokens in constant time."""
+        """Find the gateway of a webhook URL, comparing tokens in constant time.
+
+        Returned in the caller's environment (never sudo'ed).
+        """
         if not token or len(token) > 128:
             return self.browse()
         for gateway in self.sudo().search([]):
             if hmac.compare_digest(gateway.webhook_token.encode(), token.encode()):
-                return gateway
+                return self.browse(gateway.id)
         return self.browse()
 
     @api.model
-    def _get_default_for_company(self, company):
-        return self.sudo().search([("company_id", "=", company.id)], limit=1)
+    def _get_technical_user(self):
+        """The user webhooks, crons and keyword actions run as (never the superuser)."""
+        return self.env.ref("sms_two_way.user_sms_two_way_bot")
+
+    def _as_technical_user(self):
+        """This gateway in the technical user's environment, in the gateway's company."""
+        self.ensure_one()
+        return self.with_user(self._get_technical_user()).with_company(self.sudo().company_id)
 
     @api.model
     def _get_for_number(self, number, company):
@@ -143,9 +188,10 @@ class SmsGateway(models.Model):
         """The gateway to text each of ``numbers`` from, in order, in a constant number of queries.
 
         For each number: the gateway the customer already talks to, else the
-        company's default (empty: the company has none).  Every ``sms.sms``
-        Odoo creates asks this, so a company without an active gateway costs
-        no query at all and one with gateways costs two per batch.
+        company's default (empty: the company has none), in the caller's
+        environment.  Every ``sms.sms`` Odoo creates asks this, so a company
+        without an active gateway costs no query at all and one with gateways
+        costs two per batch.
         """
         no_gateway = self.browse()
         if company.id not in self._get_company_ids_with_active_gateway():
@@ -153,7 +199,7 @@ class SmsGateway(models.Model):
         gateways = self.sudo().search([("company_id", "=", company.id)])
         default = gateways[:1]
         if not default:
-            return [default] * len(numbers)
+            return [no_gateway] * len(numbers)
         e164s = [default._normalize_number(number) if number else False for number in numbers]
         talking_to = {}
         if wanted := {e164 for e164 in e164s if e164}:
@@ -161,8 +207,9 @@ class SmsGateway(models.Model):
                 ("number", "in", list(wanted)), ("company_id", "=", company.id), ("gateway_id", "in", gateways.ids),
             ], ["number", "gateway_id"], order="last_message_date desc, id desc")
             for conversation in conversations:
-                talking_to.setdefault(conversation.number, conversation.gateway_id)
-        return [talking_to.get(e164, default) for e164 in e164s]
+                talking_to.setdefault(conversation.number, conversation.gateway_id.id)
+        # Looked up with local sudo, returned in the caller's environment.
+        return [self.browse(talking_to.get(e164, default.id)) for e164 in e164s]
 
     @api.model
     @tools.ormcache()
@@ -215,6 +262,8 @@ class SmsGateway(models.Model):
                 raise
             _logger.info("Dropped concurrent duplicate of inbound SMS %s", payload["provider_sid"])
             return Message
+        # Stored with local sudo; acted on with the caller's rights (the technical user for webhooks).
+        message = message.with_env(self.env)
         message._process_inbound()
         return message
 

@@ -1,12 +1,15 @@
 import logging
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import ValidationError
 
 from ..core import keywords as engine
 from ..core import placeholders
 
 _logger = logging.getLogger(__name__)
+
+# The models a keyword rule's server action may be defined on (it runs on the conversation).
+SERVER_ACTION_MODELS = ["sms.conversation"]
 
 
 class SmsKeyword(models.Model):
@@ -19,8 +22,11 @@ class SmsKeyword(models.Model):
     """
 
     _name = "sms.keyword"
+    _inherit = ["sms.protected.fields.mixin"]
     _description = "SMS Keyword Rule"
     _order = "sequence, id"
+    # A server action runs code on every matching SMS: administrators alone bind one.
+    _admin_only_fields = ("server_action_id",)
 
     name = fields.Char(required=True, translate=True)
     active = fields.Boolean(default=True)
@@ -56,8 +62,8 @@ class SmsKeyword(models.Model):
         ("prompt_answer", "Answer the question (yes/no)"),
     ], required=True, default="reply")
     server_action_id = fields.Many2one(
-        "ir.actions.server", domain=[("model_id.model", "=", "sms.conversation")],
-        help="Runs on the conversation. Its context holds sms_partner, sms_conversation, sms_message "
+        "ir.actions.server", domain=[("model_id.model", "in", SERVER_ACTION_MODELS)], groups="base.group_system",
+        help="Chosen by administrators. Runs on the conversation as the SMS technical user. Its context holds sms_partner, sms_conversation, sms_message "
              "(the text), sms_value (the matched value, e.g. 4) and sms_record (what the reply answers).")
     reply_body = fields.Text(
         "Auto-reply", translate=True,
@@ -67,6 +73,14 @@ class SmsKeyword(models.Model):
     def _get_prompt_kinds(self):
         """The kinds of ``sms.prompt``: addons extend that one selection only."""
         return self.env["sms.prompt"]._fields["kind"]._description_selection(self.env)
+
+    @api.constrains("server_action_id")
+    def _check_server_action(self):
+        for rule in self.sudo().filtered("server_action_id"):
+            action = rule.server_action_id
+            if action.usage != "ir_actions_server" or action.model_id.model not in SERVER_ACTION_MODELS:
+                raise ValidationError(_("Rule %(name)s: the server action must be a server action on %(models)s.",
+                                        name=rule.name, models=", ".join(SERVER_ACTION_MODELS)))
 
     @api.constrains("match_mode", "pattern", "keyword", "number_min", "number_max")
     def _check_rule(self):
@@ -167,20 +181,35 @@ class SmsKeyword(models.Model):
         return True
 
     def _action_server_action(self, message, match, prompt):
-        if not self.server_action_id:
-            raise UserError(_("Rule %s has no server action.", self.name))
-        conversation = message.conversation_id
-        record = prompt._get_record() if prompt else self.env["sms.conversation"]
-        self.server_action_id.sudo().with_context(
-            active_model="sms.conversation",
-            active_id=conversation.id,
-            active_ids=conversation.ids,
-            sms_partner=conversation.partner_id,
-            sms_conversation=conversation,
-            sms_message=message.body,
-            sms_value=match.value if match else None,
-            sms_record=record,
-        ).run()
+        """Run the rule's server action as the SMS technical user, never as the superuser.
+
+        The action is staff-written code: if it fails (for instance it needs
+        rights the technical user does not have), its changes are rolled back,
+        the failure is logged and a person answers the SMS, which stays stored.
+        """
+        action = self.sudo().server_action_id
+        if not action:
+            _logger.warning("Rule %s has no server action: SMS %s handed off", self.name, message.id)
+            return False
+        bot = self.env["sms.gateway"]._get_technical_user()
+        conversation = message.conversation_id.with_user(bot)
+        record = prompt._get_record().with_user(bot) if prompt else conversation.browse()
+        try:
+            with self.env.cr.savepoint():
+                action.with_user(bot).with_company(conversation.company_id).with_context(
+                    active_model="sms.conversation",
+                    active_id=conversation.id,
+                    active_ids=conversation.ids,
+                    sms_partner=conversation.partner_id,
+                    sms_conversation=conversation,
+                    sms_message=message.body,
+                    sms_value=match.value if match else None,
+                    sms_record=record,
+                ).run()
+        except Exception as error:  # noqa: BLE001 - any failure of staff code is reported, the SMS kept
+            _logger.warning("Server action %s of rule %s failed on SMS %s (%s: %s): handed off",
+                            action.name, self.name, message.id, error.__class__.__name__, error)
+            return False
         return True
 
     def _action_choice(self, message, match, prompt):

@@ -30,7 +30,10 @@ class SmsPrompt(models.Model):
     """
 
     _name = "sms.prompt"
+    _inherit = ["sms.protected.fields.mixin"]
     _description = "SMS Pending Question"
+    # What a reply is posted on and acts upon.
+    _server_only_fields = ("conversation_id", "res_model", "res_id", "pending_message_id", "candidate_order")
     _order = "create_date desc, id desc"
     _rec_name = "description"
 
@@ -61,15 +64,15 @@ class SmsPrompt(models.Model):
     # ------------------------------------------------------------ API
     @api.model
     def _open(self, conversation, record, kind, description, expires_at=None):
-        """Register a question about ``record`` sent in ``conversation``."""
-        return self.sudo().create({
+        """Register a question about ``record`` sent in ``conversation`` (returned in the caller's environment)."""
+        return self.browse(self.sudo().create({
             "conversation_id": conversation.id,
             "kind": kind,
             "description": description,
             "res_model": record._name if record else False,
             "res_id": record.id if record else False,
             "expires_at": expires_at or fields.Datetime.now() + timedelta(hours=DEFAULT_EXPIRY_HOURS),
-        })
+        }).id)
 
     def _get_record(self):
         self.ensure_one()
@@ -117,8 +120,9 @@ class SmsPrompt(models.Model):
         lines = [_("Which request are you answering?")]
         lines += [_("Reply %(n)s for %(what)s", n=index, what=prompt.description)
                   for index, prompt in enumerate(prompts, start=1)]
-        choice = self._open(conversation, None, "choice", _("Choose a request"),
-                            expires_at=fields.Datetime.now() + timedelta(hours=24))
+        # Local sudo: what the choice replays is set by this code only (a server-only field).
+        choice = self.sudo()._open(conversation, None, "choice", _("Choose a request"),
+                                    expires_at=fields.Datetime.now() + timedelta(hours=24))
         choice.write({"pending_message_id": message.id, "candidate_order": ",".join(str(p.id) for p in prompts)})
         conversation._send_auto_reply("\n".join(lines))
 

@@ -4,15 +4,16 @@ import re
 from uuid import uuid4
 
 from odoo import _, models
+from odoo.tools.misc import hmac as odoo_hmac
 
 SIMULATOR_SID_RE = re.compile(r"^SIM[0-9a-f]{32}$")
 SIGNATURE_HEADER = "X-Simulator-Signature"
 
 
-def simulator_signature(token, params):
-    """HMAC of the sorted webhook parameters, keyed by the gateway's webhook token."""
+def simulator_signature(key, params):
+    """HMAC of the sorted webhook parameters, keyed by ``key``."""
     payload = "&".join(f"{key}={params[key]}" for key in sorted(params))
-    return hmac.new(token.encode(), payload.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(key.encode(), payload.encode(), hashlib.sha256).hexdigest()
 
 
 class SmsProviderSimulator(models.AbstractModel):
@@ -31,10 +32,21 @@ class SmsProviderSimulator(models.AbstractModel):
     def _send_batch(self, gateway, messages):
         return [{"state": "accepted", "provider_sid": f"SIM{uuid4().hex}"} for _message in messages]
 
+    def _get_signing_key(self, gateway):
+        """The key simulated webhooks are signed with.
+
+        Derived from the database secret, not only from the webhook token: the
+        token is part of the URL, so whoever knows the URL must still not be
+        able to sign.
+        """
+        return odoo_hmac(self.env(su=True), "sms_two_way.simulator_webhook", gateway.sudo().webhook_token)
+
+    def _sign(self, gateway, params):
+        return simulator_signature(self._get_signing_key(gateway), params)
+
     def _verify_request(self, gateway, httprequest, params):
         signature = httprequest.headers.get(SIGNATURE_HEADER) or ""
-        expected = simulator_signature(gateway.sudo().webhook_token, params)
-        return hmac.compare_digest(signature.encode(), expected.encode())
+        return hmac.compare_digest(signature.encode(), self._sign(gateway, params).encode())
 
     def _parse_inbound(self, gateway, params):
         sid, sender = params.get("MessageSid") or "", (params.get("From") or "").strip()

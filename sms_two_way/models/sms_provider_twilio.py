@@ -1,12 +1,14 @@
 import logging
 import re
+import time
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 import requests
 
 from odoo import _, models
 from odoo.exceptions import UserError
+
+from ..core.provider_urls import media_url_problem
 
 try:
     from twilio.base.exceptions import TwilioRestException
@@ -51,6 +53,7 @@ TWILIO_ERROR_TO_FAILURE_TYPE = {
 RETRY_HTTP_STATUSES = {429, 500, 502, 503, 504}
 SID_RE = re.compile(r"^(SM|MM)[0-9a-fA-F]{32}$")
 MAX_MEDIA = 10
+MEDIA_CHUNK_BYTES = 8 * 1024
 
 
 class SmsProviderTwilio(models.AbstractModel):
@@ -67,7 +70,7 @@ class SmsProviderTwilio(models.AbstractModel):
             http_client = _HTTP_CLIENTS[timeout] = TwilioHttpClient(
                 pool_connections=True, timeout=timeout, logger=_SDK_LOGGER)
         client = Client(gateway.twilio_account_sid, gateway.twilio_auth_token, http_client=http_client)
-        client.api.base_url = (gateway.api_base_url or TWILIO_API_URL).rstrip("/")
+        client.api.base_url = gateway._get_api_base_url(TWILIO_API_URL)
         return client
 
     def _prepare_message_params(self, gateway, message):
@@ -83,7 +86,11 @@ class SmsProviderTwilio(models.AbstractModel):
 
     # ------------------------------------------------------------ outbound
     def _send_batch(self, gateway, messages):
-        client = self._get_client(gateway)
+        try:
+            client = self._get_client(gateway)
+        except UserError as error:  # an API root credentials may not go to: keep the messages queued
+            _logger.warning("%s", error)
+            return [{"state": "retry", "error_message": str(error)} for _message in messages]
         results, outage = [], None
         for message in messages:
             if outage:  # do not hammer a provider that is down: the cron retries
@@ -197,26 +204,33 @@ class SmsProviderTwilio(models.AbstractModel):
         return '<?xml version="1.0" encoding="UTF-8"?><Response></Response>', "text/xml"
 
     def _download_media(self, gateway, url, max_bytes):
-        """Download a media with the account's credentials, only from the API host.
+        """Download a media with the account's credentials, only from the API root.
 
-        The credentials are never sent elsewhere: a media URL pointing to
-        another host is refused (requests drops them on cross-host redirects).
+        The credentials are never sent elsewhere: a media URL on another
+        scheme, host or port is refused (requests drops them on cross-host
+        redirects).  The gateway's timeout bounds the whole download, not
+        each read, so a slow sender cannot hold a worker.
         """
         gateway = gateway.sudo()
-        api_host = urlsplit(gateway.api_base_url or TWILIO_API_URL).netloc
-        if urlsplit(url).netloc != api_host:
-            raise ValueError(_("media URL is not on the provider's API host"))
+        api_base_url = gateway._get_api_base_url(TWILIO_API_URL)
+        if problem := media_url_problem(url, api_base_url, gateway._allow_loopback_http()):
+            raise ValueError(_("media URL refused: %s", problem))
+        timeout = gateway.request_timeout or 10.0
+        deadline = time.monotonic() + timeout
+        # Identity encoding and small chunks: the deadline is checked after every read.
         with requests.get(url, auth=(gateway.twilio_account_sid, gateway.twilio_auth_token),
-                          timeout=gateway.request_timeout or 10.0, stream=True) as response:
+                          headers={"Accept-Encoding": "identity"}, timeout=timeout, stream=True) as response:
             response.raise_for_status()
             if int(response.headers.get("Content-Length") or 0) > max_bytes:
                 raise ValueError(_("media larger than %s bytes", max_bytes))
-            content = b""
-            for chunk in response.iter_content(64 * 1024):
-                content += chunk
+            content = bytearray()
+            for chunk in response.iter_content(MEDIA_CHUNK_BYTES):
+                content += chunk  # bytearray: amortized in place, no quadratic copies
                 if len(content) > max_bytes:
                     raise ValueError(_("media larger than %s bytes", max_bytes))
-            return content, response.headers.get("Content-Type", "").split(";")[0] or None
+                if time.monotonic() > deadline:
+                    raise ValueError(_("media download took longer than %s seconds", timeout))
+            return bytes(content), response.headers.get("Content-Type", "").split(";")[0] or None
 
     def _test_connection(self, gateway):
         gateway = gateway.sudo()

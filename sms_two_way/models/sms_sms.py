@@ -1,7 +1,35 @@
+from dataclasses import dataclass
+from datetime import datetime
+
 from psycopg2.errors import SerializationFailure
 
 from odoo import api, fields, models
 from odoo.tools import SQL
+
+
+SEND_OPTIONS_KEY = "sms_two_way_send_options"
+
+
+@dataclass(frozen=True)
+class SmsSendOptions:
+    """How server code wants the next ``sms.sms`` sent: gateway, kind, automatic or not.
+
+    Carried in the context as an object, which no RPC caller can build (JSON
+    only carries plain values): a caller who adds ``sms_two_way_category``
+    or a gateway id to its context changes nothing.
+    """
+
+    gateway_id: int | None = None
+    category: str | None = None
+    auto_reply: bool = False
+    not_before: datetime | None = None  # Send later: queued until then
+    attachment_ids: tuple = ()  # MMS media (ir.attachment ids)
+
+
+def send_options_context(gateway=None, category=None, auto_reply=False, not_before=None, attachment_ids=()):
+    """Context to send SMS through ``gateway``, as ``category``; for server code only."""
+    return {SEND_OPTIONS_KEY: SmsSendOptions(gateway.id if gateway else None, category, bool(auto_reply),
+                                             not_before, tuple(attachment_ids or ()))}
 
 
 class SmsSms(models.Model):
@@ -55,16 +83,19 @@ class SmsSms(models.Model):
         ``gateway_id`` (an ``sms.gateway``, empty: route by number) and the
         defaults of the ``sms.sms`` fields ``sms_two_way_category``,
         ``sms_two_way_auto_reply``, ``sms_two_way_not_before`` (Send later) and
-        ``sms_two_way_attachment_ids`` (MMS media).
+        ``sms_two_way_attachment_ids`` (MMS media).  Only an :class:`SmsSendOptions` counts
+        (see :func:`send_options_context`): context keys an RPC caller adds
+        are ignored.
         """
-        context = self.env.context
-        gateway_id = context.get("sms_two_way_gateway_id")
+        options = self.env.context.get(SEND_OPTIONS_KEY)
+        if not isinstance(options, SmsSendOptions):
+            options = SmsSendOptions()
         return {
-            "gateway_id": self.env["sms.gateway"].sudo().browse(gateway_id or ()),
-            "sms_two_way_category": context.get("sms_two_way_category"),
-            "sms_two_way_auto_reply": bool(context.get("sms_two_way_auto_reply")),
-            "sms_two_way_not_before": context.get("sms_two_way_not_before") or False,
-            "sms_two_way_attachment_ids": [(6, 0, context.get("sms_two_way_attachment_ids") or [])],
+            "gateway_id": self.env["sms.gateway"].browse(options.gateway_id or ()),
+            "sms_two_way_category": options.category,
+            "sms_two_way_auto_reply": options.auto_reply,
+            "sms_two_way_not_before": options.not_before or False,
+            "sms_two_way_attachment_ids": [(6, 0, list(options.attachment_ids))],
         }
 
     def _split_batch(self):

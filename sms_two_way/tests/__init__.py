@@ -17,3 +17,7 @@ from . import test_faq_tour
 from . import test_inbox
 from . import test_segment_counter_js
 from . import test_chat
+from . import test_security_gateway
+from . import test_security_roles
+from . import test_access_matrix
+from . import test_webhook_fuzz

@@ -40,6 +40,8 @@ class SmsTwoWayMixin:
         cls.fake_twilio = FakeTwilio().start()
         cls.addClassCleanup(cls.fake_twilio.stop)
         cls.env["ir.config_parameter"].sudo().set_param("web.base.url", cls._base_url_for_tests())
+        # The fake provider listens on 127.0.0.1 over plain HTTP: an administrator's explicit allowance.
+        cls.env["ir.config_parameter"].sudo().set_param("sms_two_way.allow_loopback_http_api", "True")
         cls.company = cls.env.company
         cls.company.country_id = cls.env.ref("base.be")
         # Tests must not depend on the hour they run at: quiet-hours tests switch it on with frozen time.

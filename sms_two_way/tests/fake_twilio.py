@@ -93,8 +93,9 @@ class FakeTwilio:
         """The forms POSTed to the Messages endpoint, in order."""
         return [form for method, path, form in self.requests if method == "POST" and path.endswith("/Messages.json")]
 
-    def add_media(self, path, content, content_type):
-        self.media[path] = (content, content_type)
+    def add_media(self, path, content, content_type, drip_seconds=0.0):
+        """Serve ``content`` at ``path``; ``drip_seconds`` pauses between 8 KiB chunks (a slow sender)."""
+        self.media[path] = (content, content_type, drip_seconds)
         return self.base_url + path
 
     # ------------------------------------------------------------ HTTP
@@ -106,8 +107,8 @@ class FakeTwilio:
         with self._lock:
             self.requests.append((method, parts.path, form))
         if parts.path in self.media:
-            content, content_type = self.media[parts.path]
-            return self._respond(handler, 200, content, content_type)
+            content, content_type, drip_seconds = self.media[parts.path]
+            return self._respond(handler, 200, content, content_type, drip_seconds)
         if not self._authorized(handler):
             return self._error(handler, 401, 20003, "Authenticate")
         account_prefix = f"/2010-04-01/Accounts/{self.account_sid}"
@@ -167,12 +168,17 @@ class FakeTwilio:
         return self._respond(handler, status, json.dumps(payload).encode(), "application/json")
 
     @staticmethod
-    def _respond(handler, status, content, content_type):
+    def _respond(handler, status, content, content_type, drip_seconds=0.0):
         try:
             handler.send_response(status)
             handler.send_header("Content-Type", content_type)
             handler.send_header("Content-Length", str(len(content)))
             handler.end_headers()
-            handler.wfile.write(content)
+            chunk = 8192 if drip_seconds else len(content) or 1
+            for start in range(0, len(content), chunk):
+                if start:
+                    time.sleep(drip_seconds)
+                handler.wfile.write(content[start:start + chunk])
+                handler.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (timeout test): nothing to answer to

@@ -116,6 +116,13 @@ class TestChatThread(SmsTwoWayHttpCase):
         [bubble] = self.conversation.get_chat_thread()["messages"]
         self.assertEqual([a["id"] for a in bubble["attachments"]], attachment.ids)
 
+    def test_only_safe_media_types_go_behind_a_public_url(self):
+        archive = self.env["ir.attachment"].with_user(self.rep).create({
+            "name": "tool.zip", "raw": b"PK\x03\x04 archive", "mimetype": "application/zip",
+            "res_model": "sms.conversation", "res_id": self.conversation.id})
+        with self.assertRaises(UserError):
+            self.conversation.send_chat_reply("Look", attachment_ids=archive.ids)
+
     def test_only_files_of_this_conversation_can_be_sent(self):
         other = self.env["ir.attachment"].create({"name": "secret.pdf", "raw": b"%PDF", "res_model": "res.partner",
                                                   "res_id": self.partner.id})

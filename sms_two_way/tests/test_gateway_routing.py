@@ -1,5 +1,6 @@
 from odoo.tests import tagged
 
+from ..models.sms_sms import send_options_context
 from .common import SmsTwoWayCase
 
 
@@ -65,7 +66,7 @@ class TestGatewayRouting(SmsTwoWayCase):
         self.assertFalse(self._create_sms(self.numbers[:1], self.bare_company).gateway_id)
 
     def test_explicit_gateway_and_explicit_values_win(self):
-        sms = self.env["sms.sms"].with_context(sms_two_way_gateway_id=self.simulator.id).create(
+        sms = self.env["sms.sms"].with_context(**send_options_context(self.simulator)).create(
             {"number": self.numbers[1], "body": "Hi"})
         self.assertEqual(sms.gateway_id, self.simulator, "the sender's chosen gateway, not the default")
         sms = self.env["sms.sms"].create({"number": self.numbers[0], "body": "Hi", "gateway_id": self.gateway.id})

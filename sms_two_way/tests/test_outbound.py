@@ -3,6 +3,7 @@ from contextlib import contextmanager
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
+from ..models.sms_sms import send_options_context
 from .common import PROVIDER_TIMEOUT, SmsTwoWayCase
 
 
@@ -10,7 +11,7 @@ from .common import PROVIDER_TIMEOUT, SmsTwoWayCase
 class TestOutbound(SmsTwoWayCase):
 
     def _queue_sms(self, body="Hello from Odoo", gateway=None):
-        ctx = {"sms_two_way_gateway_id": gateway.id} if gateway else {}
+        ctx = send_options_context(gateway) if gateway else {}
         self.partner.with_context(**ctx)._message_sms(body)
         return self.env["sms.sms"].sudo().search([("body", "=", body)])
 

@@ -6,6 +6,7 @@ from freezegun import freeze_time
 from odoo import fields
 from odoo.tests import tagged
 
+from ..models.sms_sms import send_options_context
 from .common import SmsTwoWayCase
 
 
@@ -27,7 +28,7 @@ class TestQuietHours(SmsTwoWayCase):
         cls.conversation = cls.env["sms.conversation"]._get_for_recipient(partner=cls.partner)
 
     def send(self, body, category=None):
-        ctx = {"sms_two_way_category": category} if category else {}
+        ctx = send_options_context(category=category) if category else {}
         self.partner.with_context(**ctx)._message_sms(body)
         return self.env["sms.sms"].sudo().search([("body", "=", body)])
 
@@ -65,7 +66,7 @@ class TestQuietHours(SmsTwoWayCase):
         us_partner = self.env["res.partner"].create({"name": "Nina NY", "mobile": "+1 212 555 0187"})
         # 15:00 in Brussels is 09:00 in New York (allowed), 03:00 UTC is 22:00 in New York (not allowed).
         with freeze_time(utc_of(self.today, 22, "America/New_York")):
-            us_partner.with_context(sms_two_way_category="automated")._message_sms("Hello New York")
+            us_partner.with_context(**send_options_context(category="automated"))._message_sms("Hello New York")
         sms = self.env["sms.sms"].sudo().search([("body", "=", "Hello New York")])
         self.assertEqual(sms.state, "outgoing")
         self.assertEqual(sms.sms_two_way_not_before,

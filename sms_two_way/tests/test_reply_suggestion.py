@@ -173,6 +173,14 @@ class TestReplySuggestion(SmsTwoWayHttpCase):
         self.assertEqual(conversation.suggested_reply, self.endpoint.draft, "no pick: an ordinary draft")
         self.assertEqual(len(self.endpoint.requests), 2)
 
+    def test_endpoint_over_plain_http_is_never_called(self):
+        self.configure()
+        self.env["ir.config_parameter"].sudo().set_param("sms_two_way.allow_loopback_http_api", False)
+        message = self.receive_sms("Can I bring my dog and my cat to the sauna?")
+        self.env["sms.conversation"]._cron_suggest_replies()
+        self.assertFalse(message.conversation_id.suggested_reply)
+        self.assertFalse(self.endpoint.requests, "the API key and the customer's text went out in clear")
+
     def test_settings_are_for_administrators_only(self):
         self.configure()
         fields = self.env["res.config.settings"]._fields

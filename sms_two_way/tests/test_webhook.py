@@ -3,6 +3,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from odoo.tests import tagged
 
+from ..models.sms_sms import send_options_context
 from .common import SmsTwoWayHttpCase, new_message_sid
 from .fake_twilio import sign_twilio_request
 
@@ -180,7 +181,12 @@ class TestInboundWebhook(SmsTwoWayHttpCase):
         url = self.webhook_url(gateway=self.simulator)
         bad = self.url_open(url, data=params, headers={"X-Simulator-Signature": "0" * 64})
         self.assertEqual(bad.status_code, 403)
-        signature = simulator_signature(self.simulator.sudo().webhook_token, params)
+        # The token is in the URL: a signature keyed with it alone proves nothing.
+        keyed_by_url = simulator_signature(self.simulator.sudo().webhook_token, params)
+        forged = self.url_open(url, data=params, headers={"X-Simulator-Signature": keyed_by_url})
+        self.assertEqual(forged.status_code, 403)
+        self.assertFalse(self.find_messages(provider_sid=params["MessageSid"]))
+        signature = self.env["sms.provider.simulator"]._sign(self.simulator, params)
         good = self.url_open(url, data=params, headers={"X-Simulator-Signature": signature})
         self.assertEqual(good.status_code, 200)
         self.assertEqual(self.find_messages(provider_sid=params["MessageSid"]).gateway_id, self.simulator)
@@ -190,7 +196,7 @@ class TestInboundWebhook(SmsTwoWayHttpCase):
 class TestStatusWebhook(SmsTwoWayHttpCase):
 
     def _send_one(self, body="Your order shipped"):
-        self.partner.with_context(sms_two_way_gateway_id=self.gateway.id)._message_sms(body)
+        self.partner.with_context(**send_options_context(self.gateway))._message_sms(body)
         message = self.find_messages(direction="outbound", body=body)
         self.assertEqual(message.state, "queued")
         return message

@@ -1,7 +1,7 @@
 import logging
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 _logger = logging.getLogger(__name__)
 
@@ -54,6 +54,7 @@ class SurveySurvey(models.Model):
         question goes out as an automated SMS (quiet hours apply).
         """
         self.ensure_one()
+        self._sms_check_sms_user()
         if not self.active:
             raise UserError(_("The survey %s is closed: reopen it to send it by SMS.", self.title))
         if not self.question_ids.filtered("sms_compatible"):
@@ -68,6 +69,12 @@ class SurveySurvey(models.Model):
                 continue
             user_inputs |= self._sms_invite_partner(partner)
         return user_inputs
+
+    @api.model
+    def _sms_check_sms_user(self):
+        """Texting contacts about a survey is for SMS users (and server code), not every survey user."""
+        if not self.env.su and not self.env.user.has_group("sms_two_way.group_sms_user"):
+            raise AccessError(_("Only SMS users may text contacts about a survey."))
 
     def _sms_invite_skip_reason(self, partner):
         """Why ``partner`` cannot be invited by SMS now, or False."""

@@ -291,6 +291,7 @@ class SurveyUserInput(models.Model):
     # ------------------------------------------------------------ actions
     def action_sms_resume(self):
         """Staff sorted things out with the contact: text the pending question again."""
+        self.env["survey.survey"]._sms_check_sms_user()
         for user_input in self.filtered(lambda ui: ui.sms_state in ("handoff", "expired") and ui.state != "done"):
             if user_input.env["sms.consent"]._is_opted_out(user_input.sms_conversation_id.number):
                 continue

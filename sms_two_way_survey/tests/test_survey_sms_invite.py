@@ -3,7 +3,7 @@ from zoneinfo import ZoneInfo
 
 from freezegun import freeze_time
 
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
 from .common import SurveySmsCase
@@ -22,8 +22,9 @@ class TestSurveySmsInvite(SurveySmsCase):
         cls.no_mobile = cls.env["res.partner"].create({"name": "No Mobile", "email": "nomobile@example.com"})
         cls.opted_out = cls.env["res.partner"].create({"name": "Opted Out", "mobile": "+32470777888"})
         cls.env["sms.consent"]._record_opt_out("+32470777888", "keyword", partner=cls.opted_out)
-        cls.survey_user = new_test_user(cls.env, "survey_manager_sms", groups="base.group_user,survey.group_survey_user",
-                                        company_id=cls.company.id)
+        cls.survey_user = new_test_user(
+            cls.env, "survey_manager_sms", company_id=cls.company.id,
+            groups="base.group_user,survey.group_survey_user,sms_two_way.group_sms_user")
 
     def test_invite_skips_who_cannot_be_texted(self):
         contacts = self.partner | self.bob | self.no_mobile | self.opted_out
@@ -81,6 +82,22 @@ class TestSurveySmsInvite(SurveySmsCase):
         user_input = self.env["survey.user_input"].search([("survey_id", "=", self.survey.id)])
         self.assertEqual((user_input.partner_id, user_input.sms_state), (self.partner, "invited"))
         self.assertEqual(len(self.fake_twilio.message_requests()), 1)
+
+    def test_only_sms_users_invite_by_sms(self):
+        survey_only = new_test_user(self.env, "survey_no_sms", groups="base.group_user,survey.group_survey_user")
+        with self.assertRaises(AccessError):
+            self.survey.with_user(survey_only).sms_invite(self.partner.ids)
+        wizard = self.env["survey.sms.invite"].with_user(survey_only).create(
+            {"survey_id": self.survey.id, "partner_ids": self.partner.ids})
+        with self.assertRaises(AccessError):
+            wizard.action_invite()
+        self.assertFalse(self.env["survey.user_input"].search([("survey_id", "=", self.survey.id)]))
+        user_input = self.survey.sms_invite(self.partner.ids)
+        user_input.sms_state = "handoff"
+        self.fake_twilio.requests.clear()
+        with self.assertRaises(AccessError):
+            user_input.with_user(survey_only).action_sms_resume()
+        self.assertFalse(self.fake_twilio.message_requests())
 
     def test_wizard_warns_about_unsupported_questions(self):
         mixed = self.create_survey("Mixed", [
