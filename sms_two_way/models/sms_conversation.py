@@ -7,7 +7,9 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, plaintext2html
 
-from ..core.phone import normalize_number
+from odoo.addons.phone_validation.models.mail_thread_phone import PHONE_REGEX_PATTERN
+
+from ..core.phone import normalize_number, written_forms
 
 _logger = logging.getLogger(__name__)
 
@@ -35,6 +37,9 @@ class SmsConversation(models.Model):
     unread_count = fields.Integer(readonly=True)
     reply_body = fields.Text("Reply", help="Type a reply and click Send: it goes out through this gateway.")
     last_handoff_ack_date = fields.Datetime(readonly=True)
+    has_processing_error = fields.Boolean(
+        "Processing failed", compute="_compute_has_processing_error", search="_search_has_processing_error",
+        help="A received message could not be processed automatically (see its error); a person must look.")
 
     _sql_constraints = [
         ("gateway_number_unique", "unique(gateway_id, number)", "One conversation per gateway and number."),
@@ -45,10 +50,26 @@ class SmsConversation(models.Model):
         for conversation in self:
             conversation.name = conversation.partner_id.name or conversation.number
 
+    def _compute_has_processing_error(self):
+        failed = self.env["sms.conversation.message"].sudo()._read_group(
+            [("conversation_id", "in", self.ids), ("process_state", "=", "error")], ["conversation_id"])
+        failed_ids = {conversation.id for [conversation] in failed}
+        for conversation in self:
+            conversation.has_processing_error = conversation.id in failed_ids
+
+    def _search_has_processing_error(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(_("Unsupported search on processing errors."))
+        domain = [("message_line_ids.process_state", "=", "error")]
+        return domain if (operator == "=") == value else ["!", *domain]
+
     # ------------------------------------------------------------ lookup
     @api.model
-    def _get_or_create(self, gateway, number, partner=None):
+    def _get_or_create(self, gateway, number, partner=None, match_partner=True):
         """The conversation of ``number`` on ``gateway``, created when new.
+
+        A new conversation gets ``partner``, else (with ``match_partner``) the
+        contact whose number it is.
 
         The row is inserted with ``ON CONFLICT DO NOTHING`` so that two
         first messages from one number arriving at once cannot both create
@@ -69,28 +90,34 @@ class SmsConversation(models.Model):
             gateway.id, gateway.company_id.id, number, self.env.uid, self.env.uid,
         ), log_exceptions=False)  # the expected serialization failure is not an error
         conversation = self.search([("gateway_id", "=", gateway.id), ("number", "=", number)], limit=1)
-        conversation.partner_id = partner or conversation._match_partner()
+        if partner or match_partner:
+            conversation.partner_id = partner or conversation._match_partner()
         return conversation
 
     def _match_partner(self):
         """The contact whose mobile or phone is this number, or no contact.
 
-        Numbers stored in any format (national, international, with spaces)
-        match.  When several contacts share the number the choice is
-        deterministic: a mobile match beats a phone match, a person beats a
-        company, then the oldest contact (lowest id) wins.
+        Candidates come from the indexes Odoo keeps on contacts' numbers with
+        spaces and punctuation removed (``phone_validation``), looked up with
+        every common written form of the number (:func:`written_forms`): no
+        scan of all contacts.  Each candidate's number is then read in the
+        contact's own country, else the company's.  When several contacts
+        share the number the choice is deterministic: a mobile match beats a
+        phone match, a person beats a company, then the oldest contact
+        (lowest id) wins.
         """
         self.ensure_one()
-        digits = "".join(ch for ch in self.number if ch.isdigit())
-        if len(digits) < 6:
+        forms = tuple(written_forms(self.number))
+        if not forms:
             return self.env["res.partner"]
         self.env["res.partner"].flush_model(["mobile", "phone", "active", "company_id"])
+        # Written like phone_validation's indexes, so that PostgreSQL uses them.
         self.env.cr.execute(SQL(
             """SELECT id FROM res_partner
-                WHERE active AND (company_id IS NULL OR company_id = %s)
-                  AND (regexp_replace(coalesce(mobile, ''), '[^0-9]', '', 'g') LIKE %s
-                       OR regexp_replace(coalesce(phone, ''), '[^0-9]', '', 'g') LIKE %s)""",
-            self.company_id.id, f"%{digits[-7:]}", f"%{digits[-7:]}",
+                WHERE active AND (company_id IS NULL OR company_id = %(company)s)
+                  AND ((mobile IS NOT NULL AND regexp_replace(mobile::text, %(pattern)s::text, ''::text, 'g'::text) IN %(forms)s)
+                       OR (phone IS NOT NULL AND regexp_replace(phone::text, %(pattern)s::text, ''::text, 'g'::text) IN %(forms)s))""",
+            company=self.company_id.id, pattern=PHONE_REGEX_PATTERN, forms=forms,
         ))
         candidates = self.env["res.partner"].browse([row[0] for row in self.env.cr.fetchall()])
         ranked = []
@@ -124,7 +151,8 @@ class SmsConversation(models.Model):
         company = company or (partner and partner.company_id) or self.env.company
         number = number or (partner and (partner.mobile or partner.phone))
         gateway = self.env["sms.gateway"].sudo()._get_for_number(number, company)
-        return gateway, bool(gateway and number) and gateway._normalize_number(number)
+        country = partner.country_id if partner else None
+        return gateway, bool(gateway and number) and gateway._normalize_number(number, country=country)
 
     # ------------------------------------------------------------ bookkeeping
     def _prepare_inbound_message_vals(self, payload):
@@ -136,6 +164,8 @@ class SmsConversation(models.Model):
             "state": "received",
             "body": payload.get("body") or "",
             "provider_sid": payload["provider_sid"],
+            "process_state": "pending",
+            "media_urls": payload.get("media") or False,
         }
 
     def _register_inbound(self, message):
@@ -175,16 +205,26 @@ class SmsConversation(models.Model):
         return "automated"
 
     def _send_text(self, body, category="direct", auto_reply=False):
-        """Send ``body`` through this gateway, on the contact's chatter when there is one."""
+        """Send ``body`` through this gateway, on the contact's chatter when there is one.
+
+        Automatic answers and compliance answers are queued and the SMS queue
+        is woken at once: the processing of an inbound message never waits on
+        the provider.  What a person sends goes out in their request.
+        """
         self.ensure_one()
+        queue = auto_reply or category == "compliance"
         sender = self.with_context(sms_two_way_gateway_id=self.gateway_id.id, sms_two_way_category=category,
                                    sms_two_way_auto_reply=auto_reply)
         if self.partner_id:
             sender.partner_id._message_sms(
-                body, partner_ids=self.partner_id.ids, sms_pid_to_number={self.partner_id.id: self.number})
+                body, partner_ids=self.partner_id.ids, sms_pid_to_number={self.partner_id.id: self.number},
+                put_in_queue=queue)
         else:
             sms = sender.env["sms.sms"].sudo().create({"number": self.number, "body": body})
-            sms.send(raise_exception=False)
+            if not queue:
+                sms.send(raise_exception=False)
+        if queue:
+            self.env.ref("sms.ir_cron_sms_scheduler_action").sudo()._trigger()
 
     def _send_auto_reply(self, body):
         """An answer sent by automation, capped per hour so two robots cannot loop."""
@@ -236,6 +276,10 @@ class SmsConversation(models.Model):
             summary=_("SMS from %s needs a reply", self.name),
             note=note,
         )
+
+    def action_retry_processing(self):
+        """Retry button (SMS managers): process this conversation's failed messages again."""
+        return self.message_line_ids.filtered(lambda m: m.process_state == "error").action_retry_processing()
 
     def action_mark_done(self):
         self.write({"needs_reply": False, "unread_count": 0})

@@ -1,12 +1,17 @@
 import logging
+import math
 import re
+import time
 from datetime import timedelta
+from functools import partial
 from urllib.parse import urlsplit
 
 import requests
 
 from odoo import _, models
 from odoo.exceptions import UserError
+
+from .sms_provider import MAX_CONCURRENT_SENDS, SKIPPED
 
 try:
     from twilio.base.exceptions import TwilioRestException
@@ -66,6 +71,10 @@ class SmsProviderTwilio(models.AbstractModel):
         if http_client is None:
             http_client = _HTTP_CLIENTS[timeout] = TwilioHttpClient(
                 pool_connections=True, timeout=timeout, logger=_SDK_LOGGER)
+            # One kept-alive connection per concurrent send of a batch.
+            adapter = requests.adapters.HTTPAdapter(pool_maxsize=MAX_CONCURRENT_SENDS)
+            http_client.session.mount("https://", adapter)
+            http_client.session.mount("http://", adapter)
         client = Client(gateway.twilio_account_sid, gateway.twilio_auth_token, http_client=http_client)
         client.api.base_url = (gateway.api_base_url or TWILIO_API_URL).rstrip("/")
         return client
@@ -82,23 +91,26 @@ class SmsProviderTwilio(models.AbstractModel):
     # ------------------------------------------------------------ outbound
     def _send_batch(self, gateway, messages):
         client = self._get_client(gateway)
-        results, outage = [], None
-        for message in messages:
-            if outage:  # do not hammer a provider that is down: the cron retries
-                results.append({"state": "retry", "error_message": outage})
-                continue
-            result = self._send_one(client, gateway, message)
-            if result["state"] == "retry":
-                outage = result["error_message"]
-            results.append(result)
-        return results
+        calls = [partial(client.messages.create, **self._prepare_message_params(gateway, message))
+                 for message in messages]
+        outcomes = self._call_concurrently(gateway, calls, self._is_outage)
+        return [self._send_result(message, *outcome) for message, outcome in zip(messages, outcomes)]
 
-    def _send_one(self, client, gateway, message):
-        try:
-            sent = client.messages.create(**self._prepare_message_params(gateway, message))
-        except TwilioRestException as error:
+    def _is_outage(self, error):
+        """The provider is down or unreachable: the message was not taken, send later."""
+        if isinstance(error, TwilioRestException):
+            return error.status in RETRY_HTTP_STATUSES
+        return isinstance(error, requests.exceptions.RequestException) and self._never_reached_provider(error)
+
+    def _send_result(self, message, sent, error):
+        """The provider-neutral result (see ``sms.provider``) of one call of ``_send_batch``."""
+        if error is SKIPPED:
+            return {"state": "retry", "error_message": _("Not sent: the provider is unavailable.")}
+        if error is None:
+            return {"state": "accepted", "provider_sid": sent.sid}
+        if isinstance(error, TwilioRestException):
             text = f"Twilio error {error.code or error.status}: {error.msg}"
-            if error.status in RETRY_HTTP_STATUSES:
+            if self._is_outage(error):
                 _logger.warning("Twilio unavailable (HTTP %s), SMS %s stays queued", error.status, message.sms_uuid)
                 return {"state": "retry", "error_message": text}
             return {
@@ -107,8 +119,8 @@ class SmsProviderTwilio(models.AbstractModel):
                 "error_code": str(error.code or error.status),
                 "error_message": text,
             }
-        except requests.exceptions.RequestException as error:
-            if self._never_reached_provider(error):
+        if isinstance(error, requests.exceptions.RequestException):
+            if self._is_outage(error):
                 _logger.warning("Twilio unreachable (%s), SMS %s stays queued", error.__class__.__name__,
                                 message.sms_uuid)
                 return {"state": "retry", "error_message": _("Provider unreachable: %s", error.__class__.__name__)}
@@ -116,7 +128,9 @@ class SmsProviderTwilio(models.AbstractModel):
                             message.sms_uuid, error.__class__.__name__)
             return {"state": "ambiguous", "error_message": _("No answer from the provider: %s",
                                                              error.__class__.__name__)}
-        return {"state": "accepted", "provider_sid": sent.sid}
+        # Anything else (a bug, a broken SDK) happened on our side of an unknown request.
+        _logger.warning("Sending SMS %s failed (%s): will check before resending", message.sms_uuid, error)
+        return {"state": "ambiguous", "error_message": f"{error.__class__.__name__}: {error}"}
 
     @staticmethod
     def _never_reached_provider(error):
@@ -194,7 +208,7 @@ class SmsProviderTwilio(models.AbstractModel):
     def _webhook_response(self, gateway):
         return '<?xml version="1.0" encoding="UTF-8"?><Response></Response>', "text/xml"
 
-    def _download_media(self, gateway, url, max_bytes):
+    def _download_media(self, gateway, url, max_bytes, timeout=None):
         """Download a media with the account's credentials, only from the API host.
 
         The credentials are never sent elsewhere: a media URL pointing to
@@ -204,8 +218,10 @@ class SmsProviderTwilio(models.AbstractModel):
         api_host = urlsplit(gateway.api_base_url or TWILIO_API_URL).netloc
         if urlsplit(url).netloc != api_host:
             raise ValueError(_("media URL is not on the provider's API host"))
+        timeout = min(timeout or math.inf, gateway.request_timeout or 10.0)
+        deadline = time.monotonic() + timeout
         with requests.get(url, auth=(gateway.twilio_account_sid, gateway.twilio_auth_token),
-                          timeout=gateway.request_timeout or 10.0, stream=True) as response:
+                          timeout=timeout, stream=True) as response:
             response.raise_for_status()
             if int(response.headers.get("Content-Length") or 0) > max_bytes:
                 raise ValueError(_("media larger than %s bytes", max_bytes))
@@ -214,6 +230,8 @@ class SmsProviderTwilio(models.AbstractModel):
                 content += chunk
                 if len(content) > max_bytes:
                     raise ValueError(_("media larger than %s bytes", max_bytes))
+                if time.monotonic() > deadline:  # a trickling server: the read timeout is per chunk
+                    raise TimeoutError(_("media download took more than %s seconds", round(timeout, 1)))
             return content, response.headers.get("Content-Type", "").split(";")[0] or None
 
     def _test_connection(self, gateway):

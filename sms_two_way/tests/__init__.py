@@ -9,3 +9,5 @@ from . import test_prompt_routing
 from . import test_quiet_hours
 from . import test_campaign_join
 from . import test_campaign_broadcast
+from . import test_processing
+from . import test_outbound_batches

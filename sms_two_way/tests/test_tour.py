@@ -1,5 +1,7 @@
 from odoo.tests import tagged
 
+from odoo.addons.sms_two_way.models.sms_gateway import SmsGateway
+
 from .common import SmsTwoWayHttpCase
 
 
@@ -9,6 +11,15 @@ class TestSmsTwoWayTour(SmsTwoWayHttpCase):
     def test_contact_sms_round_trip_with_simulator(self):
         """Send from the contact, reply from the simulator, read the reply on the contact."""
         self.gateway.active = False  # the simulator is the company's gateway here
+        receive_inbound = SmsGateway._receive_inbound
+
+        def receive_and_process(gateway, payload):
+            """No cron runs in tests: process the typed reply as the triggered cron would."""
+            message = receive_inbound(gateway, payload)
+            gateway.env["sms.conversation.message"]._process_pending()
+            return message
+
+        self.patch(SmsGateway, "_receive_inbound", receive_and_process)
         self.start_tour(f"/odoo/contacts/{self.partner.id}", "sms_two_way_tour", login="admin")
         reply = self.find_messages(direction="inbound")
         self.assertEqual(reply.body, "Tuesday works <b>for me</b>")
