@@ -111,14 +111,7 @@ class SmsConversation(models.Model):
         if not forms:
             return self.env["res.partner"]
         self.env["res.partner"].flush_model(["mobile", "phone", "active", "company_id"])
-        # Written like phone_validation's indexes, so that PostgreSQL uses them.
-        self.env.cr.execute(SQL(
-            """SELECT id FROM res_partner
-                WHERE active AND (company_id IS NULL OR company_id = %(company)s)
-                  AND ((mobile IS NOT NULL AND regexp_replace(mobile::text, %(pattern)s::text, ''::text, 'g'::text) IN %(forms)s)
-                       OR (phone IS NOT NULL AND regexp_replace(phone::text, %(pattern)s::text, ''::text, 'g'::text) IN %(forms)s))""",
-            company=self.company_id.id, pattern=PHONE_REGEX_PATTERN, forms=forms,
-        ))
+        self.env.cr.execute(self._get_candidate_partners_query(forms))
         candidates = self.env["res.partner"].browse([row[0] for row in self.env.cr.fetchall()])
         ranked = []
         for partner in candidates:
@@ -128,6 +121,22 @@ class SmsConversation(models.Model):
                     ranked.append((rank, partner.is_company, partner.id, partner))
                     break
         return min(ranked)[-1] if ranked else self.env["res.partner"]
+
+    def _get_candidate_partners_query(self, forms):
+        """Active contacts of this company whose mobile or phone is written as one of ``forms``.
+
+        Written exactly like ``phone_validation``'s indexes on those columns,
+        so that PostgreSQL looks them up instead of scanning.
+        """
+        return SQL(
+            """SELECT id FROM res_partner
+                WHERE active AND (company_id IS NULL OR company_id = %(company)s)
+                  AND ((mobile IS NOT NULL
+                        AND regexp_replace(mobile::text, %(pattern)s::text, ''::text, 'g'::text) IN %(forms)s)
+                       OR (phone IS NOT NULL
+                           AND regexp_replace(phone::text, %(pattern)s::text, ''::text, 'g'::text) IN %(forms)s))""",
+            company=self.company_id.id, pattern=PHONE_REGEX_PATTERN, forms=tuple(forms),
+        )
 
     @api.model
     def _get_for_recipient(self, partner=None, number=None, company=None):

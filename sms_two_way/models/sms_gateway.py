@@ -2,7 +2,6 @@ import hmac
 import logging
 import secrets
 import threading
-from datetime import timedelta
 
 from psycopg2.errors import UniqueViolation
 from werkzeug.urls import url_join
@@ -85,7 +84,7 @@ class SmsGateway(models.Model):
         self.env.cr.execute("""
             CREATE TABLE IF NOT EXISTS sms_gateway_send_window (
                 gateway_id integer PRIMARY KEY REFERENCES sms_gateway(id) ON DELETE CASCADE,
-                next_at timestamp without time zone NOT NULL
+                next_at timestamp with time zone NOT NULL
             )""")
 
     @api.depends("webhook_token")
@@ -256,18 +255,18 @@ class SmsGateway(models.Model):
             message._apply_send_result(result)
 
     def _reserve_send_slots(self, count):
-        """Reserve ``count`` sends at this gateway's max rate; returns the time (UTC) of each.
+        """Reserve ``count`` sends at this gateway's max rate; returns, for each, the seconds to wait.
 
         The reservation is one upsert in its own short transaction, so every
         worker and every server sharing the database takes its turn in the
         same window: a batch reserved after another starts when the other's
-        window ends.  Without a max rate, every send may start now.
+        window ends.  Without a max rate, every send may start now.  Delays
+        are computed by the database clock, shared by every server.
         """
         self.ensure_one()
-        now = fields.Datetime.now()
         if not self.max_send_rate or self.max_send_rate <= 0 or not count:
-            return [now] * count
-        interval = timedelta(seconds=1.0 / self.max_send_rate)
+            return [0.0] * count
+        interval = 1.0 / self.max_send_rate
         if getattr(threading.current_thread(), "testing", False):  # one test transaction holds everything
             start = self._reserve_send_window(self.env.cr, interval * count)
         else:
@@ -275,14 +274,15 @@ class SmsGateway(models.Model):
                 # Read committed: waiting for another worker's reservation must not make this one fail.
                 cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
                 start = self._reserve_send_window(cr, interval * count)
-        return [start + interval * index for index in range(count)]
+        return [max(0.0, start + interval * index) for index in range(count)]
 
-    def _reserve_send_window(self, cr, length):
+    def _reserve_send_window(self, cr, seconds):
+        """Book ``seconds`` of sending after the gateway's last booking; returns the seconds until it starts."""
         cr.execute(SQL("""
             INSERT INTO sms_gateway_send_window AS w (gateway_id, next_at)
-            VALUES (%(gateway)s, (clock_timestamp() at time zone 'UTC') + %(length)s)
+            VALUES (%(gateway)s, clock_timestamp() + make_interval(secs => %(seconds)s))
             ON CONFLICT (gateway_id) DO UPDATE
-               SET next_at = greatest(w.next_at, clock_timestamp() at time zone 'UTC') + %(length)s
-         RETURNING next_at - %(length)s
-        """, gateway=self.id, length=length))
-        return cr.fetchone()[0]
+               SET next_at = greatest(w.next_at, clock_timestamp()) + make_interval(secs => %(seconds)s)
+         RETURNING extract(epoch FROM next_at - clock_timestamp()) - %(seconds)s
+        """, gateway=self.id, seconds=seconds))
+        return float(cr.fetchone()[0])

@@ -71,6 +71,13 @@ class TestCampaignBroadcast(SmsTwoWayCase):
         self.assertEqual((broadcast.recipient_count, broadcast.sent_count, broadcast.skipped_count), (3, 2, 1))
         messages = self.find_messages(direction="outbound")
         self.assertEqual(set(messages.mapped("category")), {"marketing"})
+        for subscriber in confirmed:
+            # Logged in one batch, still on each contact's chatter as an SMS.
+            [log] = self.env["mail.message"].search([("model", "=", "res.partner"),
+                                                     ("res_id", "=", subscriber.partner_id.id),
+                                                     ("message_type", "=", "sms")])
+            self.assertIn("FitClub news!", log.body)
+            self.assertEqual(messages.filtered(lambda m: m.number == subscriber.number).mail_message_id, log)
 
     def test_opt_out_during_send_is_respected(self):
         first, second = self.add_subscriber(1), self.add_subscriber(2)
