@@ -36,7 +36,7 @@ from odoo_server import JsonRpc, OdooServer, load_fake_twilio, signed_post, wait
 AUTH_TOKEN = "bench-auth-token"
 SCALE = float(os.environ.get("SMS_TWO_WAY_BENCH_SCALE", "1"))
 CONCURRENCY = 20
-LOAD_SECONDS = 10
+LOAD_SECONDS = int(os.environ.get("SMS_TWO_WAY_BENCH_LOAD_SECONDS", "10"))
 BACKLOG = int(1000 * SCALE)
 OUTBOUND = 200
 BROADCAST = int(10000 * SCALE)
@@ -94,6 +94,14 @@ class Bench:
         # No time limit on cron jobs: one broadcast batch is a minute of sending by design.
         self.server = OdooServer(command, Path(work_dir) / "bench-odoo.log", workers=2, cron_workers=1,
                                  extra=["--limit-time-real-cron=0"]).wait_ready()
+        try:
+            self._setup(db, command)
+        except BaseException:
+            self.server.stop()
+            self.fake.stop()
+            raise
+
+    def _setup(self, db, command):
         self.rpc = JsonRpc(self.server.url, db)
         self.rpc("ir.config_parameter", "set_param", "web.base.url", self.server.url)
         self.pg = psycopg2.connect(**_pg_params(command, db))
@@ -177,14 +185,26 @@ def bench_webhook(bench):
         if drained is not None else "not drained")
 
 
+def set_processing_cron_active(bench, active):
+    """Switch the processing cron (retried while a run holds it)."""
+    for _attempt in range(600):
+        try:
+            return bench.rpc("ir.cron", "write", [bench.process_cron_id], {"active": active})
+        except AssertionError as error:
+            if "currently being executed" not in str(error):
+                raise
+            time.sleep(0.2)
+    raise RuntimeError("the processing cron never became free")
+
+
 def bench_backlog(bench):
-    bench.rpc("ir.cron", "write", [bench.process_cron_id], {"active": False})
+    set_processing_cron_active(bench, False)
     senders = [f"+32471{n:06d}" for n in range(1, 201)]
     with ThreadPoolExecutor(max_workers=CONCURRENCY) as pool:
         list(pool.map(lambda i: signed_post(bench.inbound_url, bench.inbound(senders[i % 200], f"Backlog {i}"),
                                             AUTH_TOKEN), range(BACKLOG)))
     backlog = bench.pending_count()
-    bench.rpc("ir.cron", "write", [bench.process_cron_id], {"active": True})
+    set_processing_cron_active(bench, True)
     start = time.monotonic()
     # The next webhook triggers the cron: a worker wakes through PostgreSQL notifications.
     signed_post(bench.inbound_url, bench.inbound(senders[0], "Wake up"), AUTH_TOKEN)
@@ -301,10 +321,10 @@ def _time_new_numbers(bench, prefix, label):
     belong to contacts (matched), half to nobody."""
     senders = [f"{prefix}{n:06d}" for n in range(1, NEW_NUMBERS // 2 + 1)]
     senders += [f"+3249{label}{n:06d}" for n in range(NEW_NUMBERS // 2 + 1)]
-    bench.rpc("ir.cron", "write", [bench.process_cron_id], {"active": False})
+    set_processing_cron_active(bench, False)
     for sender in senders[:-1]:
         signed_post(bench.inbound_url, bench.inbound(sender, "New here"), AUTH_TOKEN)
-    bench.rpc("ir.cron", "write", [bench.process_cron_id], {"active": True})
+    set_processing_cron_active(bench, True)
     start = time.monotonic()
     signed_post(bench.inbound_url, bench.inbound(senders[-1], "New here"), AUTH_TOKEN)  # wakes the cron
     drained = wait_until(lambda: bench.pending_count() == 0, timeout=900, interval=0.05)

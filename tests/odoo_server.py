@@ -14,6 +14,7 @@ import requests
 from twilio.request_validator import RequestValidator
 
 FAKE_TWILIO_PATH = os.path.join(os.path.dirname(__file__), "..", "sms_two_way", "tests", "fake_twilio.py")
+LAUNCHER_PATH = os.path.join(os.path.dirname(__file__), "odoo_launcher.py")
 
 
 def load_fake_twilio():
@@ -34,6 +35,8 @@ class OdooServer:
     """``command`` (a list) started on a free loopback port with the given worker counts."""
 
     def __init__(self, command, log_path, workers=2, cron_workers=1, extra=()):
+        if command[1:3] == ["-m", "odoo"]:  # prefork respawns sys.argv[0]: give it a script
+            command = [command[0], LAUNCHER_PATH, *command[3:]]
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = open(log_path, "w")  # noqa: SIM115 - closed in stop()
@@ -48,12 +51,13 @@ class OdooServer:
             if self.process.poll() is not None:
                 break
             try:
-                if requests.get(f"{self.url}/web/login", timeout=2).status_code == 200:
+                # The first request of a worker loads the registry: give it time.
+                if requests.get(f"{self.url}/web/login", timeout=60).status_code == 200:
                     # Warm the lazy per-process caches with one request first: CPython 3.11 can fail
                     # compiling them from racing threads ("AST constructor recursion depth mismatch").
                     requests.post(f"{self.url}/sms_two_way/inbound/warm-up", timeout=30)
                     return self
-            except requests.ConnectionError:
+            except requests.RequestException:
                 time.sleep(0.5)
         self.stop()
         raise RuntimeError(f"Odoo did not start; see {self.log.name}")
