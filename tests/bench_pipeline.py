@@ -40,7 +40,7 @@ LOAD_SECONDS = int(os.environ.get("SMS_TWO_WAY_BENCH_LOAD_SECONDS", "10"))
 BACKLOG = int(1000 * SCALE)
 OUTBOUND = 200
 BROADCAST = int(10000 * SCALE)
-CONTACTS_SMALL, CONTACTS_LARGE = int(2000 * SCALE), int(200000 * SCALE)
+CONTACTS_SMALL, CONTACTS_LARGE = max(300, int(2000 * SCALE)), int(200000 * SCALE)
 NEW_NUMBERS = 100
 LATENCY = 0.05
 
@@ -147,6 +147,10 @@ class Bench:
         return {"MessageSid": "SM" + uuid.uuid4().hex, "AccountSid": self.fake.account_sid, "From": sender,
                 "To": "+3225550177", "Body": body, "NumMedia": "0"}
 
+    def sent_to(self, prefix):
+        """Messages the fake provider accepted for numbers starting with ``prefix``."""
+        return sum(1 for message in list(self.fake.messages) if (message["to"] or "").startswith(prefix))
+
     def pending_count(self):
         return self.sql("SELECT count(*) FROM sms_conversation_message WHERE process_state = 'pending'")[0][0]
 
@@ -225,11 +229,10 @@ def bench_outbound(bench):
     sms_ids = bench.rpc("sms.sms", "create", [
         {"number": number, "body": f"Outbound {index}", "gateway_id": bench.gateway_id,
          "sms_two_way_category": "direct"} for index, number in enumerate(numbers)])
-    before = len(bench.fake.messages)
     start = time.monotonic()
     bench.rpc("sms.sms", "send", sms_ids)
     gateway_elapsed = time.monotonic() - start
-    sent = len(bench.fake.messages) - before
+    sent = bench.sent_to(numbers[0][:6])  # answers queued by earlier steps may reach the fake meanwhile
 
     client = _sdk_client(bench.fake)
     start = time.monotonic()
@@ -276,7 +279,6 @@ def bench_broadcast(bench):
         "name": "Bench", "campaign_id": campaign_id, "body": "Hi {first_name}, {campaign} news!",
         "throttle_per_second": max(200, BROADCAST // 60)})  # one batch of a minute: the gateway paces the calls
     rss_before = bench.cron_rss()
-    sent_before = len(bench.fake.messages)
     start = time.monotonic()
     bench.rpc("sms.campaign.broadcast", "action_send_now", [broadcast_id])
     peak = {}
@@ -293,12 +295,11 @@ def bench_broadcast(bench):
             (broadcast_id,))[0][0] > 0
 
     queue_time = wait_until(queued, timeout=1800, interval=0.5)
-    first_sent = wait_until(lambda: len(bench.fake.messages) > sent_before, timeout=600, interval=0.1)
-    send_start = time.monotonic()
+    first_sent = wait_until(lambda: bench.sent_to(prefix) > 0, timeout=600, interval=0.1)
 
     def all_sent():
         sample_rss()
-        return len(bench.fake.messages) - sent_before >= BROADCAST
+        return bench.sent_to(prefix) >= BROADCAST
 
     send_time = wait_until(all_sent, timeout=3600, interval=0.5)
     total = time.monotonic() - start
@@ -306,7 +307,7 @@ def bench_broadcast(bench):
     growth = max((peak.get(pid, rss) - rss for pid, rss in rss_before.items()), default=0)
     print(f"\nBroadcast to {BROADCAST:,} subscribers, provider answering in {LATENCY * 1000:.0f} ms")
     row("queued in (s)", f"{queue_time:.1f}" if queue_time is not None else "timeout")
-    row("sent at (msg/s)", f"{(len(bench.fake.messages) - sent_before) / (time.monotonic() - send_start):.0f}"
+    row("sent at (msg/s), first to last SMS", f"{BROADCAST / send_time:.0f}"
         if send_time is not None else "timeout")
     row("first SMS at the provider after (s)", f"{first_sent:.1f}" if first_sent is not None else "-")
     row("total (s)", f"{total:.1f}")
@@ -318,10 +319,10 @@ def bench_contacts(bench):
     bench.add_contacts(CONTACTS_SMALL, "+32471")
 
 
-def _time_new_numbers(bench, prefix, label):
+def _time_new_numbers(bench, prefix, label, first=1):
     """Processing time per message from numbers without a conversation: half of them
-    belong to contacts (matched), half to nobody."""
-    senders = [f"{prefix}{n:06d}" for n in range(1, NEW_NUMBERS // 2 + 1)]
+    belong to contacts (numbers ``prefix`` + 6 digits from ``first``), half to nobody."""
+    senders = [f"{prefix}{n:06d}" for n in range(first, first + NEW_NUMBERS // 2)]
     senders += [f"+3249{label}{n:06d}" for n in range(NEW_NUMBERS // 2 + 1)]
     set_processing_cron_active(bench, False)
     for sender in senders[:-1]:
@@ -330,8 +331,8 @@ def _time_new_numbers(bench, prefix, label):
     start = time.monotonic()
     signed_post(bench.inbound_url, bench.inbound(senders[-1], "New here"), AUTH_TOKEN)  # wakes the cron
     drained = wait_until(lambda: bench.pending_count() == 0, timeout=900, interval=0.05)
-    matched = bench.sql("SELECT count(*) FROM sms_conversation WHERE gateway_id = %s AND number LIKE %s "
-                        "AND partner_id IS NOT NULL", (bench.gateway_id, prefix + "%"))[0][0]
+    matched = bench.sql("SELECT count(*) FROM sms_conversation WHERE gateway_id = %s AND number = ANY(%s) "
+                        "AND partner_id IS NOT NULL", (bench.gateway_id, senders))[0][0]
     bench.new_number_timings[label] = ((drained or time.monotonic() - start) / len(senders) * 1000, matched)
 
 
@@ -339,7 +340,7 @@ def bench_new_numbers_small(bench):
     """Among the first contacts (those of bench_contacts), numbers that never texted yet."""
     contacts = bench.sql("SELECT count(*) FROM res_partner")[0][0]
     bench.new_number_label_small = f"{contacts:,} contacts"
-    _time_new_numbers(bench, "+32471001", "1")
+    _time_new_numbers(bench, "+32471", "1", first=CONTACTS_SMALL // 2)  # the webhook steps used the first 200
 
 
 def bench_new_numbers_large(bench):
