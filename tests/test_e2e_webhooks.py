@@ -6,15 +6,12 @@ server.  ``make test`` runs these after the Odoo suite, on its database, with
 ``SMS_TWO_WAY_E2E_DB`` set; plain ``pytest tests`` leaves them out.
 """
 import os
-import subprocess
-import sys
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
-from odoo_server import free_port, load_fake_twilio
+from odoo_server import OdooServer, load_fake_twilio
 from twilio.request_validator import RequestValidator
 
 pytestmark = pytest.mark.e2e
@@ -24,29 +21,12 @@ AUTH_TOKEN = "e2e-auth-token"
 
 @pytest.fixture(scope="module")
 def odoo_server():
+    """One threaded server, no cron: these tests look at the webhooks themselves."""
     db, command = os.environ["SMS_TWO_WAY_E2E_DB"], os.environ["SMS_TWO_WAY_E2E_ODOO"].split("\x1f")
-    port = free_port()
-    log = open(os.path.join(os.environ.get("SMS_TWO_WAY_WORK_DIR", "/tmp"), "e2e-odoo.log"), "w")
-    server = subprocess.Popen([*command, f"--http-port={port}", "--http-interface=127.0.0.1", "--workers=0",
-                               "--max-cron-threads=0", "--log-level=warn"], stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    for _attempt in range(120):
-        try:
-            if requests.get(f"{url}/web/login", timeout=2).status_code == 200:
-                break
-        except requests.ConnectionError:
-            time.sleep(0.5)
-    else:
-        server.terminate()
-        pytest.fail("Odoo did not start; see e2e-odoo.log")
-    # Warm the lazy per-process caches (routing maps, module manifests) with one request
-    # first: CPython 3.11 can fail compiling them from racing threads ("AST constructor
-    # recursion depth mismatch").
-    assert requests.post(f"{url}/sms_two_way/inbound/warm-up", timeout=30).status_code == 403
-    yield url, db
-    server.terminate()
-    server.wait(timeout=30)
-    log.close()
+    log_path = os.path.join(os.environ.get("SMS_TWO_WAY_WORK_DIR", "/tmp"), "e2e-odoo.log")
+    server = OdooServer(command, log_path, workers=0, cron_workers=0).wait_ready()
+    yield server.url, db
+    server.stop()
 
 
 @pytest.fixture(scope="module")
