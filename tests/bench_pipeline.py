@@ -91,9 +91,9 @@ class Bench:
     def __init__(self, db, command, work_dir):
         self.db = db
         self.fake = load_fake_twilio()(auth_token=AUTH_TOKEN).start()
-        # No time limit on cron jobs: one broadcast batch is a minute of sending by design.
+        # Room for long cron jobs: one broadcast batch is a minute of sending (and its CPU) by design.
         self.server = OdooServer(command, Path(work_dir) / "bench-odoo.log", workers=2, cron_workers=1,
-                                 extra=["--limit-time-real-cron=0"]).wait_ready()
+                                 extra=["--limit-time-real-cron=0", "--limit-time-cpu=3600"]).wait_ready()
         try:
             self._setup(db, command)
         except BaseException:
