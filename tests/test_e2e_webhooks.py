@@ -5,59 +5,29 @@ Odoo's own HttpCase serializes requests on one test cursor, so true concurrency
 server.  ``make test`` runs these after the Odoo suite, on its database, with
 ``SMS_TWO_WAY_E2E_DB`` set; plain ``pytest tests`` leaves them out.
 """
-import importlib.util
 import os
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
-from e2e_server import REQUEST_TIMEOUT, stop, wait_until_ready
+from e2e_server import REQUEST_TIMEOUT
+from odoo_server import OdooServer, load_fake_twilio
 from twilio.request_validator import RequestValidator
 
 pytestmark = pytest.mark.e2e
 
 AUTH_TOKEN = "e2e-auth-token"
-FAKE_TWILIO_PATH = os.path.join(os.path.dirname(__file__), "..", "sms_two_way", "tests", "fake_twilio.py")
-
-
-def _load_fake_twilio():
-    """The addon's loopback Twilio, loaded by path: its package imports Odoo test classes."""
-    spec = importlib.util.spec_from_file_location("fake_twilio", FAKE_TWILIO_PATH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.FakeTwilio
-
-
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def odoo_server():
+    """One threaded server, no cron: these tests look at the webhooks themselves."""
     db, command = os.environ["SMS_TWO_WAY_E2E_DB"], os.environ["SMS_TWO_WAY_E2E_ODOO"].split("\x1f")
-    port = _free_port()
     log_path = os.path.join(os.environ.get("SMS_TWO_WAY_WORK_DIR", "/tmp"), "e2e-odoo.log")
-    log = open(log_path, "w")
-    server = subprocess.Popen([*command, f"--http-port={port}", "--http-interface=127.0.0.1", "--workers=0",
-                               "--max-cron-threads=0", "--log-level=warn"], stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_ready(server, f"{url}/web/login", log_path)
-        # Warm the lazy per-process caches (routing maps, module manifests) with one request
-        # first: CPython 3.11 can fail compiling them from racing threads ("AST constructor
-        # recursion depth mismatch").
-        assert requests.post(f"{url}/sms_two_way/inbound/warm-up", timeout=REQUEST_TIMEOUT).status_code == 403
-        yield url, db
-    finally:
-        stop(server)
-        log.close()
+    server = OdooServer(command, log_path, workers=0, cron_workers=0).wait_ready()
+    yield server.url, db
+    server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -144,7 +114,7 @@ def test_forged_request_is_rejected_and_stores_nothing(rpc, gateway):
 
 def test_queued_sms_sent_concurrently_reaches_the_provider_once(rpc):
     """Crons and users racing on one queued SMS: only the transaction holding its lock sends it."""
-    with _load_fake_twilio()(auth_token=AUTH_TOKEN) as fake:
+    with load_fake_twilio()(auth_token=AUTH_TOKEN) as fake:
         fake.delay_seconds = 0.5  # every sender is still talking to the provider when the others start
         gateway_id = rpc("sms.gateway", "create", {
             "name": "E2E send", "provider": "twilio", "sequence": -1,

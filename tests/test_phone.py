@@ -3,7 +3,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sms_two_way.core.phone import normalize_number, number_timezones
+from sms_two_way.core.phone import normalize_number, number_timezones, written_forms
 
 
 @pytest.mark.parametrize("number, region, expected", [
@@ -74,3 +74,28 @@ def test_number_timezones_lists_every_zone_of_a_wide_region():
 @pytest.mark.parametrize("e164", ["", None, "garbage", "+", "+80012345678"])
 def test_number_timezones_empty_when_unknown(e164):
     assert number_timezones(e164) == ()
+
+
+def _stripped(number):
+    """A stored number as phone_validation's indexes see it: spaces and ./()- removed."""
+    return "".join(ch for ch in number if ch not in " ./()-\t")
+
+
+@pytest.mark.parametrize("written, region", [
+    ("0470 12 34 56", "BE"),
+    ("0470/12.34.56", "BE"),
+    ("+32 470 12 34 56", "US"),
+    ("0032 470 12 34 56", None),
+    ("(415) 555-2671", "US"),
+    ("1-415-555-2671", "US"),
+    ("+1 (415) 555-2671", None),
+    ("06 12 34 56 78", "FR"),
+])
+def test_written_forms_cover_how_contacts_store_numbers(written, region):
+    e164 = normalize_number(written, region)
+    assert _stripped(written) in written_forms(e164)
+
+
+def test_written_forms_of_invalid_number_are_empty():
+    assert written_forms("12345") == set()
+    assert written_forms("") == set()

@@ -26,6 +26,28 @@ def normalize_number(number: str, default_region: str | None) -> str | None:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+def written_forms(e164: str) -> set[str]:
+    """The ways ``e164`` is commonly written in a contact, once spaces and ``./()-`` are removed.
+
+    International with ``+`` or ``00`` or bare country code, and national
+    (with and without the trunk prefix, e.g. ``0470123456`` and
+    ``470123456``).  An indexed lookup of these forms finds the candidate
+    contacts of a number without scanning every contact; a national form
+    can also be another country's number, so candidates are checked with
+    :func:`normalize_number` in their own country.  Empty for an invalid number.
+    """
+    try:
+        parsed = phonenumbers.parse(e164 or "", None)
+    except phonenumbers.NumberParseException:
+        return set()
+    if not phonenumbers.is_valid_number(parsed):
+        return set()
+    digits = e164[1:]
+    national = "".join(ch for ch in phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+                       if ch.isdigit())
+    return {e164, "00" + digits, digits, national, phonenumbers.national_significant_number(parsed)}
+
+
 def number_timezones(e164: str) -> tuple[str, ...]:
     """Return the time zones where ``e164`` may be located, empty when unknown."""
     try:

@@ -261,13 +261,8 @@ class SmsCampaignBroadcast(models.Model):
         queued messages have had their time at ``throttle_per_second``.
         """
         self.ensure_one()
-        sms = self.env["sms.sms"]
-        queued = 0
-        for recipient in self._claim_recipients(now, self._get_batch_size()):
-            recipient_sms = recipient._deliver(now)
-            if recipient_sms:
-                sms |= recipient_sms
-                queued += 1
+        sms = self._claim_recipients(now, self._get_batch_size())._deliver(now)
+        queued = len(sms)
         next_at = self._get_next_deferred(now)
         if next_at is not None and queued:
             next_at = max(next_at, now + timedelta(seconds=math.ceil(queued / self.throttle_per_second)))

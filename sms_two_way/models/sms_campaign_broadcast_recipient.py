@@ -1,6 +1,6 @@
 from odoo import _, fields, models
+from odoo.tools import plaintext2html
 
-from .sms_sms import send_options_context
 
 
 class SmsCampaignBroadcastRecipient(models.Model):
@@ -47,37 +47,60 @@ class SmsCampaignBroadcastRecipient(models.Model):
                 message.state) if message else False
 
     def _deliver(self, now):
-        """Queue this recipient's SMS (not sent yet); returns it, or nothing when skipped or deferred."""
-        self.ensure_one()
-        subscriber = self.subscriber_id.sudo()
-        reason = None
-        if subscriber.state != "confirmed":
-            reason = _("No longer subscribed.")
-        elif self.env["sms.consent"]._is_opted_out(subscriber.number):
-            reason = _("Opted out.")
-        elif not subscriber.conversation_id:
-            reason = _("No conversation for this number.")
-        if reason:
-            self.write({"state": "skipped", "skip_reason": reason})
-            return self.env["sms.sms"]
-        not_before = subscriber._get_not_before(now)
-        if not_before > now:
-            self.not_before = not_before
-            return self.env["sms.sms"]
-        sms = self._queue_sms(subscriber)
-        self.write({"state": "sent", "sent_at": now, "sms_uuid": sms.uuid, "not_before": False})
+        """Queue the SMS of these recipients in bulk (not sent yet); returns the queued ``sms.sms``.
+
+        Recipients no longer reachable are skipped with a reason; those
+        outside their allowed hours get a ``not_before`` and stay pending.
+        """
+        numbers = [number for number in self.mapped("subscriber_id.number") if number]
+        opted_out = self.env["sms.consent"]._get_opted_out_numbers(numbers)
+        to_queue = self.browse()
+        for recipient in self:
+            subscriber = recipient.subscriber_id.sudo()
+            reason = None
+            if subscriber.state != "confirmed":
+                reason = _("No longer subscribed.")
+            elif subscriber.number in opted_out:
+                reason = _("Opted out.")
+            elif not subscriber.conversation_id:
+                reason = _("No conversation for this number.")
+            if reason:
+                recipient.write({"state": "skipped", "skip_reason": reason})
+                continue
+            not_before = subscriber._get_not_before(now)
+            if not_before > now:
+                recipient.not_before = not_before
+                continue
+            to_queue |= recipient
+        sms = to_queue._queue_sms()
+        for recipient, recipient_sms in zip(to_queue, sms):
+            recipient.write({"state": "sent", "sent_at": now, "sms_uuid": recipient_sms.uuid, "not_before": False})
         return sms
 
-    def _queue_sms(self, subscriber):
-        """An ``sms.sms`` in the queue (on the contact's chatter), category marketing, not sent yet."""
-        conversation = subscriber.conversation_id
-        body = self.broadcast_id._render_for(subscriber)
-        SmsSms = self.env["sms.sms"].sudo()
-        ctx = send_options_context(conversation.gateway_id, "marketing")
-        partner = subscriber.partner_id
-        if partner:
-            message = partner.sudo().with_context(**ctx, mail_create_nosubscribe=True)._message_sms(
-                body, partner_ids=partner.ids, sms_pid_to_number={partner.id: conversation.number},
-                put_in_queue=True)
-            return SmsSms.search([("mail_message_id", "=", message.id)], limit=1)
-        return SmsSms.with_context(**ctx).create({"number": conversation.number, "body": body})
+    def _queue_sms(self):
+        """The ``sms.sms`` of these recipients, in order, in the queue (category marketing, not sent yet).
+
+        Created in one batch, and logged on each contact's chatter in one
+        batch too (as Odoo's mass SMS do): no full message post per recipient.
+        """
+        bodies = [recipient.broadcast_id._render_for(recipient.subscriber_id) for recipient in self]
+        partners = self.subscriber_id.partner_id
+        logs = partners.sudo().with_context(mail_create_nosubscribe=True)._message_log_batch(
+            bodies={recipient.subscriber_id.partner_id.id: plaintext2html(body)
+                    for recipient, body in zip(self, bodies) if recipient.subscriber_id.partner_id},
+            message_type="sms",
+        ) if partners else self.env["mail.message"]
+        log_of_partner = {log.res_id: log for log in logs}
+        vals_list = []
+        for recipient, body in zip(self, bodies):
+            subscriber = recipient.subscriber_id
+            conversation = subscriber.conversation_id
+            vals_list.append({
+                "number": conversation.number,
+                "body": body,
+                "partner_id": subscriber.partner_id.id,
+                "gateway_id": conversation.gateway_id.id,
+                "sms_two_way_category": "marketing",
+                "mail_message_id": log_of_partner[subscriber.partner_id.id].id if subscriber.partner_id else False,
+            })
+        return self.env["sms.sms"].sudo().create(vals_list)

@@ -83,4 +83,12 @@ class SmsConsent(models.Model):
 
     @api.model
     def _is_opted_out(self, number):
-        return bool(self.env["phone.blacklist"].sudo().search_count([("number", "=", number)], limit=1))
+        return bool(self._get_opted_out_numbers([number]))
+
+    @api.model
+    def _get_opted_out_numbers(self, numbers):
+        """The opted-out numbers among ``numbers`` (E.164), in one query."""
+        if not numbers:
+            return set()
+        blacklisted = self.env["phone.blacklist"].sudo().search_fetch([("number", "in", list(numbers))], ["number"])
+        return set(blacklisted.mapped("number"))

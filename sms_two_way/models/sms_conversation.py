@@ -7,8 +7,10 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, plaintext2html
 
+from odoo.addons.phone_validation.models.mail_thread_phone import PHONE_REGEX_PATTERN
+
 from ..core import placeholders
-from ..core.phone import normalize_number
+from ..core.phone import normalize_number, written_forms
 from ..core.segments import _CAPACITY, GSM7_BASIC, GSM7_EXTENSION
 from .sms_conversation_message import SAFE_MEDIA_TYPES
 from .sms_sms import send_options_context
@@ -53,6 +55,9 @@ class SmsConversation(models.Model):
     unread_count = fields.Integer(compute="_compute_unread_count", help="Received messages you have not seen.")
     reply_body = fields.Text("Reply", help="Type a reply and click Send: it goes out through this gateway.")
     last_handoff_ack_date = fields.Datetime(readonly=True)
+    has_processing_error = fields.Boolean(
+        "Processing failed", compute="_compute_has_processing_error", search="_search_has_processing_error",
+        help="A received message could not be processed automatically (see its error); a person must look.")
 
     _sql_constraints = [
         ("gateway_number_unique", "unique(gateway_id, number)", "One conversation per gateway and number."),
@@ -106,10 +111,26 @@ class SmsConversation(models.Model):
         for conversation in self:
             conversation.name = conversation.partner_id.name or conversation.number
 
+    def _compute_has_processing_error(self):
+        failed = self.env["sms.conversation.message"].sudo()._read_group(
+            [("conversation_id", "in", self.ids), ("process_state", "=", "error")], ["conversation_id"])
+        failed_ids = {conversation.id for [conversation] in failed}
+        for conversation in self:
+            conversation.has_processing_error = conversation.id in failed_ids
+
+    def _search_has_processing_error(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(_("Unsupported search on processing errors."))
+        domain = [("message_line_ids.process_state", "=", "error")]
+        return domain if (operator == "=") == value else ["!", *domain]
+
     # ------------------------------------------------------------ lookup
     @api.model
-    def _get_or_create(self, gateway, number, partner=None):
+    def _get_or_create(self, gateway, number, partner=None, match_partner=True):
         """The conversation of ``number`` on ``gateway``, created when new.
+
+        A new conversation gets ``partner``, else (with ``match_partner``) the
+        contact whose number it is.
 
         The row is inserted with ``ON CONFLICT DO NOTHING`` so that two
         first messages from one number arriving at once cannot both create
@@ -130,29 +151,28 @@ class SmsConversation(models.Model):
             gateway.id, gateway.company_id.id, number, self.env.uid, self.env.uid,
         ), log_exceptions=False)  # the expected serialization failure is not an error
         conversation = self.search([("gateway_id", "=", gateway.id), ("number", "=", number)], limit=1)
-        conversation.partner_id = partner or conversation._match_partner()
+        if partner or match_partner:
+            conversation.partner_id = partner or conversation._match_partner()
         return conversation
 
     def _match_partner(self):
         """The contact whose mobile or phone is this number, or no contact.
 
-        Numbers stored in any format (national, international, with spaces)
-        match.  When several contacts share the number the choice is
-        deterministic: a mobile match beats a phone match, a person beats a
-        company, then the oldest contact (lowest id) wins.
+        Candidates come from the indexes Odoo keeps on contacts' numbers with
+        spaces and punctuation removed (``phone_validation``), looked up with
+        every common written form of the number (:func:`written_forms`): no
+        scan of all contacts.  Each candidate's number is then read in the
+        contact's own country, else the company's.  When several contacts
+        share the number the choice is deterministic: a mobile match beats a
+        phone match, a person beats a company, then the oldest contact
+        (lowest id) wins.
         """
         self.ensure_one()
-        digits = "".join(ch for ch in self.number if ch.isdigit())
-        if len(digits) < 6:
+        forms = tuple(written_forms(self.number))
+        if not forms:
             return self.env["res.partner"]
         self.env["res.partner"].flush_model(["mobile", "phone", "active", "company_id"])
-        self.env.cr.execute(SQL(
-            """SELECT id FROM res_partner
-                WHERE active AND (company_id IS NULL OR company_id = %s)
-                  AND (regexp_replace(coalesce(mobile, ''), '[^0-9]', '', 'g') LIKE %s
-                       OR regexp_replace(coalesce(phone, ''), '[^0-9]', '', 'g') LIKE %s)""",
-            self.company_id.id, f"%{digits[-7:]}", f"%{digits[-7:]}",
-        ))
+        self.env.cr.execute(self._get_candidate_partners_query(forms))
         candidates = self.env["res.partner"].browse([row[0] for row in self.env.cr.fetchall()])
         ranked = []
         for partner in candidates:
@@ -162,6 +182,22 @@ class SmsConversation(models.Model):
                     ranked.append((rank, partner.is_company, partner.id, partner))
                     break
         return min(ranked)[-1] if ranked else self.env["res.partner"]
+
+    def _get_candidate_partners_query(self, forms):
+        """Active contacts of this company whose mobile or phone is written as one of ``forms``.
+
+        Written exactly like ``phone_validation``'s indexes on those columns,
+        so that PostgreSQL looks them up instead of scanning.
+        """
+        return SQL(
+            """SELECT id FROM res_partner
+                WHERE active AND (company_id IS NULL OR company_id = %(company)s)
+                  AND ((mobile IS NOT NULL
+                        AND regexp_replace(mobile::text, %(pattern)s::text, ''::text, 'g'::text) IN %(forms)s)
+                       OR (phone IS NOT NULL
+                           AND regexp_replace(phone::text, %(pattern)s::text, ''::text, 'g'::text) IN %(forms)s))""",
+            company=self.company_id.id, pattern=PHONE_REGEX_PATTERN, forms=tuple(forms),
+        )
 
     @api.model
     def _get_for_recipient(self, partner=None, number=None, company=None):
@@ -186,7 +222,8 @@ class SmsConversation(models.Model):
         company = company or (partner and partner.company_id) or self.env.company
         number = number or (partner and (partner.mobile or partner.phone))
         gateway = self.env["sms.gateway"].sudo()._get_for_number(number, company)
-        return gateway, bool(gateway and number) and gateway._normalize_number(number)
+        country = partner.country_id if partner else None
+        return gateway, bool(gateway and number) and gateway._normalize_number(number, country=country)
 
     # ------------------------------------------------------------ bookkeeping
     def _prepare_inbound_message_vals(self, payload):
@@ -198,6 +235,8 @@ class SmsConversation(models.Model):
             "state": "received",
             "body": payload.get("body") or "",
             "provider_sid": payload["provider_sid"],
+            "process_state": "pending",
+            "media_urls": payload.get("media") or False,
         }
 
     def _register_inbound(self, message):
@@ -312,9 +351,13 @@ class SmsConversation(models.Model):
         """Send ``body`` through this gateway, on the contact's chatter when there is one.
 
         ``send_after`` (naive UTC) keeps it queued until then; ``attachment_ids``
-        go along as MMS media where the provider carries them.
+        go along as MMS media where the provider carries them.  Automatic
+        answers and compliance answers are queued and the SMS queue is woken at
+        once: the processing of an inbound message never waits on the
+        provider.  What a person sends goes out in their request.
         """
         self.ensure_one()
+        queue = auto_reply or category == "compliance"
         sender = self.with_context(**send_options_context(
             self.gateway_id, category, auto_reply, not_before=send_after, attachment_ids=attachment_ids))
         if self.partner_id:
@@ -322,10 +365,13 @@ class SmsConversation(models.Model):
             # without the right to edit contacts: local sudo, the message is still authored by them.
             sender.partner_id.sudo()._message_sms(
                 body, author_id=self.env.user.partner_id.id, partner_ids=self.partner_id.ids,
-                sms_pid_to_number={self.partner_id.id: self.number})
+                sms_pid_to_number={self.partner_id.id: self.number}, put_in_queue=queue)
         else:
             sms = sender.env["sms.sms"].sudo().create({"number": self.number, "body": body})
-            sms.send(raise_exception=False)
+            if not queue:
+                sms.send(raise_exception=False)
+        if queue:
+            self.env.ref("sms.ir_cron_sms_scheduler_action").sudo()._trigger()
 
     def _send_auto_reply(self, body):
         """An answer sent by automation, capped per hour so two robots cannot loop."""
@@ -437,6 +483,10 @@ class SmsConversation(models.Model):
         self.check_access("read")
         self.sudo()._mark_seen(self.env.user)
         return True
+
+    def action_retry_processing(self):
+        """Retry button (SMS managers): process this conversation's failed messages again."""
+        return self.message_line_ids.filtered(lambda m: m.process_state == "error").action_retry_processing()
 
     def action_mark_done(self):
         self.check_access("write")

@@ -1,13 +1,16 @@
 import logging
+import threading
 import time
 from datetime import timedelta
 
 import phonenumbers
 from markupsafe import Markup
+from psycopg2.errors import SerializationFailure
 from werkzeug.urls import url_join
 
 from odoo import _, api, fields, models
-from odoo.tools import plaintext2html
+from odoo.exceptions import AccessError
+from odoo.tools import SQL, create_index, plaintext2html
 from odoo.tools.misc import consteq, hmac
 
 from ..core import faq as faq_engine
@@ -52,6 +55,17 @@ STATE_RANK = {
     "outgoing": 0, "unknown": 0, "queued": 1, "sent": 2,
     "delivered": 3, "undelivered": 3, "failed": 3, "error": 3,
 }
+
+# Waits before the 2nd, 3rd and 4th processing attempts of an inbound message;
+# after the last one fails it stays in "error" until someone clicks Retry.
+PROCESS_RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30))
+# One processing run stops claiming messages after this many seconds and
+# triggers the next run, so a backlog never holds a cron worker for long.
+PROCESS_RUN_SECONDS = 60
+# All the media of one MMS get this many seconds in total to download.
+MEDIA_TIME_BUDGET_SECONDS = 30
+# Claims lost in a row to other workers before a run gives the queue to them.
+MAX_CLAIM_RACES = 20
 
 
 class SmsConversationMessage(models.Model):
@@ -113,11 +127,31 @@ class SmsConversationMessage(models.Model):
     faq_id = fields.Many2one("sms.faq", "FAQ entry", readonly=True, ondelete="set null", index="btree_not_null",
                              help="The FAQ entry that answered this message.")
     faq_confidence = fields.Float("FAQ confidence", readonly=True, digits=(3, 2))
+    # Inbound processing (see _process_pending): the webhook only stores the message.
+    process_state = fields.Selection([
+        ("pending", "To process"),
+        ("done", "Processed"),
+        ("error", "Processing failed"),
+    ], string="Processing", readonly=True, copy=False,
+        help="Received messages are stored at once and processed (chatter, automation, answers) "
+             "in the background.")
+    process_error = fields.Char("Processing error", readonly=True, copy=False)
+    process_attempts = fields.Integer("Failed processing attempts", readonly=True, copy=False)
+    process_next_date = fields.Datetime("Next processing attempt", readonly=True, copy=False)
+    media_urls = fields.Json(readonly=True, copy=False,
+                             help="Media announced by the provider, downloaded while processing.")
 
     _sql_constraints = [
         ("provider_sid_unique", "unique(gateway_id, provider_sid)",
          "A provider message can only be stored once per gateway."),
     ]
+
+    def init(self):
+        # The processing queue: only pending rows are indexed, so it stays small.
+        create_index(self.env.cr, "sms_conversation_message_pending_idx", self._table, ["id"],
+                     where="process_state = 'pending'")
+        create_index(self.env.cr, "sms_conversation_message_pending_conversation_idx", self._table,
+                     ["conversation_id", "id"], where="process_state = 'pending'")
 
     @api.model
     def _find_by_provider_sid(self, gateway, provider_sid):
@@ -144,16 +178,161 @@ class SmsConversationMessage(models.Model):
             "chip": self.prompt_id.sudo().description or "",
         }
 
-    # ------------------------------------------------------------ inbound
-    def _attach_media(self, media):
-        """Store the media of an MMS; a failed download keeps the text and says why."""
+    # ------------------------------------------------------------ inbound processing
+    @api.model
+    def _get_process_cron(self):
+        return self.env.ref("sms_two_way.ir_cron_sms_two_way_process_inbound").sudo()
+
+    @api.model
+    def _cron_process_inbound(self):
+        """Cron: process the pending inbound messages, one transaction each."""
+        return self._process_pending(time_budget=PROCESS_RUN_SECONDS)
+
+    @api.model
+    def _process_pending(self, time_budget=None):
+        """Process pending inbound messages until none is due or ``time_budget`` seconds are spent.
+
+        Each message is claimed, processed and committed on its own, so a
+        failure never undoes another message and several cron workers (or
+        Odoo servers) share the queue.  A run cut short by its budget
+        triggers the next one at once; each postponed retry triggers a run when due.
+        Returns the number of messages processed (successfully or not).
+        """
+        deadline = time.monotonic() + time_budget if time_budget else None
+        processed = races = 0
+        while True:
+            if deadline and time.monotonic() > deadline:
+                self._get_process_cron()._trigger()
+                break
+            message = self._claim_next_pending()
+            if message is None and races < MAX_CLAIM_RACES:  # lost a race: fresh snapshot, try again
+                races += 1
+                continue
+            if not message:
+                break
+            races = 0
+            message._process_claimed()
+            self._commit_processing()
+            processed += 1
+        return processed
+
+    @api.model
+    def _claim_next_pending(self):
+        """Lock the oldest processable inbound message with its conversation.
+
+        A message is processable when it is due and no earlier message of its
+        conversation is still pending: a conversation is answered in arrival
+        order.  The conversation row is locked ``FOR NO KEY UPDATE SKIP
+        LOCKED``: another worker skips it instead of waiting (webhooks only
+        need a key-share lock on it to insert new messages, so they never
+        wait).  The message row is locked too: under repeatable read, a
+        message another worker finished after this transaction began cannot
+        be locked (serialization failure), so it is never processed twice.
+
+        Returns the message, an empty recordset when none is processable, or
+        ``None`` when the claim lost a race and must be retried.
+        """
+        self.env.flush_all()
+        try:
+            self.env.cr.execute(SQL("""
+                SELECT m.id FROM sms_conversation_message m
+                  JOIN sms_conversation c ON c.id = m.conversation_id
+                 WHERE m.process_state = 'pending'
+                   AND (m.process_next_date IS NULL OR m.process_next_date <= %(now)s)
+                   AND NOT EXISTS (SELECT 1 FROM sms_conversation_message e
+                                    WHERE e.conversation_id = m.conversation_id
+                                      AND e.process_state = 'pending' AND e.id < m.id)
+              ORDER BY m.id
+                 LIMIT 1
+                   FOR NO KEY UPDATE OF m, c SKIP LOCKED
+            """, now=fields.Datetime.now()), log_exceptions=False)
+            row = self.env.cr.fetchone()
+        except SerializationFailure:
+            # Another worker just processed what this snapshot still sees as pending: the
+            # transaction is aborted (it holds nothing of value), start a fresh one.
+            if getattr(threading.current_thread(), "testing", False):
+                raise
+            self.env.cr.rollback()
+            return None
+        return self.browse(row[0]) if row else self.browse()
+
+    def _process_claimed(self):
+        """Process this claimed message in a savepoint; a failure is recorded, never raised."""
         self.ensure_one()
+        try:
+            with self.env.cr.savepoint():
+                # As the technical user in the gateway's company, never as the cron's superuser.
+                gateway = self.gateway_id._as_technical_user()
+                self.with_env(gateway.env)._process_inbound()
+                self.write({"process_state": "done", "process_error": False, "process_next_date": False})
+        except Exception as error:  # noqa: BLE001 - any failure is stored on the message and retried
+            self._record_processing_failure(error)
+
+    def _record_processing_failure(self, error):
+        """Schedule the next attempt with backoff, or give up into ``error`` after the last one."""
+        self.ensure_one()
+        attempts = self.process_attempts + 1
+        reason = f"{error.__class__.__name__}: {error}"[:1000]
+        vals = {"process_attempts": attempts, "process_error": reason}
+        if attempts <= len(PROCESS_RETRY_DELAYS):
+            vals["process_next_date"] = fields.Datetime.now() + PROCESS_RETRY_DELAYS[attempts - 1]
+            self._get_process_cron()._trigger(at=vals["process_next_date"])
+            _logger.warning("Processing inbound SMS %s failed (attempt %s), will retry: %s",
+                            self.id, attempts, reason)
+        else:
+            vals.update(process_state="error", process_next_date=False)
+            # A warning, not an error: the message is kept, shown in the inbox and can be retried.
+            _logger.warning("Processing inbound SMS %s failed %s times, left to staff: %s",
+                            self.id, attempts, reason, exc_info=error)
+        self.write(vals)
+        if self.process_state == "error":
+            self._hand_failure_to_a_person(reason)
+
+    def _hand_failure_to_a_person(self, reason):
+        """Whatever the automation would have done, a person must now look at it."""
+        try:
+            with self.env.cr.savepoint():
+                self.conversation_id._handoff(
+                    self, reason=_("Processing this SMS failed: %s", reason), acknowledge=False)
+        except Exception:  # noqa: BLE001 - the failure is already stored on the message
+            _logger.exception("Inbound SMS %s: the failed processing could not be handed off", self.id)
+
+    def _commit_processing(self):
+        if not getattr(threading.current_thread(), "testing", False):
+            self.env.cr.commit()
+
+    def action_retry_processing(self):
+        """Retry button (SMS managers): process failed messages again, from the first attempt."""
+        if not self.env.user.has_group("sms_two_way.group_sms_manager"):
+            raise AccessError(_("Only SMS managers can retry the processing of a message."))
+        failed = self.sudo().filtered(lambda m: m.process_state == "error")
+        failed.write({"process_state": "pending", "process_attempts": 0, "process_error": False,
+                      "process_next_date": False})
+        if failed:
+            self._get_process_cron()._trigger()
+        return True
+
+    def _attach_media(self, time_budget=MEDIA_TIME_BUDGET_SECONDS):
+        """Download the media of an MMS; a failed download keeps the text and says why.
+
+        All media share ``time_budget`` seconds: each download gets at most
+        what is left, and those beyond the budget are reported, not fetched.
+        """
+        self.ensure_one()
+        media = self.media_urls or []
+        if not media:
+            return
         provider = self.gateway_id._get_provider()
         max_bytes = int(self.env["ir.config_parameter"].sudo().get_param("sms_two_way.max_media_bytes", 5 * 1024 * 1024))
+        deadline = time.monotonic() + time_budget
         attachments, problems = self.env["ir.attachment"], []
         for index, item in enumerate(media):
+            remaining = deadline - time.monotonic()
             try:
-                content, mimetype = provider._download_media(self.gateway_id, item["url"], max_bytes)
+                if remaining <= 0:
+                    raise TimeoutError(_("time budget of %s seconds for media spent", time_budget))
+                content, mimetype = provider._download_media(self.gateway_id, item["url"], max_bytes,
+                                                             timeout=remaining)
             except Exception as error:  # noqa: BLE001 - any failure is reported on the message
                 _logger.warning("Media %s of SMS %s not stored: %s", index, self.provider_sid, error)
                 problems.append(_("media %(index)s: %(error)s", index=index + 1, error=error))
@@ -175,9 +354,14 @@ class SmsConversationMessage(models.Model):
         return mimetype if mimetype in SAFE_MEDIA_TYPES else DOWNLOAD_MEDIA_TYPE
 
     def _process_inbound(self):
-        """Everything that follows the storage of an inbound message."""
+        """Everything that follows the storage of an inbound message (run in the background)."""
         self.ensure_one()
-        self.conversation_id._register_inbound(self)
+        self._attach_media()
+        conversation = self.conversation_id
+        if not conversation.partner_id and (partner := conversation._match_partner()):
+            # Found, not changed by anyone: nothing to track on the chatter.
+            conversation.with_context(tracking_disable=True).partner_id = partner
+        conversation._register_inbound(self)
         if self.partner_id:
             self.sudo().mail_message_id = self._post_on_partner()
         self._route_reply()
@@ -203,7 +387,7 @@ class SmsConversationMessage(models.Model):
             author_id=partner.id,
             message_type="comment",
             subtype_xmlid="mail.mt_comment",
-            attachment_ids=self.attachment_ids.ids,
+            attachment_ids=self.attachment_ids.ids if self.media_urls else [],
         )
 
     def _announce_live(self):
@@ -211,12 +395,16 @@ class SmsConversationMessage(models.Model):
 
         Sent after routing, so that the inbox state the reply led to is visible too.
         """
-        users = self.env.ref("sms_two_way.group_sms_user").sudo().users.filtered(
-            lambda user: self.company_id in user.company_ids)
-        payload = {"model": self.partner_id and "res.partner", "id": self.partner_id.id,
-                   "conversation_id": self.conversation_id.id}
-        for user in users:
-            user._bus_send("sms_two_way/inbound", payload)
+        # One query instead of loading the group's users and their companies.
+        self.env.cr.execute(SQL("""
+            SELECT u.partner_id FROM res_users u
+              JOIN res_groups_users_rel g ON g.uid = u.id AND g.gid = %s
+              JOIN res_company_users_rel c ON c.user_id = u.id AND c.cid = %s
+             WHERE u.active
+        """, self.env["ir.model.data"]._xmlid_to_res_id("sms_two_way.group_sms_user"), self.company_id.id))
+        partners = self.env["res.partner"].browse([row[0] for row in self.env.cr.fetchall()])
+        partners._bus_send("sms_two_way/inbound", {"model": self.partner_id and "res.partner", "id": self.partner_id.id,
+                                                  "conversation_id": self.conversation_id.id})
 
     def _route_reply(self):
         """Decide what the reply means and act on it.
@@ -344,7 +532,7 @@ class SmsConversationMessage(models.Model):
         for sms in sms_records:
             message = existing.get(sms.uuid)
             if not message:
-                number = gateway._normalize_number(sms.number) or sms.number
+                number = gateway._normalize_number(sms.number, country=sms.partner_id.country_id) or sms.number
                 conversation = Conversation._get_or_create(gateway, number, partner=sms.partner_id)
                 category = sms.sms_two_way_category or conversation._get_default_category()
                 message = self.create({
@@ -465,6 +653,15 @@ class SmsConversationMessage(models.Model):
     def _get_tracker(self):
         return self.env["sms.tracker"].sudo().search([("sms_uuid", "=", self.sms_uuid)]) if self.sms_uuid else self.env["sms.tracker"]
 
+    def _mark_sending(self):
+        """Being handed to the provider: should Odoo die before the answer, the outcome is unknown.
+
+        The ``sms.sms`` leave the queue (*Processing*), so no other worker
+        claims them while the provider is being called.
+        """
+        self.write({"state": "unknown", "error_message": _("Being sent to the provider.")})
+        self.env["sms.sms"].sudo().search([("uuid", "in", self.mapped("sms_uuid"))]).write({"state": "process"})
+
     def _apply_send_result(self, result):
         """Apply what ``sms.provider._send_batch`` said of this message.
 
@@ -481,6 +678,7 @@ class SmsConversationMessage(models.Model):
         elif state in ("retry", "ambiguous"):
             self.write({"state": "outgoing" if state == "retry" else "unknown",
                         "error_message": result.get("error_message")})
+            sms.filtered(lambda s: s.state == "process").state = "outgoing"  # back in the queue
         else:
             failure_type = result.get("failure_type") or "unknown"
             self.write({

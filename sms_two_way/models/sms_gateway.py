@@ -1,12 +1,14 @@
 import hmac
 import logging
 import secrets
+import threading
 
 from psycopg2.errors import UniqueViolation
 from werkzeug.urls import url_join
 
 from odoo import _, api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
 
 from ..core.phone import normalize_number
 from ..core.provider_urls import credential_url_problem
@@ -62,6 +64,11 @@ class SmsGateway(models.Model):
     )
     request_timeout = fields.Float(
         default=10.0, help="Seconds to wait for the provider before the attempt is retried later.")
+    max_send_rate = fields.Float(
+        "Max messages per second", default=0.0,
+        help="Odoo never hands this gateway's provider more messages per second, whatever the number of "
+             "workers or servers sending: 1 suits a long code, 3 a toll-free number, more a 10DLC campaign or "
+             "a short code. 0: no limit here (the provider queues what exceeds the number's rate).")
     webhook_token = fields.Char(
         copy=False, readonly=True, groups="base.group_system",
         default=lambda self: secrets.token_urlsafe(24),
@@ -105,6 +112,15 @@ class SmsGateway(models.Model):
             raise UserError(_("Gateway %(name)s: the API base URL cannot be used: %(problem)s.",
                               name=self.name, problem=problem))
         return url
+
+    def init(self):
+        # Send windows reserved by the rate limiter (see _reserve_send_slots).  Plain SQL, no
+        # model: a counter updated in its own short transaction, never read by users.
+        self.env.cr.execute("""
+            CREATE TABLE IF NOT EXISTS sms_gateway_send_window (
+                gateway_id integer PRIMARY KEY REFERENCES sms_gateway(id) ON DELETE CASCADE,
+                next_at timestamp with time zone NOT NULL
+            )""")
 
     @api.depends("webhook_token")
     def _compute_webhook_urls(self):
@@ -234,26 +250,30 @@ class SmsGateway(models.Model):
         self.env.registry.clear_cache()  # _get_company_ids_with_active_gateway
         return result
 
-    def _normalize_number(self, number):
-        """E.164 form of ``number``, national numbers read in the company's country."""
-        country = self.company_id.country_id or self.env.company.country_id
+    def _normalize_number(self, number, country=None):
+        """E.164 form of ``number``, national numbers read in ``country`` (the contact's),
+        else the company's."""
+        country = country or self.company_id.country_id or self.env.company.country_id
         return normalize_number(number or "", country.code if country else None)
 
     # ------------------------------------------------------------ inbound
     def _receive_inbound(self, payload):
-        """Store one inbound message and act on it; idempotent on the provider id.
+        """Store one inbound message for background processing; idempotent on the provider id.
 
-        ``payload`` is what ``sms.provider._parse_inbound`` returns.  A
-        redelivery returns the message stored the first time.  A concurrent
-        delivery of the same message blocks on the unique index until the
-        first one commits and then violates it: that proves the message is
-        stored, so the duplicate is dropped rather than raised.
+        ``payload`` is what ``sms.provider._parse_inbound`` returns.  Only the
+        message is stored here (the webhook then commits and answers at
+        once); the processing cron is triggered in the same transaction, so
+        it starts as soon as the message is committed.  A redelivery returns
+        the message stored the first time.  A concurrent delivery of the same
+        message blocks on the unique index until the first one commits and
+        then violates it: that proves the message is stored, so the duplicate
+        is dropped rather than raised.
         """
         self.ensure_one()
         Message = self.env["sms.conversation.message"].sudo()
         existing = Message._find_by_provider_sid(self, payload["provider_sid"])
         if existing:
-            return existing
+            return existing.with_env(self.env)
         try:
             with self.env.cr.savepoint():
                 message = self._store_inbound(payload)
@@ -261,19 +281,16 @@ class SmsGateway(models.Model):
             if error.diag.constraint_name != "sms_conversation_message_provider_sid_unique":
                 raise
             _logger.info("Dropped concurrent duplicate of inbound SMS %s", payload["provider_sid"])
-            return Message
-        # Stored with local sudo; acted on with the caller's rights (the technical user for webhooks).
-        message = message.with_env(self.env)
-        message._process_inbound()
-        return message
+            return Message.with_env(self.env)
+        Message._get_process_cron()._trigger()
+        return message.with_env(self.env)  # stored with local sudo, returned with the caller's rights
 
     def _store_inbound(self, payload):
         number = self._normalize_number(payload["from_number"]) or payload["from_number"]
-        conversation = self.env["sms.conversation"].sudo()._get_or_create(self, number)
-        message = self.env["sms.conversation.message"].sudo().create(
-            conversation._prepare_inbound_message_vals(payload))
-        message._attach_media(payload.get("media") or [])
-        return message
+        # The contact is matched while processing: storing stays a few indexed writes.
+        conversation = self.env["sms.conversation"].sudo()._get_or_create(self, number, match_partner=False)
+        vals = conversation._prepare_inbound_message_vals(payload)
+        return self.env["sms.conversation.message"].sudo().create(vals)
 
     def _receive_status(self, status):
         """Apply a delivery status callback (what ``sms.provider._parse_status`` returns)."""
@@ -286,14 +303,21 @@ class SmsGateway(models.Model):
         return message
 
     # ------------------------------------------------------------ outbound
-    def _send_sms_records(self, sms_records):
+    def _send_sms_records(self, sms_records, commit=False):
         """Send ``sms.sms`` records through this gateway: the one exit point to the provider.
 
-        Results are applied per message: accepted ones move to Sent, refused
-        ones to Error, and on an outage the message stays In Queue for the
-        retry cron.  A timeout is ambiguous (the provider may have the
-        message): the outbound record is marked ``unknown`` and the next
-        attempt asks the provider before sending again.
+        The messages to send are first marked as being sent (``sms.sms``
+        *Processing*, outbound message *Outcome Unknown*) and, with
+        ``commit``, committed: if Odoo dies while the provider is being
+        called, nothing sends them again blindly; they are re-queued later
+        and checked with the provider first (see
+        ``sms.sms._requeue_interrupted``).  The provider then gets the whole
+        batch at once (concurrent HTTP calls within the gateway's rate) and
+        the results are applied per message: accepted ones move to Sent,
+        refused ones to Error, and on an outage the message goes back to
+        the queue for the retry cron.  A timeout is ambiguous (the provider
+        may have the message): the outbound record stays ``unknown`` and
+        the next attempt asks the provider before sending again.
         """
         self.ensure_one()
         if not sms_records:
@@ -310,6 +334,43 @@ class SmsGateway(models.Model):
                     message._apply_send_result({"state": "accepted", "provider_sid": provider_sid})
                     continue
             to_send |= message
-        if to_send:
-            for message, result in zip(to_send, provider._send_batch(self, to_send)):
-                message._apply_send_result(result)
+        if not to_send:
+            return
+        to_send._mark_sending()
+        if commit:
+            self.env.cr.commit()
+        for message, result in zip(to_send, provider._send_batch(self, to_send)):
+            message._apply_send_result(result)
+
+    def _reserve_send_slots(self, count):
+        """Reserve ``count`` sends at this gateway's max rate; returns, for each, the seconds to wait.
+
+        The reservation is one upsert in its own short transaction, so every
+        worker and every server sharing the database takes its turn in the
+        same window: a batch reserved after another starts when the other's
+        window ends.  Without a max rate, every send may start now.  Delays
+        are computed by the database clock, shared by every server.
+        """
+        self.ensure_one()
+        if not self.max_send_rate or self.max_send_rate <= 0 or not count:
+            return [0.0] * count
+        interval = 1.0 / self.max_send_rate
+        if getattr(threading.current_thread(), "testing", False):  # one test transaction holds everything
+            start = self._reserve_send_window(self.env.cr, interval * count)
+        else:
+            with self.env.registry.cursor() as cr:
+                # Read committed: waiting for another worker's reservation must not make this one fail.
+                cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+                start = self._reserve_send_window(cr, interval * count)
+        return [max(0.0, start + interval * index) for index in range(count)]
+
+    def _reserve_send_window(self, cr, seconds):
+        """Book ``seconds`` of sending after the gateway's last booking; returns the seconds until it starts."""
+        cr.execute(SQL("""
+            INSERT INTO sms_gateway_send_window AS w (gateway_id, next_at)
+            VALUES (%(gateway)s, clock_timestamp() + make_interval(secs => %(seconds)s))
+            ON CONFLICT (gateway_id) DO UPDATE
+               SET next_at = greatest(w.next_at, clock_timestamp()) + make_interval(secs => %(seconds)s)
+         RETURNING extract(epoch FROM next_at - clock_timestamp()) - %(seconds)s
+        """, gateway=self.id, seconds=seconds))
+        return float(cr.fetchone()[0])

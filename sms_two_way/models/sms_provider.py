@@ -1,6 +1,13 @@
+import time
+from concurrent.futures import ThreadPoolExecutor
+
 from odoo import models
 
 EMPTY_RESPONSE = ("", "text/plain")
+# Provider calls of one batch in flight at once (HTTP only: no ORM in these threads).
+MAX_CONCURRENT_SENDS = 10
+# What _call_concurrently returns for a call not made because the provider is down.
+SKIPPED = object()
 
 
 class SmsProvider(models.AbstractModel):
@@ -24,8 +31,47 @@ class SmsProvider(models.AbstractModel):
     _description = "SMS Provider Contract"
 
     def _send_batch(self, gateway, messages):
-        """Send ``sms.conversation.message`` records; one result per message, in order."""
+        """Send ``sms.conversation.message`` records; one result per message, in order.
+
+        Providers prepare every request in the calling thread (ORM reads)
+        and make the HTTP calls through :meth:`_call_concurrently`.
+        """
         raise NotImplementedError()
+
+    def _call_concurrently(self, gateway, calls, is_outage):
+        """Run the zero-argument HTTP ``calls`` on a bounded pool, within the gateway's max rate.
+
+        Each call waits for its reserved send slot (``sms.gateway.
+        _reserve_send_slots``).  Once a call fails with an error for which
+        ``is_outage(error)`` is true, the calls not yet started are not made:
+        a provider that is down is not hammered.  Returns, per call and in
+        order, ``(value, None)``, ``(None, exception)`` or ``(None, SKIPPED)``.
+        The calls must not touch the ORM: they run in other threads.
+        """
+        if not calls:
+            return []
+        slots = gateway._reserve_send_slots(len(calls))
+        start = time.monotonic()
+        outage = []
+
+        def run(index):
+            if outage:
+                return None, SKIPPED
+            if slots[index] > 0:
+                # Never more than the slot itself, whatever the clock (tests freeze time).
+                time.sleep(max(0.0, min(slots[index], slots[index] - (time.monotonic() - start))))
+                if outage:
+                    return None, SKIPPED
+            try:
+                return calls[index](), None
+            except Exception as error:  # noqa: BLE001 - mapped to a result by the caller
+                if is_outage(error):
+                    outage.append(error)
+                return None, error
+
+        with ThreadPoolExecutor(max_workers=min(MAX_CONCURRENT_SENDS, len(calls)),
+                                thread_name_prefix="sms_two_way_send") as pool:
+            return list(pool.map(run, range(len(calls))))
 
     def _find_sent(self, gateway, message):
         """Provider id of ``message`` if the provider already has it, else ``False``.
@@ -46,8 +92,11 @@ class SmsProvider(models.AbstractModel):
         """Delivery status from webhook ``params``; ``ValueError`` when malformed."""
         raise NotImplementedError()
 
-    def _download_media(self, gateway, url, max_bytes):
-        """``(content, mimetype)`` of an MMS media, refusing more than ``max_bytes``."""
+    def _download_media(self, gateway, url, max_bytes, timeout=None):
+        """``(content, mimetype)`` of an MMS media, refusing more than ``max_bytes``.
+
+        ``timeout`` (seconds) caps the download below the gateway's own timeout.
+        """
         raise NotImplementedError()
 
     def _test_connection(self, gateway):

@@ -62,7 +62,7 @@ class SmsProviderSimulator(models.AbstractModel):
         return {"provider_sid": sid, "status": status, "error_code": params.get("ErrorCode") or None,
                 "error_message": None}
 
-    def _download_media(self, gateway, url, max_bytes):
+    def _download_media(self, gateway, url, max_bytes, timeout=None):
         raise ValueError(_("the simulator does not carry media"))
 
     def _test_connection(self, gateway):

@@ -1,7 +1,9 @@
 import logging
+import math
 import re
 import time
 from datetime import timedelta
+from functools import partial
 
 import requests
 
@@ -9,6 +11,7 @@ from odoo import _, models
 from odoo.exceptions import UserError
 
 from ..core.provider_urls import media_url_problem
+from .sms_provider import MAX_CONCURRENT_SENDS, SKIPPED
 
 try:
     from twilio.base.exceptions import TwilioRestException
@@ -69,6 +72,10 @@ class SmsProviderTwilio(models.AbstractModel):
         if http_client is None:
             http_client = _HTTP_CLIENTS[timeout] = TwilioHttpClient(
                 pool_connections=True, timeout=timeout, logger=_SDK_LOGGER)
+            # One kept-alive connection per concurrent send of a batch.
+            adapter = requests.adapters.HTTPAdapter(pool_maxsize=MAX_CONCURRENT_SENDS)
+            http_client.session.mount("https://", adapter)
+            http_client.session.mount("http://", adapter)
         client = Client(gateway.twilio_account_sid, gateway.twilio_auth_token, http_client=http_client)
         client.api.base_url = gateway._get_api_base_url(TWILIO_API_URL)
         return client
@@ -91,23 +98,26 @@ class SmsProviderTwilio(models.AbstractModel):
         except UserError as error:  # an API root credentials may not go to: keep the messages queued
             _logger.warning("%s", error)
             return [{"state": "retry", "error_message": str(error)} for _message in messages]
-        results, outage = [], None
-        for message in messages:
-            if outage:  # do not hammer a provider that is down: the cron retries
-                results.append({"state": "retry", "error_message": outage})
-                continue
-            result = self._send_one(client, gateway, message)
-            if result["state"] == "retry":
-                outage = result["error_message"]
-            results.append(result)
-        return results
+        calls = [partial(client.messages.create, **self._prepare_message_params(gateway, message))
+                 for message in messages]
+        outcomes = self._call_concurrently(gateway, calls, self._is_outage)
+        return [self._send_result(message, *outcome) for message, outcome in zip(messages, outcomes)]
 
-    def _send_one(self, client, gateway, message):
-        try:
-            sent = client.messages.create(**self._prepare_message_params(gateway, message))
-        except TwilioRestException as error:
+    def _is_outage(self, error):
+        """The provider is down or unreachable: the message was not taken, send later."""
+        if isinstance(error, TwilioRestException):
+            return error.status in RETRY_HTTP_STATUSES
+        return isinstance(error, requests.exceptions.RequestException) and self._never_reached_provider(error)
+
+    def _send_result(self, message, sent, error):
+        """The provider-neutral result (see ``sms.provider``) of one call of ``_send_batch``."""
+        if error is SKIPPED:
+            return {"state": "retry", "error_message": _("Not sent: the provider is unavailable.")}
+        if error is None:
+            return {"state": "accepted", "provider_sid": sent.sid}
+        if isinstance(error, TwilioRestException):
             text = f"Twilio error {error.code or error.status}: {error.msg}"
-            if error.status in RETRY_HTTP_STATUSES:
+            if self._is_outage(error):
                 _logger.warning("Twilio unavailable (HTTP %s), SMS %s stays queued", error.status, message.sms_uuid)
                 return {"state": "retry", "error_message": text}
             return {
@@ -116,8 +126,8 @@ class SmsProviderTwilio(models.AbstractModel):
                 "error_code": str(error.code or error.status),
                 "error_message": text,
             }
-        except requests.exceptions.RequestException as error:
-            if self._never_reached_provider(error):
+        if isinstance(error, requests.exceptions.RequestException):
+            if self._is_outage(error):
                 _logger.warning("Twilio unreachable (%s), SMS %s stays queued", error.__class__.__name__,
                                 message.sms_uuid)
                 return {"state": "retry", "error_message": _("Provider unreachable: %s", error.__class__.__name__)}
@@ -125,7 +135,9 @@ class SmsProviderTwilio(models.AbstractModel):
                             message.sms_uuid, error.__class__.__name__)
             return {"state": "ambiguous", "error_message": _("No answer from the provider: %s",
                                                              error.__class__.__name__)}
-        return {"state": "accepted", "provider_sid": sent.sid}
+        # Anything else (a bug, a broken SDK) happened on our side of an unknown request.
+        _logger.warning("Sending SMS %s failed (%s): will check before resending", message.sms_uuid, error)
+        return {"state": "ambiguous", "error_message": f"{error.__class__.__name__}: {error}"}
 
     @staticmethod
     def _never_reached_provider(error):
@@ -203,7 +215,7 @@ class SmsProviderTwilio(models.AbstractModel):
     def _webhook_response(self, gateway):
         return '<?xml version="1.0" encoding="UTF-8"?><Response></Response>', "text/xml"
 
-    def _download_media(self, gateway, url, max_bytes):
+    def _download_media(self, gateway, url, max_bytes, timeout=None):
         """Download a media with the account's credentials, only from the API root.
 
         The credentials are never sent elsewhere: a media URL on another
@@ -215,7 +227,7 @@ class SmsProviderTwilio(models.AbstractModel):
         api_base_url = gateway._get_api_base_url(TWILIO_API_URL)
         if problem := media_url_problem(url, api_base_url, gateway._allow_loopback_http()):
             raise ValueError(_("media URL refused: %s", problem))
-        timeout = gateway.request_timeout or 10.0
+        timeout = min(timeout or math.inf, gateway.request_timeout or 10.0)
         deadline = time.monotonic() + timeout
         # Identity encoding and small chunks: the deadline is checked after every read.
         with requests.get(url, auth=(gateway.twilio_account_sid, gateway.twilio_auth_token),
@@ -228,8 +240,8 @@ class SmsProviderTwilio(models.AbstractModel):
                 content += chunk  # bytearray: amortized in place, no quadratic copies
                 if len(content) > max_bytes:
                     raise ValueError(_("media larger than %s bytes", max_bytes))
-                if time.monotonic() > deadline:
-                    raise ValueError(_("media download took longer than %s seconds", timeout))
+                if time.monotonic() > deadline:  # a trickling server: the read timeout is per chunk
+                    raise TimeoutError(_("media download took more than %s seconds", round(timeout, 1)))
             return bytes(content), response.headers.get("Content-Type", "").split(";")[0] or None
 
     def _test_connection(self, gateway):

@@ -1,10 +1,20 @@
+import logging
+import threading
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from psycopg2.errors import SerializationFailure
 
 from odoo import api, fields, models
-from odoo.tools import SQL
+from odoo.tools import SQL, split_every
+
+_logger = logging.getLogger(__name__)
+
+# SMS handed to a gateway at once: sent concurrently, then committed together.
+GATEWAY_BATCH_SIZE = 100
+# A gateway SMS still "Processing" this long after it was marked was being sent by a worker
+# that died (a batch takes seconds): it is queued again and checked with the provider first.
+INTERRUPTED_SEND_AFTER = timedelta(minutes=15)
 
 
 SEND_OPTIONS_KEY = "sms_two_way_send_options"
@@ -98,13 +108,38 @@ class SmsSms(models.Model):
             "sms_two_way_attachment_ids": [(6, 0, list(options.attachment_ids))],
         }
 
+    def send(self, unlink_failed=False, unlink_sent=True, auto_commit=False, raise_exception=False):
+        # Gateways commit "being sent" before calling the provider, only where the caller commits.
+        commit = auto_commit is True and not getattr(threading.current_thread(), "testing", False)
+        return super(SmsSms, self.with_context(sms_two_way_commit=commit)).send(
+            unlink_failed=unlink_failed, unlink_sent=unlink_sent, auto_commit=auto_commit,
+            raise_exception=raise_exception)
+
     def _split_batch(self):
-        """One SMS per batch on gateways: ``send(auto_commit=True)`` then commits after each
-        provider call, so a crash never loses the record of a message the provider accepted."""
+        """Gateway SMS in batches the gateway sends concurrently; each is committed on its own
+        by ``send(auto_commit=True)``, so a crash loses at most one batch's answers."""
         gateway_sms = self.filtered("gateway_id")
-        for sms_id in gateway_sms.ids:
-            yield [sms_id]
+        yield from split_every(GATEWAY_BATCH_SIZE, gateway_sms.ids, list)
         yield from super(SmsSms, self - gateway_sms)._split_batch()
+
+    @api.model
+    def _process_queue(self, ids=None):
+        self._requeue_interrupted()
+        return super()._process_queue(ids=ids)
+
+    @api.model
+    def _requeue_interrupted(self):
+        """Queue again the gateway SMS a dead worker left *Processing* (being sent).
+
+        Their outbound messages are *Outcome Unknown*: the next attempt asks
+        the provider whether it has them before sending anything again.
+        """
+        stale = fields.Datetime.now() - INTERRUPTED_SEND_AFTER
+        interrupted = self.search([("state", "=", "process"), ("gateway_id", "!=", False), ("write_date", "<", stale)])
+        if interrupted:
+            _logger.warning("%s SMS were interrupted while being sent: queued again, checked before resending",
+                            len(interrupted))
+            interrupted.write({"state": "outgoing"})
 
     def _claim_outgoing(self):
         """Lock these queued SMS for this transaction, skipping those another one is sending.
@@ -134,7 +169,8 @@ class SmsSms(models.Model):
                                          raise_exception=raise_exception)
         for gateway, sms_records in by_gateway.items():
             if gateway.active:
-                gateway._send_sms_records(sms_records._claim_outgoing())
+                gateway._send_sms_records(sms_records._claim_outgoing(),
+                                          commit=self.env.context.get("sms_two_way_commit", False))
             else:
                 super(SmsSms, sms_records)._send(unlink_failed=unlink_failed, unlink_sent=unlink_sent,
                                                  raise_exception=raise_exception)

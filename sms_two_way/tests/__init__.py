@@ -21,3 +21,5 @@ from . import test_security_gateway
 from . import test_security_roles
 from . import test_access_matrix
 from . import test_webhook_fuzz
+from . import test_processing
+from . import test_outbound_batches

@@ -4,7 +4,8 @@
   Twilio gateway talking to a loopback :class:`FakeTwilio`, a simulator
   gateway, contacts and users.
 * ``post_webhook`` / ``receive_sms``: signed webhooks over real HTTP, the way
-  Twilio sends them.
+  Twilio sends them; the stored messages are then processed as the cron
+  would (``process_inbound``).
 """
 import uuid
 from urllib.parse import urlsplit
@@ -87,6 +88,9 @@ class SmsTwoWayMixin:
         self.fake_twilio.mode = "ok"
         self.fake_twilio.requests.clear()
         self.fake_twilio.messages.clear()
+        self.fake_twilio.message_times.clear()
+        self.fake_twilio.max_in_flight = 0
+        self.fake_twilio.delay_seconds = 0.0
 
     # ------------------------------------------------------------ helpers
     def inbound_params(self, body="Hello", sender=None, sid=None, **extra):
@@ -103,6 +107,13 @@ class SmsTwoWayMixin:
     def find_messages(self, **domain):
         return self.env["sms.conversation.message"].sudo().search([(k, "=", v) for k, v in domain.items()])
 
+    def process_inbound(self):
+        """Run what the crons run after a webhook: process the pending inbound messages, then
+        send the answers they queued.  Returns the number of messages processed."""
+        processed = self.env["sms.conversation.message"]._process_pending()
+        self.env["sms.sms"].sudo()._process_queue()
+        return processed
+
 
 class SmsTwoWayCase(SmsTwoWayMixin, TransactionCase):
     pass
@@ -118,18 +129,26 @@ class SmsTwoWayHttpCase(SmsTwoWayMixin, HttpCase):
         return f"{self.base_url()}/sms_two_way/{kind}/{token or gateway.sudo().webhook_token}"
 
     def post_webhook(self, params, kind="inbound", gateway=None, sign=True, url=None, headers=None,
-                     signed_url=None, auth_token=None):
-        """POST ``params`` as Twilio would, signed with the gateway's auth token."""
+                     signed_url=None, auth_token=None, process=True):
+        """POST ``params`` as Twilio would, signed with the gateway's auth token.
+
+        With ``process``, what an accepted inbound webhook stored is then
+        processed as the cron would.
+        """
         url = url or self.webhook_url(kind, gateway)
         headers = dict(headers or {})
         if sign:
             token = auth_token or (gateway or self.gateway).sudo().twilio_auth_token
             headers["X-Twilio-Signature"] = sign_twilio_request(token, signed_url or url, params)
-        return self.url_open(url, data=params, headers=headers, allow_redirects=False)
+        response = self.url_open(url, data=params, headers=headers, allow_redirects=False)
+        if process and kind == "inbound" and response.status_code == 200:
+            self.process_inbound()
+        return response
 
-    def receive_sms(self, body, sender=None, **extra):
-        """A signed inbound SMS; returns the stored message (asserting HTTP 200)."""
+    def receive_sms(self, body, sender=None, process=True, **extra):
+        """A signed inbound SMS; returns the stored message (asserting HTTP 200), processed
+        unless ``process`` is False."""
         params = self.inbound_params(body=body, sender=sender, **extra)
-        response = self.post_webhook(params)
+        response = self.post_webhook(params, process=process)
         self.assertEqual(response.status_code, 200, response.text)
         return self.find_messages(provider_sid=params["MessageSid"])

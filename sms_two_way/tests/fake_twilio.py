@@ -11,7 +11,10 @@ and serve media.  ``mode`` simulates provider trouble:
   ``hang_stores`` is False;
 * ``"reject"``: HTTP 400 with Twilio error ``reject_code``.
 
-``delay_seconds`` slows successful answers down, to widen race windows.
+``delay_seconds`` slows successful answers down, to widen race windows (or
+to play a provider's latency).  ``message_times`` (monotonic clock, when
+each message request arrived) and ``max_in_flight`` (most message requests
+served at once) show how the client paced and overlapped its calls.
 """
 import base64
 import json
@@ -46,6 +49,9 @@ class FakeTwilio:
         self.requests = []  # (method, path, form dict)
         self.messages = []  # what Twilio "has": dicts in API form
         self.media = {}  # path -> (bytes, content type)
+        self.message_times = []  # time.monotonic() at the arrival of each message request
+        self.in_flight = 0
+        self.max_in_flight = 0
         self._lock = threading.Lock()
         self._server = None
         self._thread = None
@@ -66,7 +72,10 @@ class FakeTwilio:
             def do_POST(self):
                 fake._dispatch(self, "POST")
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            request_queue_size = 128  # concurrent senders: the default backlog of 5 drops connections
+
+        self._server = Server(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
@@ -127,6 +136,17 @@ class FakeTwilio:
         return handler.headers.get("Authorization") == f"Basic {expected}"
 
     def _create_message(self, handler, form):
+        with self._lock:
+            self.message_times.append(time.monotonic())
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            return self._answer_message(handler, form)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+
+    def _answer_message(self, handler, form):
         if self.mode == "error500":
             return self._error(handler, 500, 20500, "Internal Server Error")
         if self.mode == "reject":

@@ -71,6 +71,13 @@ class TestCampaignBroadcast(SmsTwoWayCase):
         self.assertEqual((broadcast.recipient_count, broadcast.sent_count, broadcast.skipped_count), (3, 2, 1))
         messages = self.find_messages(direction="outbound")
         self.assertEqual(set(messages.mapped("category")), {"marketing"})
+        for subscriber in confirmed:
+            # Logged in one batch, still on each contact's chatter as an SMS.
+            [log] = self.env["mail.message"].search([("model", "=", "res.partner"),
+                                                     ("res_id", "=", subscriber.partner_id.id),
+                                                     ("message_type", "=", "sms")])
+            self.assertIn("FitClub news!", log.body)
+            self.assertEqual(messages.filtered(lambda m: m.number == subscriber.number).mail_message_id, log)
 
     def test_opt_out_during_send_is_respected(self):
         first, second = self.add_subscriber(1), self.add_subscriber(2)
@@ -143,17 +150,8 @@ class TestCampaignBroadcast(SmsTwoWayCase):
         self.run_cron(self.noon)  # batch 1 fine
         self.assertEqual(len(self.sent_numbers()), 3)
 
-        # Batch 2 crashes half-way (worker killed): the batch transaction is undone.
-        original = SmsCampaignBroadcastRecipient._queue_sms
-        calls = []
-
-        def crash_on_second(recipient, subscriber):
-            calls.append(subscriber)
-            if len(calls) == 2:
-                raise RuntimeError("worker killed")
-            return original(recipient, subscriber)
-
-        with patch.object(SmsCampaignBroadcastRecipient, "_queue_sms", crash_on_second), \
+        # Batch 2 crashes while queueing (worker killed): the batch transaction is undone.
+        with patch.object(SmsCampaignBroadcastRecipient, "_queue_sms", side_effect=RuntimeError("worker killed")), \
                 self.assertLogs("odoo.addons.sms_two_way.models.sms_campaign_broadcast", "ERROR"):
             self.run_cron(self.noon + timedelta(seconds=3))
         self.assertEqual(len(self.sent_numbers()), 3)

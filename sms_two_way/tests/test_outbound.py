@@ -3,7 +3,7 @@ from contextlib import contextmanager
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
-from ..models.sms_sms import send_options_context
+from ..models.sms_sms import GATEWAY_BATCH_SIZE, send_options_context
 from .common import PROVIDER_TIMEOUT, SmsTwoWayCase
 
 
@@ -50,15 +50,16 @@ class TestOutbound(SmsTwoWayCase):
         self.assertEqual(form["MessagingServiceSid"], "MG" + "2" * 32)
         self.assertNotIn("From", form)
 
-    def test_gateway_sms_are_sent_one_per_commit(self):
-        """send(auto_commit=True) commits after each batch: one SMS each, so a crash never
-        forgets a message the provider accepted; Odoo's own SMS keep their batches."""
+    def test_gateway_sms_are_sent_in_batches_of_their_own(self):
+        """send(auto_commit=True) commits each batch: gateway SMS are batched apart from
+        Odoo's own SMS, at most GATEWAY_BATCH_SIZE at a time."""
         other_company = self.env["res.company"].create({"name": "No gateway Co"})
-        ours = self.env["sms.sms"].create([{"number": f"+3247000000{i}", "body": "x"} for i in range(3)])
+        ours = self.env["sms.sms"].create([{"number": f"+324700000{i:02}", "body": "x"}
+                                           for i in range(GATEWAY_BATCH_SIZE + 1)])
         iap = self.env["sms.sms"].with_company(other_company).create(
             [{"number": f"+3247000001{i}", "body": "y"} for i in range(2)])
         batches = [list(batch) for batch in (ours | iap)._split_batch()]
-        self.assertEqual(batches, [[sms.id] for sms in ours] + [iap.ids])
+        self.assertEqual(batches, [ours.ids[:GATEWAY_BATCH_SIZE], ours.ids[GATEWAY_BATCH_SIZE:], iap.ids])
 
     def test_company_without_gateway_keeps_odoo_default(self):
         other_company = self.env["res.company"].create({"name": "No gateway Co"})

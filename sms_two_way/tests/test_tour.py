@@ -1,5 +1,7 @@
 from odoo.tests import tagged
 
+from odoo.addons.sms_two_way.models.sms_gateway import SmsGateway
+
 from .common import SmsTwoWayHttpCase
 
 TOUR_TIMEOUT = 600  # Odoo's 60 s fails slow tours on busy cores; only a stuck tour takes this long
@@ -7,6 +9,18 @@ TOUR_TIMEOUT = 600  # Odoo's 60 s fails slow tours on busy cores; only a stuck t
 
 @tagged("post_install", "-at_install", "is_tour")
 class TestSmsTwoWayTour(SmsTwoWayHttpCase):
+
+    def setUp(self):
+        super().setUp()
+        receive_inbound = SmsGateway._receive_inbound
+
+        def receive_and_process(gateway, payload):
+            """No cron runs in tests: process the simulator's texts as the triggered cron would."""
+            message = receive_inbound(gateway, payload)
+            gateway.env["sms.conversation.message"]._process_pending()
+            return message
+
+        self.patch(SmsGateway, "_receive_inbound", receive_and_process)
 
     def test_contact_sms_round_trip_with_simulator(self):
         """The rep's path: send from the contact, reply from the simulator, answer from the inbox, mark done."""

@@ -1,0 +1,127 @@
+import time
+from datetime import timedelta
+from unittest.mock import patch
+
+from odoo import fields
+from odoo.tests import tagged
+
+from ..models.sms_conversation_message import SmsConversationMessage
+from ..models.sms_provider import MAX_CONCURRENT_SENDS
+from ..models.sms_provider_twilio import SmsProviderTwilio
+from ..models.sms_sms import INTERRUPTED_SEND_AFTER
+from .common import SmsTwoWayCase
+
+
+class WorkerKilled(Exception):
+    """Stands for Odoo dying (kill -9, OOM) in the middle of a send."""
+
+
+@tagged("post_install", "-at_install")
+class TestOutboundBatches(SmsTwoWayCase):
+    """Queued SMS leave in concurrent batches, within the gateway's rate, never twice."""
+
+    def queue(self, count, body="Batch"):
+        numbers = [f"+3247011{index:04}" for index in range(count)]
+        return self.env["sms.sms"].sudo().with_context(sms_two_way_category="direct").create(
+            [{"number": number, "body": f"{body} {index}"} for index, number in enumerate(numbers)])
+
+    def outbound(self, sms):
+        return self.env["sms.conversation.message"].sudo().search([("sms_uuid", "in", sms.mapped("uuid"))])
+
+    def test_a_batch_is_sent_concurrently(self):
+        self.fake_twilio.delay_seconds = 0.2  # every call is still in flight when the next ones start
+        sms = self.queue(12)
+        self.env["sms.sms"]._process_queue()
+        self.assertEqual(len(self.fake_twilio.messages), 12)
+        self.assertGreater(self.fake_twilio.max_in_flight, 1, "the provider calls overlap")
+        self.assertLessEqual(self.fake_twilio.max_in_flight, MAX_CONCURRENT_SENDS, "the pool is bounded")
+        messages = self.outbound(sms)
+        self.assertEqual(set(messages.mapped("state")), {"queued"})
+        sids = {message["sid"] for message in self.fake_twilio.messages}
+        self.assertEqual(set(messages.mapped("provider_sid")), sids, "each answer is applied to its own SMS")
+        by_body = {message["body"]: message["sid"] for message in self.fake_twilio.messages}
+        for message in messages:
+            self.assertEqual(message.provider_sid, by_body[message.body])
+
+    def test_outage_stops_the_rest_of_the_batch(self):
+        self.fake_twilio.mode = "error500"
+        sms = self.queue(30)
+        self.env["sms.sms"]._process_queue()
+        self.assertLess(len(self.fake_twilio.message_requests()), 30, "a provider that is down is not hammered")
+        self.assertEqual(set(sms.mapped("state")), {"outgoing"})
+        self.assertEqual(set(self.outbound(sms).mapped("state")), {"outgoing"})
+        self.fake_twilio.mode = "ok"
+        self.env["sms.sms"]._process_queue()
+        self.assertEqual(sorted(m["body"] for m in self.fake_twilio.messages), sorted(sms.mapped("body")))
+
+    def test_max_rate_holds_within_and_across_batches(self):
+        rate = 20.0
+        self.gateway.max_send_rate = rate
+        start = time.monotonic()
+        self.gateway._reserve_send_slots(10)  # another worker's batch booked the next half second
+        self.queue(6)
+        self.env["sms.sms"]._process_queue()
+        times = sorted(self.fake_twilio.message_times)
+        self.assertEqual(len(times), 6)
+        # Lower bounds only: a slow machine makes the calls later, never earlier.
+        self.assertGreaterEqual(times[0] - start, 10 / rate * 0.95, "waits for the other batch's window")
+        self.assertGreaterEqual(times[-1] - start, 15 / rate * 0.95, "then sends at the gateway's rate")
+
+    def test_sms_are_marked_being_sent_before_the_provider_is_called(self):
+        sms = self.queue(2)
+        seen = []
+        send_batch = SmsProviderTwilio._send_batch
+
+        def spy(provider, gateway, messages):
+            seen.append((set(sms.mapped("state")), set(messages.mapped("state"))))
+            return send_batch(provider, gateway, messages)
+
+        with patch.object(SmsProviderTwilio, "_send_batch", spy):
+            self.env["sms.sms"]._process_queue()
+        self.assertEqual(seen, [({"process"}, {"unknown"})])
+        self.assertEqual(set(sms.mapped("state")), {"pending"})
+
+    def test_crash_after_the_provider_took_the_batch_never_sends_twice(self):
+        sms = self.queue(3)
+        with patch.object(SmsConversationMessage, "_apply_send_result", side_effect=WorkerKilled):
+            self.send_until_killed(sms)
+        # What the dead worker committed before calling the provider:
+        self.assertEqual(set(sms.mapped("state")), {"process"})
+        self.assertEqual(set(self.outbound(sms).mapped("state")), {"unknown"})
+        self.assertEqual(len(self.fake_twilio.messages), 3)
+
+        self.env["sms.sms"]._process_queue()
+        self.assertEqual(len(self.fake_twilio.message_requests()), 3, "a recent send may still be running")
+        self.age_interrupted(sms)
+        self.env["sms.sms"]._process_queue()
+        self.assertEqual(len(self.fake_twilio.message_requests()), 3, "checked with the provider, not resent")
+        self.assertEqual(len(self.fake_twilio.messages), 3)
+        messages = self.outbound(sms)
+        self.assertEqual(set(messages.mapped("state")), {"queued"})
+        self.assertEqual(set(messages.mapped("provider_sid")), {m["sid"] for m in self.fake_twilio.messages})
+
+    def test_crash_before_the_provider_got_the_batch_sends_once(self):
+        sms = self.queue(2)
+        with patch.object(SmsProviderTwilio, "_send_batch", side_effect=WorkerKilled):
+            self.send_until_killed(sms)
+        self.assertFalse(self.fake_twilio.messages)
+        self.age_interrupted(sms)
+        self.env["sms.sms"]._process_queue()
+        self.assertEqual(sorted(m["body"] for m in self.fake_twilio.messages), sorted(sms.mapped("body")))
+        self.assertEqual(set(self.outbound(sms).mapped("state")), {"queued"})
+
+    def send_until_killed(self, sms):
+        """Send ``sms`` until the worker dies.  Not with assertRaises: its savepoint would undo
+        what a real worker had committed before calling the provider."""
+        try:
+            sms.send(auto_commit=True)
+        except WorkerKilled:
+            return
+        self.fail("the worker did not die")
+
+    def age_interrupted(self, sms):
+        """Let the interrupted send grow stale, as after a restart."""
+        sms.flush_recordset()
+        self.env.cr.execute("UPDATE sms_sms SET write_date = %s WHERE id = ANY(%s)",
+                            [fields.Datetime.now() - INTERRUPTED_SEND_AFTER - timedelta(minutes=1), sms.ids])
+        sms.invalidate_recordset()

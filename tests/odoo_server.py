@@ -1,0 +1,98 @@
+"""A real Odoo server for end-to-end tests and benchmarks: start it, talk JSON-RPC, post webhooks.
+
+Plain Python (no Odoo import): the server runs in its own process, started
+with the command ``tools/devenv.py`` builds (``SMS_TWO_WAY_E2E_ODOO``,
+fields separated by ``\\x1f``).
+"""
+import importlib.util
+import os
+import socket
+import subprocess
+import time
+
+import requests
+from e2e_server import REQUEST_TIMEOUT, stop, wait_until_ready
+from twilio.request_validator import RequestValidator
+
+FAKE_TWILIO_PATH = os.path.join(os.path.dirname(__file__), "..", "sms_two_way", "tests", "fake_twilio.py")
+LAUNCHER_PATH = os.path.join(os.path.dirname(__file__), "odoo_launcher.py")
+
+
+def load_fake_twilio():
+    """The addon's loopback Twilio, loaded by path: its package imports Odoo test classes."""
+    spec = importlib.util.spec_from_file_location("fake_twilio", FAKE_TWILIO_PATH)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.FakeTwilio
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class OdooServer:
+    """``command`` (a list) started on a free loopback port with the given worker counts."""
+
+    def __init__(self, command, log_path, workers=2, cron_workers=1, extra=()):
+        if command[1:3] == ["-m", "odoo"]:  # prefork respawns sys.argv[0]: give it a script
+            command = [command[0], LAUNCHER_PATH, *command[3:]]
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = open(log_path, "w")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(
+            [*command, f"--http-port={self.port}", "--http-interface=127.0.0.1", f"--workers={workers}",
+             f"--max-cron-threads={cron_workers}", "--log-level=warn", *extra],
+            stdout=self.log, stderr=subprocess.STDOUT)
+
+    def wait_ready(self):
+        """Wait out a slow start (see :func:`e2e_server.wait_until_ready`), then warm the server up."""
+        try:
+            wait_until_ready(self.process, f"{self.url}/web/login", self.log.name)
+            # Warm the lazy per-process caches with one request first: CPython 3.11 can fail
+            # compiling them from racing threads ("AST constructor recursion depth mismatch").
+            requests.post(f"{self.url}/sms_two_way/inbound/warm-up", timeout=REQUEST_TIMEOUT)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self):
+        stop(self.process)
+        self.log.close()
+
+
+class JsonRpc:
+    """``call(model, method, *args, **kwargs)`` as admin, over JSON-RPC (methods may return None)."""
+
+    def __init__(self, url, db, login="admin", password="admin"):
+        self.url, self.db, self.password = url, db, password
+        self.uid = self._rpc("common", "authenticate", db, login, password, {})
+        assert self.uid, f"{login} must log in to {db}"
+
+    def _rpc(self, service, method, *args):
+        response = requests.post(f"{self.url}/jsonrpc", timeout=600, json={
+            "jsonrpc": "2.0", "method": "call", "params": {"service": service, "method": method, "args": args}})
+        payload = response.json()
+        assert "error" not in payload, payload.get("error")
+        return payload.get("result")
+
+    def __call__(self, model, method, *args, **kwargs):
+        return self._rpc("object", "execute_kw", self.db, self.uid, self.password, model, method, list(args), kwargs)
+
+
+def signed_post(url, params, token, session=None):
+    """POST ``params`` to ``url`` as Twilio would, signed with ``token``."""
+    signature = RequestValidator(token).compute_signature(url, params)
+    return (session or requests).post(url, data=params, headers={"X-Twilio-Signature": signature}, timeout=60)
+
+
+def wait_until(condition, timeout, interval=0.2):
+    """Poll ``condition()`` until true; returns the seconds waited, or None on timeout."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        if condition():
+            return time.monotonic() - start
+        time.sleep(interval)
+    return None
