@@ -1,23 +1,33 @@
 # The two commands a new user needs: `make demo` and `make test` (see README.md).
-PYTHON ?= python3
+# PYTHON=python3.12 (or a path) picks the interpreter; without it, python3 is used
+# when it imports Odoo 18.0, else tools/bootstrap.py builds .devenv/ (see README.md).
+PYTHON ?=
+DEVENV = $(if $(PYTHON),SMS_TWO_WAY_PYTHON=$(PYTHON) )python3 tools/devenv.py
 PORT ?= 8069
 
-.PHONY: demo test test-odoo test-pytest bench check
+.PHONY: demo test test-odoo test-pytest test-bootstrap bench check stop
 
 demo:
-	$(PYTHON) tools/devenv.py demo --port $(PORT) $(if $(RESET),--reset)
+	$(DEVENV) demo --port $(PORT) $(if $(RESET),--reset)
 
 test:
-	$(PYTHON) tools/devenv.py test
+	$(DEVENV) test
 
 test-odoo:
-	$(PYTHON) tools/devenv.py test --odoo-only $(if $(ADDONS),--addons $(ADDONS)) $(if $(TAGS),--tags $(TAGS))
+	$(DEVENV) test --odoo-only $(if $(ADDONS),--addons $(ADDONS)) $(if $(TAGS),--tags $(TAGS))
 
 test-pytest:
-	$(PYTHON) tools/devenv.py test --pytest-only
+	$(DEVENV) test --pytest-only
 
 bench:
-	$(PYTHON) tools/devenv.py bench
+	$(DEVENV) bench
 
 check:
-	$(PYTHON) tools/devenv.py check
+	$(DEVENV) check
+
+# Slow (builds a whole .devenv/ in a fresh clone); run by .ci/run.
+test-bootstrap:
+	$(DEVENV) test-bootstrap
+
+stop:
+	$(DEVENV) stop

