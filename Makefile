@@ -5,7 +5,7 @@ PYTHON ?=
 DEVENV = $(if $(PYTHON),SMS_TWO_WAY_PYTHON=$(PYTHON) )python3 tools/devenv.py
 PORT ?= 8069
 
-.PHONY: demo test test-odoo test-pytest test-bootstrap bench check stop
+.PHONY: demo test test-odoo test-pytest test-pytest-odoo test-bootstrap bench check stop lint lint-fix
 
 demo:
 	$(DEVENV) demo --port $(PORT) $(if $(RESET),--reset)
@@ -31,3 +31,7 @@ test-bootstrap:
 
 stop:
 	$(DEVENV) stop
+
+# The Odoo tests through pytest-odoo (HTTP on, for webhooks and tours); PYTEST_ARGS="-k Name" narrows.
+test-pytest-odoo:
+	$(DEVENV) test-pytest-odoo --http $(if $(ADDONS),--addons $(ADDONS)) -- $(PYTEST_ARGS)

@@ -12,6 +12,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -62,12 +63,22 @@ def odoo_source():
     return source
 
 
-def test_fresh_clone_builds_and_reuses_devenv(tmp_path, odoo_source):
+@pytest.fixture
+def work_dir():
+    """Scratch folder for the cluster, under /tmp: as root, PostgreSQL runs as another user
+    that must traverse it (pytest's own tmp_path is private to root)."""
+    path = Path(tempfile.mkdtemp(prefix="sms-two-way-bootstrap-"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def test_fresh_clone_builds_and_reuses_devenv(tmp_path, work_dir, odoo_source):
     clone = tmp_path / "repo"
     subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
     assert not (clone / ".devenv").exists()
     python = _python_without_odoo()
-    env = _clean_env(**odoo_source, SMS_TWO_WAY_WORK_DIR=str(tmp_path / "work"),
+    env = _clean_env(**odoo_source, SMS_TWO_WAY_WORK_DIR=str(work_dir),
                      SMS_TWO_WAY_PG_PORT=str(_free_port()), SMS_TWO_WAY_PG_BIN="embedded")
     devenv = [python, "tools/devenv.py"]
 

@@ -402,3 +402,44 @@ def postgres_bin_dir(work_dir):
                                  "set SMS_TWO_WAY_PG_BIN to a folder holding initdb and pg_ctl.") from None
         print(f"    done in {time.monotonic() - started:.0f}s", flush=True)
     return bin_dir
+
+
+# ------------------------------------------------------------------ tool environments (make lint)
+def tool_venv(name, requirements):
+    """A virtualenv ``.devenv/<name>`` holding ``requirements`` (built once, reused while unchanged)."""
+    venv = DEVENV / name
+    vpython = venv / "bin" / "python"
+    digest = hashlib.sha256(f"{BOOTSTRAP_VERSION}\n{Path(requirements).read_text()}".encode()).hexdigest()
+    stamp = venv / "sms_two_way.stamp"
+    if vpython.exists() and stamp.exists() and stamp.read_text().strip() == digest:
+        return vpython
+    started = time.monotonic()
+    print(f"[devenv] installing {Path(requirements).name} into {venv} (once; later runs reuse it)", flush=True)
+    DEVENV.mkdir(parents=True, exist_ok=True)
+    log_path = DEVENV / f"{name}.log"
+    log_path.write_text("")
+    python = sys.executable
+    if not vpython.exists():
+        run_logged([python, "-m", "venv", venv], log_path)
+    run_logged([vpython, "-m", "pip", "install", "--progress-bar", "off", "-r", requirements], log_path)
+    stamp.write_text(digest + "\n")
+    print(f"    done in {time.monotonic() - started:.0f}s", flush=True)
+    return vpython
+
+
+def node_tools(name, packages):
+    """``.devenv/<name>/node_modules/.bin``, with ``packages`` installed by npm once."""
+    prefix = DEVENV / name
+    digest = hashlib.sha256(" ".join(packages).encode()).hexdigest()
+    stamp = prefix / "sms_two_way.stamp"
+    if not (stamp.exists() and stamp.read_text().strip() == digest):
+        npm = shutil.which("npm")
+        if not npm:
+            raise BootstrapError(f"npm (Node.js) is needed to install {', '.join(packages)}: "
+                                 "install Node.js 18 or newer (Debian/Ubuntu: apt-get install nodejs npm).")
+        print(f"[devenv] installing {' '.join(packages)} into {prefix} (once)", flush=True)
+        prefix.mkdir(parents=True, exist_ok=True)
+        run_logged([npm, "install", "--no-audit", "--no-fund", "--no-save", "--prefix", prefix, *packages],
+                   DEVENV / f"{name}.log")
+        stamp.write_text(digest + "\n")
+    return prefix / "node_modules" / ".bin"

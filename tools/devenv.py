@@ -104,6 +104,19 @@ def _as_pg_owner(cmd):
     return cmd
 
 
+def _run_pg(cmd, what):
+    """Run a PostgreSQL tool (as its OS user when we are root); one message on failure."""
+    result = subprocess.run(_as_pg_owner(cmd), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if result.returncode:
+        hint = ""
+        if os.geteuid() == 0 and "Permission denied" in result.stdout:
+            hint = (f"\nThe `{_pg_os_user()}` user that runs PostgreSQL cannot reach {WORK_DIR}: set "
+                    "SMS_TWO_WAY_WORK_DIR to a folder every user can traverse (e.g. under /tmp).")
+        log = PG_DIR / "server.log"
+        die(f"{what} failed:\n{result.stdout.strip()[-2000:]}{hint}"
+            + (f"\nThe server log is {log}." if log.exists() else ""))
+
+
 def ensure_postgres():
     if _port_open(PG_PORT):
         return
@@ -120,21 +133,17 @@ def ensure_postgres():
         PG_DIR.mkdir(parents=True, exist_ok=True)
         if os.geteuid() == 0:
             shutil.chown(PG_DIR, _pg_os_user())
-        subprocess.run(_as_pg_owner([
-            initdb, "-D", str(PG_DIR), "-U", PG_USER, "--auth=trust",
-            "-E", "UTF8", "--locale=C.UTF-8",
-        ]), check=True, stdout=subprocess.DEVNULL)
+        _run_pg([initdb, "-D", str(PG_DIR), "-U", PG_USER, "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"],
+                f"Creating the PostgreSQL cluster in {PG_DIR} (initdb)")
     print(f"Starting PostgreSQL {_pg_major(pg_ctl)} on 127.0.0.1:{PG_PORT} ({PG_DIR})", flush=True)
-    subprocess.run(_as_pg_owner([
-        pg_ctl, "-D", str(PG_DIR), "-l", str(PG_DIR / "server.log"), "-w", "start",
-        "-o", f"-p {PG_PORT} -k {PG_DIR} -c listen_addresses=127.0.0.1 -c max_connections=200",
-    ]), check=True, stdout=subprocess.DEVNULL)
+    _run_pg([pg_ctl, "-D", str(PG_DIR), "-l", str(PG_DIR / "server.log"), "-w", "start",
+             "-o", f"-p {PG_PORT} -k {PG_DIR} -c listen_addresses=127.0.0.1 -c max_connections=200"],
+            f"Starting PostgreSQL on port {PG_PORT}")
 
 
 def stop_postgres():
     if (PG_DIR / "postmaster.pid").exists():
-        subprocess.run(_as_pg_owner([_pg_bin("pg_ctl"), "-D", str(PG_DIR), "-m", "fast", "-w", "stop"]),
-                       check=True, stdout=subprocess.DEVNULL)
+        _run_pg([_pg_bin("pg_ctl"), "-D", str(PG_DIR), "-m", "fast", "-w", "stop"], "Stopping PostgreSQL")
         print(f"PostgreSQL in {PG_DIR} stopped")
 
 
@@ -284,7 +293,9 @@ def run_odoo_tests(odoo, tags, addons):
 def run_pytest(odoo, e2e_db=None):
     """Plain pytest; with ``e2e_db``, also the end-to-end tests against a real server."""
     log_path = WORK_DIR / "pytest.log"
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:benchmark", str(ROOT / "tests")]
+    # -p no:odoo: pytest-odoo (when installed) would turn every plain test into an Odoo one.
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:benchmark", "-p", "no:odoo",
+           str(ROOT / "tests")]
     env = dict(os.environ, SMS_TWO_WAY_WORK_DIR=str(WORK_DIR))
     if e2e_db:
         env["SMS_TWO_WAY_E2E_DB"] = e2e_db
@@ -332,11 +343,43 @@ def cmd_test(args):
     problems = [f"{name}: {p}" for name, *_rest, probs in results for p in probs]
     print("\n==== summary ====")
     for name, p, f, _probs in results:
-        print(f"{name}: {p} passed, {f} failed")
+        print(f"  {name} tests: passed {p}, failed {f}")
     for problem in problems:
         print("PROBLEM:", problem[:500])
     print(f"{passed} passed, {failed} failed")
     sys.exit(1 if failed or problems else 0)
+
+
+def cmd_test_pytest_odoo(args):
+    """The addons' Odoo tests through pytest-odoo, on a database with the addons installed.
+
+    pytest-odoo does not install modules: a scratch database gets them first
+    (without running their tests), then pytest loads its registry.
+    ``--http`` (pytest-odoo's ``--odoo-http``) serves HTTP for the webhook tests
+    and browser tours; without it, select tests with ``-k``.
+    """
+    odoo = check_odoo()
+    try:
+        import pytest_odoo  # noqa: F401, PLC0415
+    except ImportError:
+        die(f"pytest-odoo is not installed in {sys.executable}: pip install -r requirements.txt")
+    ensure_postgres()
+    db = f"{TEST_DB}_pytest"
+    drop_database(db)
+    print(f"Installing {args.addons} in {db}...", flush=True)
+    install = subprocess.run(odoo_command(odoo, db, "-i", args.addons, "--without-demo=all", "--stop-after-init",
+                                          "--log-level=warn", f"--http-port={free_port()}"))
+    if install.returncode:
+        die("Installing the addons failed; see the messages above.")
+    cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:benchmark",
+           f"--odoo-database={db}", f"--odoo-addons-path={addons_path(odoo)}", "--odoo-log-level=warn",
+           "--odoo-extra", "db_host=127.0.0.1", "--odoo-extra", f"db_port={PG_PORT}",
+           "--odoo-extra", f"db_user={PG_USER}", "--odoo-extra", f"data_dir={WORK_DIR / 'filestore'}",
+           "--odoo-extra", "http_interface=127.0.0.1",
+           *(["--odoo-http"] if args.http else []),
+           *[str(ROOT / addon / "tests") for addon in args.addons.split(",")], *args.pytest_args]
+    print(" ".join(cmd), flush=True)
+    sys.exit(subprocess.run(cmd, cwd=ROOT).returncode)
 
 
 def cmd_stop(_args):
@@ -372,6 +415,11 @@ def main():
     test.add_argument("--pytest-only", action="store_true")
     test.set_defaults(func=cmd_test)
     sub.add_parser("bench").set_defaults(func=cmd_bench)
+    pytest_odoo = sub.add_parser("test-pytest-odoo", help="the addons' Odoo tests through pytest-odoo")
+    pytest_odoo.add_argument("--addons", default=",".join(ADDONS))
+    pytest_odoo.add_argument("--http", action="store_true", help="serve HTTP (webhook tests, browser tours)")
+    pytest_odoo.add_argument("pytest_args", nargs="*", help="more pytest arguments (after --)")
+    pytest_odoo.set_defaults(func=cmd_test_pytest_odoo)
     sub.add_parser("stop", help="stop the private PostgreSQL cluster").set_defaults(func=cmd_stop)
     sub.add_parser("test-bootstrap", help="build .devenv/ from a fresh clone with a Python without Odoo"
                    ).set_defaults(func=cmd_test_bootstrap)
