@@ -35,3 +35,11 @@ stop:
 # The Odoo tests through pytest-odoo (HTTP on, for webhooks and tours); PYTEST_ARGS="-k Name" narrows.
 test-pytest-odoo:
 	$(DEVENV) test-pytest-odoo --http $(if $(ADDONS),--addons $(ADDONS)) -- $(PYTEST_ARGS)
+
+# OCA checks (ruff, pylint-odoo, oca-checks-odoo-module, prettier, README.rst), offline after the first run.
+lint:
+	python3 tools/lint.py
+
+# The automatic fixes (ruff --fix, ruff format, prettier --write, README.rst), then the checks.
+lint-fix:
+	python3 tools/lint.py --fix
