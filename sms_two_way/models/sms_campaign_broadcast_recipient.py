@@ -1,4 +1,4 @@
-from odoo import _, fields, models
+from odoo import fields, models
 
 
 class SmsCampaignBroadcastRecipient(models.Model):
@@ -14,35 +14,65 @@ class SmsCampaignBroadcastRecipient(models.Model):
     _order = "id"
     _rec_name = "subscriber_id"
 
-    broadcast_id = fields.Many2one("sms.campaign.broadcast", required=True, ondelete="cascade", index=True)
-    subscriber_id = fields.Many2one("sms.campaign.subscriber", required=True, ondelete="cascade", index=True)
+    broadcast_id = fields.Many2one(
+        "sms.campaign.broadcast", required=True, ondelete="cascade", index=True
+    )
+    subscriber_id = fields.Many2one(
+        "sms.campaign.subscriber", required=True, ondelete="cascade", index=True
+    )
     company_id = fields.Many2one("res.company", readonly=True, index=True)
     partner_id = fields.Many2one(related="subscriber_id.partner_id")
     number = fields.Char(related="subscriber_id.number")
-    state = fields.Selection([
-        ("pending", "To send"), ("sent", "Queued for sending"), ("skipped", "Skipped"),
-    ], default="pending", required=True, readonly=True, index=True)
+    state = fields.Selection(
+        [
+            ("pending", "To send"),
+            ("sent", "Queued for sending"),
+            ("skipped", "Skipped"),
+        ],
+        default="pending",
+        required=True,
+        readonly=True,
+        index=True,
+    )
     skip_reason = fields.Char(readonly=True)
-    not_before = fields.Datetime("Deferred until", readonly=True,
-                                 help="Outside the recipient's allowed hours: sent from then on.")
+    not_before = fields.Datetime(
+        "Deferred until",
+        readonly=True,
+        help="Outside the recipient's allowed hours: sent from then on.",
+    )
     sent_at = fields.Datetime(readonly=True)
     sms_uuid = fields.Char("SMS UUID", readonly=True, index="btree_not_null")
-    message_id = fields.Many2one("sms.conversation.message", compute="_compute_message_id")
+    message_id = fields.Many2one(
+        "sms.conversation.message", compute="_compute_message_id"
+    )
     message_state = fields.Char("Delivery", compute="_compute_message_id")
 
     _sql_constraints = [
-        ("broadcast_subscriber_unique", "unique(broadcast_id, subscriber_id)",
-         "A subscriber receives a broadcast once."),
+        (
+            "broadcast_subscriber_unique",
+            "unique(broadcast_id, subscriber_id)",
+            "A subscriber receives a broadcast once.",
+        ),
     ]
 
     def _compute_message_id(self):
         Message = self.env["sms.conversation.message"].sudo()
-        messages = {m.sms_uuid: m for m in Message.search([("sms_uuid", "in", [u for u in self.mapped("sms_uuid") if u])])}
+        messages = {
+            m.sms_uuid: m
+            for m in Message.search(
+                [("sms_uuid", "in", [u for u in self.mapped("sms_uuid") if u])]
+            )
+        }
         for recipient in self:
             message = messages.get(recipient.sms_uuid, Message)
             recipient.message_id = message
-            recipient.message_state = dict(message._fields["state"]._description_selection(self.env)).get(
-                message.state) if message else False
+            recipient.message_state = (
+                dict(message._fields["state"]._description_selection(self.env)).get(
+                    message.state
+                )
+                if message
+                else False
+            )
 
     def _deliver(self, now):
         """Queue this recipient's SMS (not sent yet); returns it, or nothing when skipped or deferred."""
@@ -50,11 +80,11 @@ class SmsCampaignBroadcastRecipient(models.Model):
         subscriber = self.subscriber_id.sudo()
         reason = None
         if subscriber.state != "confirmed":
-            reason = _("No longer subscribed.")
+            reason = self.env._("No longer subscribed.")
         elif self.env["sms.consent"]._is_opted_out(subscriber.number):
-            reason = _("Opted out.")
+            reason = self.env._("Opted out.")
         elif not subscriber.conversation_id:
-            reason = _("No conversation for this number.")
+            reason = self.env._("No conversation for this number.")
         if reason:
             self.write({"state": "skipped", "skip_reason": reason})
             return self.env["sms.sms"]
@@ -63,7 +93,9 @@ class SmsCampaignBroadcastRecipient(models.Model):
             self.not_before = not_before
             return self.env["sms.sms"]
         sms = self._queue_sms(subscriber)
-        self.write({"state": "sent", "sent_at": now, "sms_uuid": sms.uuid, "not_before": False})
+        self.write(
+            {"state": "sent", "sent_at": now, "sms_uuid": sms.uuid, "not_before": False}
+        )
         return sms
 
     def _queue_sms(self, subscriber):
@@ -71,11 +103,23 @@ class SmsCampaignBroadcastRecipient(models.Model):
         conversation = subscriber.conversation_id
         body = self.broadcast_id._render_for(subscriber)
         SmsSms = self.env["sms.sms"].sudo()
-        ctx = {"sms_two_way_gateway_id": conversation.gateway_id.id, "sms_two_way_category": "marketing"}
+        ctx = {
+            "sms_two_way_gateway_id": conversation.gateway_id.id,
+            "sms_two_way_category": "marketing",
+        }
         partner = subscriber.partner_id
         if partner:
-            message = partner.sudo().with_context(**ctx, mail_create_nosubscribe=True)._message_sms(
-                body, partner_ids=partner.ids, sms_pid_to_number={partner.id: conversation.number},
-                put_in_queue=True)
+            message = (
+                partner.sudo()
+                .with_context(**ctx, mail_create_nosubscribe=True)
+                ._message_sms(
+                    body,
+                    partner_ids=partner.ids,
+                    sms_pid_to_number={partner.id: conversation.number},
+                    put_in_queue=True,
+                )
+            )
             return SmsSms.search([("mail_message_id", "=", message.id)], limit=1)
-        return SmsSms.with_context(**ctx).create({"number": conversation.number, "body": body})
+        return SmsSms.with_context(**ctx).create(
+            {"number": conversation.number, "body": body}
+        )

@@ -4,7 +4,7 @@ from datetime import timedelta
 import phonenumbers
 from markupsafe import Markup
 
-from odoo import SUPERUSER_ID, _, api, fields, models
+from odoo import SUPERUSER_ID, api, fields, models
 from odoo.tools import plaintext2html
 
 from ..core import keywords as engine
@@ -19,8 +19,14 @@ OPT_OUT_ERROR_CODES = {"21610"}
 
 # Delivery statuses only move forward: callbacks may arrive out of order.
 STATE_RANK = {
-    "outgoing": 0, "unknown": 0, "queued": 1, "sent": 2,
-    "delivered": 3, "undelivered": 3, "failed": 3, "error": 3,
+    "outgoing": 0,
+    "unknown": 0,
+    "queued": 1,
+    "sent": 2,
+    "delivered": 3,
+    "undelivered": 3,
+    "failed": 3,
+    "error": 3,
 }
 
 
@@ -38,73 +44,119 @@ class SmsConversationMessage(models.Model):
     _order = "create_date desc, id desc"
     _rec_name = "body"
 
-    conversation_id = fields.Many2one("sms.conversation", required=True, ondelete="cascade", index=True)
-    gateway_id = fields.Many2one("sms.gateway", required=True, ondelete="cascade", index=True)
-    company_id = fields.Many2one(related="conversation_id.company_id", store=True, index=True)
+    conversation_id = fields.Many2one(
+        "sms.conversation", required=True, ondelete="cascade", index=True
+    )
+    gateway_id = fields.Many2one(
+        "sms.gateway", required=True, ondelete="cascade", index=True
+    )
+    company_id = fields.Many2one(
+        related="conversation_id.company_id", store=True, index=True
+    )
     partner_id = fields.Many2one(related="conversation_id.partner_id")
     number = fields.Char(related="conversation_id.number")
-    direction = fields.Selection([("inbound", "Received"), ("outbound", "Sent")], required=True, readonly=True)
+    direction = fields.Selection(
+        [("inbound", "Received"), ("outbound", "Sent")], required=True, readonly=True
+    )
     body = fields.Text(readonly=True)
-    state = fields.Selection([
-        ("received", "Received"),
-        ("outgoing", "In Queue"),
-        ("unknown", "Outcome Unknown"),
-        ("queued", "Accepted"),
-        ("sent", "Sent"),
-        ("delivered", "Delivered"),
-        ("undelivered", "Undelivered"),
-        ("failed", "Failed"),
-        ("error", "Refused"),
-    ], required=True, readonly=True, default="outgoing")
+    state = fields.Selection(
+        [
+            ("received", "Received"),
+            ("outgoing", "In Queue"),
+            ("unknown", "Outcome Unknown"),
+            ("queued", "Accepted"),
+            ("sent", "Sent"),
+            ("delivered", "Delivered"),
+            ("undelivered", "Undelivered"),
+            ("failed", "Failed"),
+            ("error", "Refused"),
+        ],
+        required=True,
+        readonly=True,
+        default="outgoing",
+    )
     provider_sid = fields.Char("Provider Message ID", readonly=True, copy=False)
     sms_uuid = fields.Char("SMS UUID", readonly=True, index=True, copy=False)
-    mail_message_id = fields.Many2one("mail.message", readonly=True, ondelete="set null")
+    mail_message_id = fields.Many2one(
+        "mail.message", readonly=True, ondelete="set null"
+    )
     failure_type = fields.Char(readonly=True)
     error_code = fields.Char(readonly=True)
     error_message = fields.Char(readonly=True)
-    media_error = fields.Char(readonly=True, help="Why some media of this MMS could not be stored.")
+    media_error = fields.Char(
+        readonly=True, help="Why some media of this MMS could not be stored."
+    )
     attachment_ids = fields.Many2many("ir.attachment", string="Media", readonly=True)
-    category = fields.Selection([
-        ("direct", "Direct reply"),
-        ("automated", "Automated"),
-        ("marketing", "Marketing"),
-        ("compliance", "Compliance"),
-    ], string="Kind", readonly=True)
+    category = fields.Selection(
+        [
+            ("direct", "Direct reply"),
+            ("automated", "Automated"),
+            ("marketing", "Marketing"),
+            ("compliance", "Compliance"),
+        ],
+        string="Kind",
+        readonly=True,
+    )
     is_auto_reply = fields.Boolean("Automatic reply", readonly=True)
 
     _sql_constraints = [
-        ("provider_sid_unique", "unique(gateway_id, provider_sid)",
-         "A provider message can only be stored once per gateway."),
+        (
+            "provider_sid_unique",
+            "unique(gateway_id, provider_sid)",
+            "A provider message can only be stored once per gateway.",
+        ),
     ]
 
     @api.model
     def _find_by_provider_sid(self, gateway, provider_sid):
         if not provider_sid:
             return self.browse()
-        return self.search([("gateway_id", "=", gateway.id), ("provider_sid", "=", provider_sid)], limit=1)
+        return self.search(
+            [("gateway_id", "=", gateway.id), ("provider_sid", "=", provider_sid)],
+            limit=1,
+        )
 
     # ------------------------------------------------------------ inbound
     def _attach_media(self, media):
         """Store the media of an MMS; a failed download keeps the text and says why."""
         self.ensure_one()
         provider = self.gateway_id._get_provider()
-        max_bytes = int(self.env["ir.config_parameter"].sudo().get_param("sms_two_way.max_media_bytes", 5 * 1024 * 1024))
+        max_bytes = int(
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("sms_two_way.max_media_bytes", 5 * 1024 * 1024)
+        )
         attachments, problems = self.env["ir.attachment"], []
         for index, item in enumerate(media):
             try:
-                content, mimetype = provider._download_media(self.gateway_id, item["url"], max_bytes)
+                content, mimetype = provider._download_media(
+                    self.gateway_id, item["url"], max_bytes
+                )
             except Exception as error:  # noqa: BLE001 - any failure is reported on the message
-                _logger.warning("Media %s of SMS %s not stored: %s", index, self.provider_sid, error)
-                problems.append(_("media %(index)s: %(error)s", index=index + 1, error=error))
+                _logger.warning(
+                    "Media %s of SMS %s not stored: %s", index, self.provider_sid, error
+                )
+                problems.append(
+                    self.env._(
+                        "media %(index)s: %(error)s", index=index + 1, error=error
+                    )
+                )
                 continue
-            attachments |= self.env["ir.attachment"].create({
-                "name": f"{self.provider_sid or 'sms'}-{index + 1}",
-                "raw": content,
-                "mimetype": mimetype or item.get("content_type"),
-                "res_model": self._name,
-                "res_id": self.id,
-            })
-        self.write({"attachment_ids": [(6, 0, attachments.ids)], "media_error": "; ".join(problems) or False})
+            attachments |= self.env["ir.attachment"].create(
+                {
+                    "name": f"{self.provider_sid or 'sms'}-{index + 1}",
+                    "raw": content,
+                    "mimetype": mimetype or item.get("content_type"),
+                    "res_model": self._name,
+                    "res_id": self.id,
+                }
+            )
+        self.write(
+            {
+                "attachment_ids": [(6, 0, attachments.ids)],
+                "media_error": "; ".join(problems) or False,
+            }
+        )
 
     def _process_inbound(self):
         """Everything that follows the storage of an inbound message."""
@@ -124,9 +176,15 @@ class SmsConversationMessage(models.Model):
         webhooks run as the public user, whom Odoo forbids to attach files.
         """
         partner = self.partner_id.with_user(SUPERUSER_ID)
-        body = Markup('<p class="o_sms_two_way_inbound"><i class="fa fa-mobile" title="SMS"></i> %s</p>%s') % (
-            _("SMS from %(number)s", number=self.number), plaintext2html(self.body or ""))
-        return partner.with_context(mail_create_nosubscribe=True, mail_post_autofollow=False).message_post(
+        body = Markup(
+            '<p class="o_sms_two_way_inbound"><i class="fa fa-mobile" title="SMS"></i> %s</p>%s'
+        ) % (
+            self.env._("SMS from %(number)s", number=self.number),
+            plaintext2html(self.body or ""),
+        )
+        return partner.with_context(
+            mail_create_nosubscribe=True, mail_post_autofollow=False
+        ).message_post(
             body=body,
             author_id=partner.id,
             message_type="comment",
@@ -136,8 +194,11 @@ class SmsConversationMessage(models.Model):
 
     def _announce_live(self):
         """Tell the SMS users of the company, so an open chatter shows the reply at once."""
-        users = self.env.ref("sms_two_way.group_sms_user").sudo().users.filtered(
-            lambda user: self.company_id in user.company_ids)
+        users = (
+            self.env.ref("sms_two_way.group_sms_user")
+            .sudo()
+            .users.filtered(lambda user: self.company_id in user.company_ids)
+        )
         payload = {"model": "res.partner", "id": self.partner_id.id}
         for user in users:
             user._bus_send("sms_two_way/inbound", payload)
@@ -154,7 +215,10 @@ class SmsConversationMessage(models.Model):
         self.ensure_one()
         text = self.body or ""
         if engine.looks_automated(text):
-            _logger.info("SMS %s looks machine-generated: left to staff without auto-reply", self.id)
+            _logger.info(
+                "SMS %s looks machine-generated: left to staff without auto-reply",
+                self.id,
+            )
             return False
         conversation = self.conversation_id
         conversation.needs_reply = False  # a handoff sets it back
@@ -182,18 +246,31 @@ class SmsConversationMessage(models.Model):
         self.ensure_one()
         Consent = self.env["sms.consent"]
         was_opted_out = Consent._is_opted_out(self.number)
-        Consent._record_opt_out(self.number, source, partner=self.partner_id, text=self.body,
-                                gateway=self.gateway_id, message=self)
-        self.env["sms.prompt"].sudo().search([
-            ("conversation_id", "=", self.conversation_id.id), ("state", "=", "open")])._cancel_for_opt_out()
+        Consent._record_opt_out(
+            self.number,
+            source,
+            partner=self.partner_id,
+            text=self.body,
+            gateway=self.gateway_id,
+            message=self,
+        )
+        self.env["sms.prompt"].sudo().search(
+            [("conversation_id", "=", self.conversation_id.id), ("state", "=", "open")]
+        )._cancel_for_opt_out()
         if not was_opted_out:
             self._send_compliance_answer("sms_opt_out_body")
         return True
 
     def _apply_opt_in(self, source):
         self.ensure_one()
-        self.env["sms.consent"]._record_opt_in(self.number, source, partner=self.partner_id, text=self.body,
-                                               gateway=self.gateway_id, message=self)
+        self.env["sms.consent"]._record_opt_in(
+            self.number,
+            source,
+            partner=self.partner_id,
+            text=self.body,
+            gateway=self.gateway_id,
+            message=self,
+        )
         self._send_compliance_answer("sms_opt_in_body")
         return True
 
@@ -215,24 +292,32 @@ class SmsConversationMessage(models.Model):
     @api.model
     def _prepare_outbound(self, gateway, sms_records):
         """The outbound message of each ``sms.sms``, created on first attempt, in order."""
-        existing = {m.sms_uuid: m for m in self.search([("sms_uuid", "in", sms_records.mapped("uuid"))])}
+        existing = {
+            m.sms_uuid: m
+            for m in self.search([("sms_uuid", "in", sms_records.mapped("uuid"))])
+        }
         messages = self.browse()
         Conversation = self.env["sms.conversation"]
         for sms in sms_records:
             message = existing.get(sms.uuid)
             if not message:
                 number = gateway._normalize_number(sms.number) or sms.number
-                conversation = Conversation._get_or_create(gateway, number, partner=sms.partner_id)
-                message = self.create({
-                    "conversation_id": conversation.id,
-                    "gateway_id": gateway.id,
-                    "direction": "outbound",
-                    "body": sms.body,
-                    "sms_uuid": sms.uuid,
-                    "mail_message_id": sms.mail_message_id.id,
-                    "category": sms.sms_two_way_category or conversation._get_default_category(),
-                    "is_auto_reply": sms.sms_two_way_auto_reply,
-                })
+                conversation = Conversation._get_or_create(
+                    gateway, number, partner=sms.partner_id
+                )
+                message = self.create(
+                    {
+                        "conversation_id": conversation.id,
+                        "gateway_id": gateway.id,
+                        "direction": "outbound",
+                        "body": sms.body,
+                        "sms_uuid": sms.uuid,
+                        "mail_message_id": sms.mail_message_id.id,
+                        "category": sms.sms_two_way_category
+                        or conversation._get_default_category(),
+                        "is_auto_reply": sms.sms_two_way_auto_reply,
+                    }
+                )
                 conversation._register_outbound(message)
             messages |= message
         return messages
@@ -249,16 +334,25 @@ class SmsConversationMessage(models.Model):
         now = fields.Datetime.now()
         for message in self:
             sms = message._get_sms()
-            if message.category != "compliance" and self.env["sms.consent"]._is_opted_out(message.number):
-                message._apply_send_result({"state": "error", "failure_type": "sms_optout",
-                                            "error_message": _("The recipient opted out of SMS.")})
+            if message.category != "compliance" and self.env[
+                "sms.consent"
+            ]._is_opted_out(message.number):
+                message._apply_send_result(
+                    {
+                        "state": "error",
+                        "failure_type": "sms_optout",
+                        "error_message": self.env._("The recipient opted out of SMS."),
+                    }
+                )
                 continue
             if sms.sms_two_way_not_before and sms.sms_two_way_not_before > now:
                 continue
             not_before = message._get_not_before(now)
             if not_before > now:
                 sms.sms_two_way_not_before = not_before
-                message.error_message = _("Deferred to the recipient's allowed hours (%s UTC).", not_before)
+                message.error_message = self.env._(
+                    "Deferred to the recipient's allowed hours (%s UTC).", not_before
+                )
                 continue
             sendable |= message
         return sendable
@@ -267,7 +361,10 @@ class SmsConversationMessage(models.Model):
         """When this message may be sent, per quiet hours and the strict profiles."""
         self.ensure_one()
         company = self.company_id
-        if self.category not in ("automated", "marketing") or not company.sms_quiet_hours:
+        if (
+            self.category not in ("automated", "marketing")
+            or not company.sms_quiet_hours
+        ):
             return now
         partner = self.partner_id
         tz = pick_timezone(partner.tz, self.number, company.partner_id.tz)
@@ -278,29 +375,51 @@ class SmsConversationMessage(models.Model):
         not_before = next_allowed_time(now, tz, start, end)
         if profile.max_marketing_per_day and self.category == "marketing":
             since = now - timedelta(days=1)
-            recent = self.search([
-                ("conversation_id", "=", self.conversation_id.id), ("category", "=", "marketing"),
-                ("state", "in", ("queued", "sent", "delivered")), ("create_date", ">", since), ("id", "!=", self.id),
-            ], order="create_date asc")
+            recent = self.search(
+                [
+                    ("conversation_id", "=", self.conversation_id.id),
+                    ("category", "=", "marketing"),
+                    ("state", "in", ("queued", "sent", "delivered")),
+                    ("create_date", ">", since),
+                    ("id", "!=", self.id),
+                ],
+                order="create_date asc",
+            )
             if len(recent) >= profile.max_marketing_per_day:
                 oldest_to_expire = recent[len(recent) - profile.max_marketing_per_day]
-                not_before = max(not_before, next_allowed_time(
-                    oldest_to_expire.create_date + timedelta(days=1), tz, start, end))
+                not_before = max(
+                    not_before,
+                    next_allowed_time(
+                        oldest_to_expire.create_date + timedelta(days=1), tz, start, end
+                    ),
+                )
         return not_before
 
     def _get_quiet_profile(self):
         try:
-            region = phonenumbers.region_code_for_number(phonenumbers.parse(self.number))
+            region = phonenumbers.region_code_for_number(
+                phonenumbers.parse(self.number)
+            )
         except phonenumbers.NumberParseException:
             return self.env["sms.quiet.profile"]
         country = self.env["res.country"].search([("code", "=", region)], limit=1)
-        return self.env["sms.quiet.profile"]._find(self.company_id, country, self.partner_id.state_id)
+        return self.env["sms.quiet.profile"]._find(
+            self.company_id, country, self.partner_id.state_id
+        )
 
     def _get_sms(self):
-        return self.env["sms.sms"].sudo().search([("uuid", "=", self.sms_uuid)]) if self.sms_uuid else self.env["sms.sms"]
+        return (
+            self.env["sms.sms"].sudo().search([("uuid", "=", self.sms_uuid)])
+            if self.sms_uuid
+            else self.env["sms.sms"]
+        )
 
     def _get_tracker(self):
-        return self.env["sms.tracker"].sudo().search([("sms_uuid", "=", self.sms_uuid)]) if self.sms_uuid else self.env["sms.tracker"]
+        return (
+            self.env["sms.tracker"].sudo().search([("sms_uuid", "=", self.sms_uuid)])
+            if self.sms_uuid
+            else self.env["sms.tracker"]
+        )
 
     def _apply_send_result(self, result):
         """Apply what ``sms.provider._send_batch`` said of this message.
@@ -312,22 +431,37 @@ class SmsConversationMessage(models.Model):
         self.ensure_one()
         sms, state = self._get_sms(), result["state"]
         if state == "accepted":
-            self.write({"state": "queued", "provider_sid": result["provider_sid"], "error_message": False})
+            self.write(
+                {
+                    "state": "queued",
+                    "provider_sid": result["provider_sid"],
+                    "error_message": False,
+                }
+            )
             self._get_tracker()._action_update_from_sms_state("pending")
             sms.write({"state": "pending", "failure_type": False, "to_delete": True})
         elif state in ("retry", "ambiguous"):
-            self.write({"state": "outgoing" if state == "retry" else "unknown",
-                        "error_message": result.get("error_message")})
+            self.write(
+                {
+                    "state": "outgoing" if state == "retry" else "unknown",
+                    "error_message": result.get("error_message"),
+                }
+            )
         else:
             failure_type = result.get("failure_type") or "unknown"
-            self.write({
-                "state": "error",
-                "failure_type": failure_type,
-                "error_code": result.get("error_code"),
-                "error_message": result.get("error_message"),
-            })
+            self.write(
+                {
+                    "state": "error",
+                    "failure_type": failure_type,
+                    "error_code": result.get("error_code"),
+                    "error_message": result.get("error_message"),
+                }
+            )
             self._get_tracker()._action_update_from_sms_state(
-                "error", failure_type=failure_type, failure_reason=result.get("error_message"))
+                "error",
+                failure_type=failure_type,
+                failure_reason=result.get("error_message"),
+            )
             sms.write({"state": "error", "failure_type": failure_type})
             self._check_opt_out_error(result.get("error_code"))
         if self.mail_message_id:
@@ -337,10 +471,17 @@ class SmsConversationMessage(models.Model):
         """Apply a delivery status callback, never moving a message backwards."""
         self.ensure_one()
         new_state = STATUS_TO_MESSAGE_STATE.get(status)
-        if not new_state or STATE_RANK.get(new_state, 0) < STATE_RANK.get(self.state, 0):
+        if not new_state or STATE_RANK.get(new_state, 0) < STATE_RANK.get(
+            self.state, 0
+        ):
             return
-        self.write({"state": new_state, "error_code": error_code or self.error_code,
-                    "error_message": error_message or self.error_message})
+        self.write(
+            {
+                "state": new_state,
+                "error_code": error_code or self.error_code,
+                "error_message": error_message or self.error_message,
+            }
+        )
         tracker = self._get_tracker()
         if sms_state := STATUS_TO_SMS_STATE.get(status):
             tracker._action_update_from_sms_state(sms_state)
@@ -354,5 +495,10 @@ class SmsConversationMessage(models.Model):
         """The provider refused because the recipient opted out: record it in Odoo too."""
         if str(error_code or "") in OPT_OUT_ERROR_CODES:
             self.env["sms.consent"]._record_opt_out(
-                self.number, partner=self.partner_id, source="provider",
-                text=_("Provider error %(code)s", code=error_code), gateway=self.gateway_id, message=self)
+                self.number,
+                partner=self.partner_id,
+                source="provider",
+                text=self.env._("Provider error %(code)s", code=error_code),
+                gateway=self.gateway_id,
+                message=self,
+            )

@@ -1,6 +1,6 @@
 import logging
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..core import keywords as engine
@@ -24,44 +24,77 @@ class SmsKeyword(models.Model):
 
     name = fields.Char(required=True, translate=True)
     active = fields.Boolean(default=True)
-    sequence = fields.Integer(default=10, help="Rules are tried in this order; the first match wins.")
-    company_id = fields.Many2one("res.company", default=lambda self: self.env.company, index=True,
-                                 help="Leave empty for a rule shared by all companies.")
+    sequence = fields.Integer(
+        default=10, help="Rules are tried in this order; the first match wins."
+    )
+    company_id = fields.Many2one(
+        "res.company",
+        default=lambda self: self.env.company,
+        index=True,
+        help="Leave empty for a rule shared by all companies.",
+    )
     keyword = fields.Char(help="The word customers reply, e.g. C.")
-    aliases = fields.Char(help="Other words meaning the same, comma-separated, e.g. CONFIRM, CONFIRMED.")
-    match_mode = fields.Selection([
-        (engine.MODE_EXACT, "Whole message"),
-        (engine.MODE_FIRST_WORD, "First word"),
-        (engine.MODE_NUMBER, "Number in a range"),
-        (engine.MODE_REGEX, "Regular expression"),
-    ], default=engine.MODE_EXACT, required=True)
+    aliases = fields.Char(
+        help="Other words meaning the same, comma-separated, e.g. CONFIRM, CONFIRMED."
+    )
+    match_mode = fields.Selection(
+        [
+            (engine.MODE_EXACT, "Whole message"),
+            (engine.MODE_FIRST_WORD, "First word"),
+            (engine.MODE_NUMBER, "Number in a range"),
+            (engine.MODE_REGEX, "Regular expression"),
+        ],
+        default=engine.MODE_EXACT,
+        required=True,
+    )
     number_min = fields.Integer("From", default=1)
     number_max = fields.Integer("To", default=5)
-    pattern = fields.Char("Regular expression", help="Searched in the folded text (lower case, no accents).")
-    yes_intent = fields.Boolean("Also match yes-like replies", help="Y, yes, yeah, yep, ok, 👍...")
-    no_intent = fields.Boolean("Also match no-like replies", help="N, no, nope, can't make it...")
-    scope = fields.Selection([
-        ("any", "Any conversation"),
-        ("prompt", "Replies to a pending question"),
-    ], default="any", required=True)
-    prompt_kind = fields.Selection(selection="_get_prompt_kinds", string="Question kind")
-    action = fields.Selection([
-        ("opt_out", "Opt out"),
-        ("opt_in", "Opt in"),
-        ("help", "Send help"),
-        ("handoff", "Hand off to a person"),
-        ("server_action", "Run a server action"),
-        ("reply", "Only send the auto-reply"),
-        ("choice", "Pick a request (numbered choice)"),
-        ("prompt_answer", "Answer the question (yes/no)"),
-    ], required=True, default="reply")
+    pattern = fields.Char(
+        "Regular expression",
+        help="Searched in the folded text (lower case, no accents).",
+    )
+    yes_intent = fields.Boolean(
+        "Also match yes-like replies", help="Y, yes, yeah, yep, ok, 👍..."
+    )
+    no_intent = fields.Boolean(
+        "Also match no-like replies", help="N, no, nope, can't make it..."
+    )
+    scope = fields.Selection(
+        [
+            ("any", "Any conversation"),
+            ("prompt", "Replies to a pending question"),
+        ],
+        default="any",
+        required=True,
+    )
+    prompt_kind = fields.Selection(
+        selection="_get_prompt_kinds", string="Question kind"
+    )
+    action = fields.Selection(
+        [
+            ("opt_out", "Opt out"),
+            ("opt_in", "Opt in"),
+            ("help", "Send help"),
+            ("handoff", "Hand off to a person"),
+            ("server_action", "Run a server action"),
+            ("reply", "Only send the auto-reply"),
+            ("choice", "Pick a request (numbered choice)"),
+            ("prompt_answer", "Answer the question (yes/no)"),
+        ],
+        required=True,
+        default="reply",
+    )
     server_action_id = fields.Many2one(
-        "ir.actions.server", domain=[("model_id.model", "=", "sms.conversation")],
+        "ir.actions.server",
+        domain=[("model_id.model", "=", "sms.conversation")],
         help="Runs on the conversation. Its context holds sms_partner, sms_conversation, sms_message "
-             "(the text), sms_value (the matched value, e.g. 4) and sms_record (what the reply answers).")
+        "(the text), sms_value (the matched value, e.g. 4) and sms_record (what the reply answers).",
+    )
     reply_body = fields.Text(
-        "Auto-reply", translate=True,
-        help="Sent back after the action. Placeholders: {name}, {value}, {company}.")
+        "Auto-reply",
+        translate=True,
+        help="Sent back after the action. Placeholders: {name}, {value}, {company}.",
+    )
 
     @api.model
     def _get_prompt_kinds(self):
@@ -74,12 +107,18 @@ class SmsKeyword(models.Model):
             if rule.match_mode == engine.MODE_REGEX:
                 error = engine.validate_pattern(rule.pattern or "")
                 if error:
-                    raise ValidationError(_("Rule %(name)s: %(error)s", name=rule.name, error=error))
+                    raise ValidationError(
+                        self.env._(
+                            "Rule %(name)s: %(error)s", name=rule.name, error=error
+                        )
+                    )
             elif rule.match_mode == engine.MODE_NUMBER:
                 if rule.number_min > rule.number_max:
-                    raise ValidationError(_("Rule %s: the range is empty.", rule.name))
+                    raise ValidationError(
+                        self.env._("Rule %s: the range is empty.", rule.name)
+                    )
             elif not rule.keyword and not (rule.yes_intent or rule.no_intent):
-                raise ValidationError(_("Rule %s needs a keyword.", rule.name))
+                raise ValidationError(self.env._("Rule %s needs a keyword.", rule.name))
 
     # ------------------------------------------------------------ engine
     def _to_engine_rule(self):
@@ -111,8 +150,13 @@ class SmsKeyword(models.Model):
         if not rules:
             return self.browse(), None
         # A pattern that slipped past the constraint (e.g. an import) must not stop all replies.
-        valid = rules.filtered(lambda r: r.match_mode != engine.MODE_REGEX or not engine.validate_pattern(r.pattern))
-        match = engine.KeywordMatcher(rule._to_engine_rule() for rule in valid).match(text)
+        valid = rules.filtered(
+            lambda r: r.match_mode != engine.MODE_REGEX
+            or not engine.validate_pattern(r.pattern)
+        )
+        match = engine.KeywordMatcher(rule._to_engine_rule() for rule in valid).match(
+            text
+        )
         return (self.browse(match.rule.id), match) if match else (self.browse(), None)
 
     # ------------------------------------------------------------ "Try a message"
@@ -135,12 +179,15 @@ class SmsKeyword(models.Model):
         return handled
 
     def _render_reply(self, message, match):
-        return placeholders.render(self.reply_body, {
-            "name": message.partner_id.name,
-            "first_name": placeholders.first_name(message.partner_id.name),
-            "value": match.value if match else "",
-            "company": message.company_id.name,
-        })
+        return placeholders.render(
+            self.reply_body,
+            {
+                "name": message.partner_id.name,
+                "first_name": placeholders.first_name(message.partner_id.name),
+                "value": match.value if match else "",
+                "company": message.company_id.name,
+            },
+        )
 
     def _action_reply(self, message, match, prompt):
         return True
@@ -155,12 +202,14 @@ class SmsKeyword(models.Model):
         return message._apply_help()
 
     def _action_handoff(self, message, match, prompt):
-        message.conversation_id._handoff(message, reason=_("Rule %s asks for a person.", self.name))
+        message.conversation_id._handoff(
+            message, reason=self.env._("Rule %s asks for a person.", self.name)
+        )
         return True
 
     def _action_server_action(self, message, match, prompt):
         if not self.server_action_id:
-            raise UserError(_("Rule %s has no server action.", self.name))
+            raise UserError(self.env._("Rule %s has no server action.", self.name))
         conversation = message.conversation_id
         record = prompt._get_record() if prompt else self.env["sms.conversation"]
         self.server_action_id.sudo().with_context(
@@ -187,8 +236,15 @@ class SmsKeyword(models.Model):
         prompt._close()
         record = prompt._get_record()
         if hasattr(record, "message_post"):
-            record.message_post(body=_("Answered %(answer)s by SMS: %(text)s", answer=answer, text=message.body),
-                                message_type="comment", subtype_xmlid="mail.mt_note")
+            record.message_post(
+                body=self.env._(
+                    "Answered %(answer)s by SMS: %(text)s",
+                    answer=answer,
+                    text=message.body,
+                ),
+                message_type="comment",
+                subtype_xmlid="mail.mt_note",
+            )
         if hasattr(record, "_sms_prompt_answered"):
             record._sms_prompt_answered(prompt, message, answer)
         return True

@@ -14,18 +14,26 @@ class SmsSms(models.Model):
 
     _inherit = "sms.sms"
 
-    gateway_id = fields.Many2one("sms.gateway", readonly=True, index="btree_not_null", ondelete="set null")
-    sms_two_way_category = fields.Selection([
-        ("direct", "Direct reply"),
-        ("automated", "Automated"),
-        ("marketing", "Marketing"),
-        ("compliance", "Compliance"),
-    ], string="SMS kind", readonly=True,
+    gateway_id = fields.Many2one(
+        "sms.gateway", readonly=True, index="btree_not_null", ondelete="set null"
+    )
+    sms_two_way_category = fields.Selection(
+        [
+            ("direct", "Direct reply"),
+            ("automated", "Automated"),
+            ("marketing", "Marketing"),
+            ("compliance", "Compliance"),
+        ],
+        string="SMS kind",
+        readonly=True,
         help="Direct replies and compliance answers go out at once; automated and marketing "
-             "messages wait for the recipient's allowed hours. Compliance answers also reach "
-             "numbers that just opted out.")
+        "messages wait for the recipient's allowed hours. Compliance answers also reach "
+        "numbers that just opted out.",
+    )
     sms_two_way_auto_reply = fields.Boolean("Automatic reply", readonly=True)
-    sms_two_way_not_before = fields.Datetime("Deferred until", readonly=True, index="btree_not_null")
+    sms_two_way_not_before = fields.Datetime(
+        "Deferred until", readonly=True, index="btree_not_null"
+    )
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -34,7 +42,9 @@ class SmsSms(models.Model):
             if "gateway_id" not in vals:
                 vals["gateway_id"] = self._get_gateway_for_number(vals.get("number")).id
             vals.setdefault("sms_two_way_category", context.get("sms_two_way_category"))
-            vals.setdefault("sms_two_way_auto_reply", bool(context.get("sms_two_way_auto_reply")))
+            vals.setdefault(
+                "sms_two_way_auto_reply", bool(context.get("sms_two_way_auto_reply"))
+            )
         return super().create(vals_list)
 
     @api.model
@@ -64,9 +74,13 @@ class SmsSms(models.Model):
         self.flush_recordset(["state"])
         try:
             with self.env.cr.savepoint():
-                self.env.cr.execute(SQL(
-                    "SELECT id FROM sms_sms WHERE id = ANY(%s) AND state = 'outgoing' FOR UPDATE SKIP LOCKED",
-                    self.ids), log_exceptions=False)
+                self.env.cr.execute(
+                    SQL(
+                        "SELECT id FROM sms_sms WHERE id = ANY(%s) AND state = 'outgoing' FOR UPDATE SKIP LOCKED",
+                        self.ids,
+                    ),
+                    log_exceptions=False,
+                )
                 claimed = [row[0] for row in self.env.cr.fetchall()]
         except SerializationFailure:
             return self.browse()
@@ -75,11 +89,18 @@ class SmsSms(models.Model):
     def _send(self, unlink_failed=False, unlink_sent=True, raise_exception=False):
         by_gateway = self.grouped("gateway_id")
         if iap_sms := by_gateway.pop(self.env["sms.gateway"], None):
-            super(SmsSms, iap_sms)._send(unlink_failed=unlink_failed, unlink_sent=unlink_sent,
-                                         raise_exception=raise_exception)
+            super(SmsSms, iap_sms)._send(
+                unlink_failed=unlink_failed,
+                unlink_sent=unlink_sent,
+                raise_exception=raise_exception,
+            )
         for gateway, sms_records in by_gateway.items():
             if gateway.active:
                 gateway._send_sms_records(sms_records._claim_outgoing())
             else:
-                super(SmsSms, sms_records)._send(unlink_failed=unlink_failed, unlink_sent=unlink_sent,
-                                                 raise_exception=raise_exception)
+                super(SmsSms, sms_records)._send(
+                    unlink_failed=unlink_failed,
+                    unlink_sent=unlink_sent,
+                    raise_exception=raise_exception,
+                )
+        return None  # as sms.sms._send

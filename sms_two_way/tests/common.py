@@ -6,6 +6,7 @@
 * ``post_webhook`` / ``receive_sms``: signed webhooks over real HTTP, the way
   Twilio sends them.
 """
+
 import uuid
 from urllib.parse import urlsplit
 
@@ -35,31 +36,48 @@ class SmsTwoWayMixin:
         super().setUpClass()
         cls.fake_twilio = FakeTwilio().start()
         cls.addClassCleanup(cls.fake_twilio.stop)
-        cls.env["ir.config_parameter"].sudo().set_param("web.base.url", cls._base_url_for_tests())
+        cls.env["ir.config_parameter"].sudo().set_param(
+            "web.base.url", cls._base_url_for_tests()
+        )
         cls.company = cls.env.company
         cls.company.country_id = cls.env.ref("base.be")
         # Tests must not depend on the hour they run at: quiet-hours tests switch it on with frozen time.
         cls.company.sms_quiet_hours = False
-        cls.gateway = cls.env["sms.gateway"].create({
-            "name": "Twilio test",
-            "provider": "twilio",
-            "company_id": cls.company.id,
-            "sequence": 1,
-            "twilio_account_sid": cls.fake_twilio.account_sid,
-            "twilio_auth_token": cls.fake_twilio.auth_token,
-            "twilio_from_number": "+3225550100",
-            "api_base_url": cls.fake_twilio.base_url,
-            "request_timeout": 1.0,
-        })
-        cls.simulator = cls.env["sms.gateway"].create({
-            "name": "Simulator test", "provider": "simulator", "company_id": cls.company.id, "sequence": 5,
-        })
-        cls.partner = cls.env["res.partner"].create({
-            "name": "Alice Customer", "mobile": "0470 12 34 56", "country_id": cls.env.ref("base.be").id,
-        })
+        cls.gateway = cls.env["sms.gateway"].create(
+            {
+                "name": "Twilio test",
+                "provider": "twilio",
+                "company_id": cls.company.id,
+                "sequence": 1,
+                "twilio_account_sid": cls.fake_twilio.account_sid,
+                "twilio_auth_token": cls.fake_twilio.auth_token,
+                "twilio_from_number": "+3225550100",
+                "api_base_url": cls.fake_twilio.base_url,
+                "request_timeout": 1.0,
+            }
+        )
+        cls.simulator = cls.env["sms.gateway"].create(
+            {
+                "name": "Simulator test",
+                "provider": "simulator",
+                "company_id": cls.company.id,
+                "sequence": 5,
+            }
+        )
+        cls.partner = cls.env["res.partner"].create(
+            {
+                "name": "Alice Customer",
+                "mobile": "0470 12 34 56",
+                "country_id": cls.env.ref("base.be").id,
+            }
+        )
         cls.partner_number = "+32470123456"
-        cls.sms_user = new_test_user(cls.env, "sms_rep", groups="base.group_user,sms_two_way.group_sms_user",
-                                     company_id=cls.company.id)
+        cls.sms_user = new_test_user(
+            cls.env,
+            "sms_rep",
+            groups="base.group_user,sms_two_way.group_sms_user",
+            company_id=cls.company.id,
+        )
 
     @classmethod
     def _base_url_for_tests(cls):
@@ -84,7 +102,11 @@ class SmsTwoWayMixin:
         }
 
     def find_messages(self, **domain):
-        return self.env["sms.conversation.message"].sudo().search([(k, "=", v) for k, v in domain.items()])
+        return (
+            self.env["sms.conversation.message"]
+            .sudo()
+            .search([(k, "=", v) for k, v in domain.items()])
+        )
 
 
 class SmsTwoWayCase(SmsTwoWayMixin, TransactionCase):
@@ -96,14 +118,25 @@ class SmsTwoWayHttpCase(SmsTwoWayMixin, HttpCase):
         gateway = gateway or self.gateway
         return f"{self.base_url()}/sms_two_way/{kind}/{token or gateway.sudo().webhook_token}"
 
-    def post_webhook(self, params, kind="inbound", gateway=None, sign=True, url=None, headers=None,
-                     signed_url=None, auth_token=None):
+    def post_webhook(
+        self,
+        params,
+        kind="inbound",
+        gateway=None,
+        sign=True,
+        url=None,
+        headers=None,
+        signed_url=None,
+        auth_token=None,
+    ):
         """POST ``params`` as Twilio would, signed with the gateway's auth token."""
         url = url or self.webhook_url(kind, gateway)
         headers = dict(headers or {})
         if sign:
             token = auth_token or (gateway or self.gateway).sudo().twilio_auth_token
-            headers["X-Twilio-Signature"] = sign_twilio_request(token, signed_url or url, params)
+            headers["X-Twilio-Signature"] = sign_twilio_request(
+                token, signed_url or url, params
+            )
         return self.url_open(url, data=params, headers=headers, allow_redirects=False)
 
     def receive_sms(self, body, sender=None, **extra):

@@ -13,6 +13,7 @@ and serve media.  ``mode`` simulates provider trouble:
 
 ``delay_seconds`` slows successful answers down, to widen race windows.
 """
+
 import base64
 import json
 import threading
@@ -40,8 +41,12 @@ class FakeTwilio:
         self.auth_token = auth_token
         self.mode = "ok"
         self.hang_seconds = 3.0
-        self.delay_seconds = 0.0  # a slow but successful provider, to widen race windows
-        self.hang_stores = True  # in "hang" mode: whether the message was taken before the timeout
+        self.delay_seconds = (
+            0.0  # a slow but successful provider, to widen race windows
+        )
+        self.hang_stores = (
+            True  # in "hang" mode: whether the message was taken before the timeout
+        )
         self.reject_code = 21211
         self.requests = []  # (method, path, form dict)
         self.messages = []  # what Twilio "has": dicts in API form
@@ -91,7 +96,11 @@ class FakeTwilio:
 
     def message_requests(self):
         """The forms POSTed to the Messages endpoint, in order."""
-        return [form for method, path, form in self.requests if method == "POST" and path.endswith("/Messages.json")]
+        return [
+            form
+            for method, path, form in self.requests
+            if method == "POST" and path.endswith("/Messages.json")
+        ]
 
     def add_media(self, path, content, content_type):
         self.media[path] = (content, content_type)
@@ -102,7 +111,10 @@ class FakeTwilio:
         parts = urlsplit(handler.path)
         length = int(handler.headers.get("Content-Length") or 0)
         raw = handler.rfile.read(length).decode() if length else ""
-        form = {key: values[0] for key, values in parse_qs(raw, keep_blank_values=True).items()}
+        form = {
+            key: values[0]
+            for key, values in parse_qs(raw, keep_blank_values=True).items()
+        }
         with self._lock:
             self.requests.append((method, parts.path, form))
         if parts.path in self.media:
@@ -112,8 +124,15 @@ class FakeTwilio:
             return self._error(handler, 401, 20003, "Authenticate")
         account_prefix = f"/2010-04-01/Accounts/{self.account_sid}"
         if method == "GET" and parts.path == f"{account_prefix}.json":
-            return self._json(handler, 200, {"sid": self.account_sid, "friendly_name": "Fake account",
-                                             "status": "active"})
+            return self._json(
+                handler,
+                200,
+                {
+                    "sid": self.account_sid,
+                    "friendly_name": "Fake account",
+                    "status": "active",
+                },
+            )
         if parts.path == f"{account_prefix}/Messages.json":
             if method == "POST":
                 return self._create_message(handler, form)
@@ -122,14 +141,18 @@ class FakeTwilio:
         return self._error(handler, 404, 20404, "Not found")
 
     def _authorized(self, handler):
-        expected = base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
+        expected = base64.b64encode(
+            f"{self.account_sid}:{self.auth_token}".encode()
+        ).decode()
         return handler.headers.get("Authorization") == f"Basic {expected}"
 
     def _create_message(self, handler, form):
         if self.mode == "error500":
             return self._error(handler, 500, 20500, "Internal Server Error")
         if self.mode == "reject":
-            return self._error(handler, 400, self.reject_code, f"Rejected with {self.reject_code}")
+            return self._error(
+                handler, 400, self.reject_code, f"Rejected with {self.reject_code}"
+            )
         now = datetime.now(timezone.utc)
         message = {
             "sid": "SM" + uuid.uuid4().hex,
@@ -153,18 +176,41 @@ class FakeTwilio:
 
     def _list_messages(self, handler, query):
         with self._lock:
-            found = [m for m in self.messages if not query.get("To") or m["to"] == query["To"]]
-        return self._json(handler, 200, {
-            "messages": list(reversed(found)), "page": 0, "page_size": 50,
-            "first_page_uri": None, "next_page_uri": None, "previous_page_uri": None, "uri": handler.path,
-        })
+            found = [
+                m
+                for m in self.messages
+                if not query.get("To") or m["to"] == query["To"]
+            ]
+        return self._json(
+            handler,
+            200,
+            {
+                "messages": list(reversed(found)),
+                "page": 0,
+                "page_size": 50,
+                "first_page_uri": None,
+                "next_page_uri": None,
+                "previous_page_uri": None,
+                "uri": handler.path,
+            },
+        )
 
     def _error(self, handler, status, code, message):
-        return self._json(handler, status, {"code": code, "message": message, "status": status,
-                                            "more_info": f"https://www.twilio.com/docs/errors/{code}"})
+        return self._json(
+            handler,
+            status,
+            {
+                "code": code,
+                "message": message,
+                "status": status,
+                "more_info": f"https://www.twilio.com/docs/errors/{code}",
+            },
+        )
 
     def _json(self, handler, status, payload):
-        return self._respond(handler, status, json.dumps(payload).encode(), "application/json")
+        return self._respond(
+            handler, status, json.dumps(payload).encode(), "application/json"
+        )
 
     @staticmethod
     def _respond(handler, status, content, content_type):
@@ -175,4 +221,4 @@ class FakeTwilio:
             handler.end_headers()
             handler.wfile.write(content)
         except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up (timeout test): nothing to answer to
+            return  # the client gave up (timeout test): nothing to answer to

@@ -1,6 +1,6 @@
 from markupsafe import Markup
 
-from odoo import _, models
+from odoo import models
 from odoo.tools import plaintext2html
 
 from .sms_prompt import APPOINTMENT_KINDS
@@ -16,8 +16,14 @@ class SmsConversation(models.Model):
         self.ensure_one()
         given = self.env.context.get("sms_appointment_attendee_ids") or []
         attendees = self.env["calendar.attendee"].sudo().browse(given)
-        prompts = self.env["sms.prompt"].sudo().search(self.env["sms.prompt"]._get_open_domain(self)
-                                                       + [("kind", "in", list(APPOINTMENT_KINDS))])
+        prompts = (
+            self.env["sms.prompt"]
+            .sudo()
+            .search(
+                self.env["sms.prompt"]._get_open_domain(self)
+                + [("kind", "in", list(APPOINTMENT_KINDS))]
+            )
+        )
         for prompt in prompts:
             attendees |= prompt._get_record()
         return attendees.exists()
@@ -38,9 +44,11 @@ class SmsConversation(models.Model):
     def _sms_appointment_activity(self, user, attendee, message, reason=None):
         """One open to-do per organizer on the conversation: later replies refresh its note."""
         note = Markup("<p>%s</p><p>%s</p>%s") % (
-            reason or _("A customer reply about an appointment needs an answer."),
+            reason
+            or self.env._("A customer reply about an appointment needs an answer."),
             attendee.event_id._get_html_link(),
-            plaintext2html(message.body or ""))
+            plaintext2html(message.body or ""),
+        )
         activity = self.activity_ids.filtered(lambda a: a.user_id == user)
         if activity:
             activity[:1].note = note
@@ -48,6 +56,6 @@ class SmsConversation(models.Model):
         self.activity_schedule(
             "mail.mail_activity_data_todo",
             user_id=user.id,
-            summary=_("SMS about %s needs an answer", attendee.event_id.name),
+            summary=self.env._("SMS about %s needs an answer", attendee.event_id.name),
             note=note,
         )
