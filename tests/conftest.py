@@ -34,7 +34,11 @@ def pytest_collection_modifyitems(config, items):
         dropped.add("e2e")
     if not os.environ.get("SMS_TWO_WAY_BOOTSTRAP_TEST"):
         dropped.add("bootstrap")
-    kept = [item for item in items if not dropped & set(item.keywords)]
+    kept = [
+        item
+        for item in items
+        if not any(item.get_closest_marker(name) for name in dropped)
+    ]
     if len(kept) != len(items):
         config.hook.pytest_deselected(
             items=[item for item in items if item not in kept]
