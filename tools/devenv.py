@@ -242,6 +242,28 @@ def odoo_command(odoo, db, *args):
     ]
 
 
+def install_fresh_database(odoo, db, addons, *, demo=False):
+    """(Re)create ``db`` with ``addons`` installed, or stop with one message."""
+    drop_database(db)
+    print(f"Installing {addons} in a new database {db}...", flush=True)
+    install = subprocess.run(
+        odoo_command(
+            odoo,
+            db,
+            "-i",
+            addons,
+            "--stop-after-init",
+            "--log-level=warn",
+            *([] if demo else ["--without-demo=all"]),
+            f"--http-port={free_port()}",
+            "--http-interface=127.0.0.1",
+        )
+    )
+    if install.returncode:
+        drop_database(db)
+        die(f"Installing {addons} in {db} failed; see the messages above.")
+
+
 def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -258,25 +280,7 @@ def cmd_check(args):
     print(f"PostgreSQL answers on 127.0.0.1:{PG_PORT}")
     if args.install:
         db = f"{TEST_DB}_check"
-        drop_database(db)
-        print(f"Installing {args.install} in a new database {db}...", flush=True)
-        install = subprocess.run(
-            odoo_command(
-                odoo,
-                db,
-                "-i",
-                args.install,
-                "--stop-after-init",
-                "--without-demo=all",
-                "--log-level=warn",
-                "--http-port",
-                str(free_port()),
-                "--http-interface",
-                "127.0.0.1",
-            )
-        )
-        if install.returncode:
-            die(f"Installing {args.install} failed; see the messages above.")
+        install_fresh_database(odoo, db, args.install)
         drop_database(db)
         print(f"{args.install} installed")
     print(f"{CHECK_OK} ({sys.executable})")
@@ -294,25 +298,8 @@ def cmd_demo(args):
         )
     base = ["--http-port", str(port), "--http-interface", "127.0.0.1"]
     if not database_exists(DEMO_DB):
-        print(
-            f"Creating database {DEMO_DB} with the three addons and demo data...",
-            flush=True,
-        )
         # Odoo 18 loads demo data in new databases unless told --without-demo.
-        install = subprocess.run(
-            odoo_command(
-                odoo,
-                DEMO_DB,
-                "-i",
-                ",".join(ADDONS),
-                "--stop-after-init",
-                "--log-level=warn",
-                *base,
-            )
-        )
-        if install.returncode:
-            drop_database(DEMO_DB)
-            die("Installing the addons failed; see the messages above.")
+        install_fresh_database(odoo, DEMO_DB, ",".join(ADDONS), demo=True)
     url = f"http://localhost:{port}"
     server = subprocess.Popen(odoo_command(odoo, DEMO_DB, "--log-level=warn", *base))
     for _ in range(120):
@@ -502,22 +489,7 @@ def cmd_test_pytest_odoo(args):
         )
     ensure_postgres()
     db = f"{TEST_DB}_pytest"
-    drop_database(db)
-    print(f"Installing {args.addons} in {db}...", flush=True)
-    install = subprocess.run(
-        odoo_command(
-            odoo,
-            db,
-            "-i",
-            args.addons,
-            "--without-demo=all",
-            "--stop-after-init",
-            "--log-level=warn",
-            f"--http-port={free_port()}",
-        )
-    )
-    if install.returncode:
-        die("Installing the addons failed; see the messages above.")
+    install_fresh_database(odoo, db, args.addons)
     cmd = [
         sys.executable,
         "-m",

@@ -6,6 +6,7 @@ in controllers is for a person to write); ``_`` then leaves the
 ``from odoo import ...`` line when nothing uses it any more.  Prints what it
 could not rewrite so that the rest is done by hand.
 """
+
 import ast
 import re
 import sys
@@ -18,7 +19,10 @@ MODEL_BASES = {"Model", "TransientModel", "AbstractModel"}
 
 
 def _is_model_class(node):
-    return any(getattr(base, "attr", getattr(base, "id", None)) in MODEL_BASES for base in node.bases)
+    return any(
+        getattr(base, "attr", getattr(base, "id", None)) in MODEL_BASES
+        for base in node.bases
+    )
 
 
 def _calls_to_underscore(tree):
@@ -31,9 +35,20 @@ def _calls_to_underscore(tree):
                 model, arg = _is_model_class(child), None
             elif isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
                 args = child.args.posonlyargs + child.args.args
-                decorators = {getattr(d, "id", getattr(d, "attr", None)) for d in child.decorator_list}
-                arg = args[0].arg if args and not decorators & {"staticmethod", "classmethod"} else None
-            if isinstance(child, ast.Call) and isinstance(child.func, ast.Name) and child.func.id == "_":
+                decorators = {
+                    getattr(d, "id", getattr(d, "attr", None))
+                    for d in child.decorator_list
+                }
+                arg = (
+                    args[0].arg
+                    if args and not decorators & {"staticmethod", "classmethod"}
+                    else None
+                )
+            if (
+                isinstance(child, ast.Call)
+                and isinstance(child.func, ast.Name)
+                and child.func.id == "_"
+            ):
                 yield child, model and arg == "self"
             yield from visit(child, model, arg)
 
@@ -46,17 +61,26 @@ def fix_file(path):
     lines = source.splitlines(keepends=True)
     left = []
     # Rewrite from the end so earlier offsets stay valid.
-    for call, rewritable in sorted(_calls_to_underscore(tree), key=lambda c: (c[0].lineno, c[0].col_offset),
-                                  reverse=True):
+    for call, rewritable in sorted(
+        _calls_to_underscore(tree),
+        key=lambda c: (c[0].lineno, c[0].col_offset),
+        reverse=True,
+    ):
         if not rewritable:
             left.append(f"{path.relative_to(ROOT)}:{call.lineno}")
             continue
         line = lines[call.lineno - 1]
         col = len(line.encode()[: call.col_offset].decode())
-        lines[call.lineno - 1] = line[:col] + "self.env._" + line[col + 1:]
+        lines[call.lineno - 1] = line[:col] + "self.env._" + line[col + 1 :]
     new = "".join(lines)
     if not left and not re.search(r"(?<![\w.])_\(", new):
-        new = re.sub(r"^(from odoo import )(.*)$", _drop_underscore, new, count=1, flags=re.MULTILINE)
+        new = re.sub(
+            r"^(from odoo import )(.*)$",
+            _drop_underscore,
+            new,
+            count=1,
+            flags=re.MULTILINE,
+        )
     if new != source:
         path.write_text(new)
         print(f"fixed {path.relative_to(ROOT)}")
@@ -69,13 +93,19 @@ def _drop_underscore(match):
 
 
 def main():
-    addons = sys.argv[1:] or ["sms_two_way", "sms_two_way_appointment", "sms_two_way_survey"]
+    addons = sys.argv[1:] or [
+        "sms_two_way",
+        "sms_two_way_appointment",
+        "sms_two_way_survey",
+    ]
     left = []
     for addon in addons:
         for path in sorted((ROOT / addon).rglob("*.py")):
             left += fix_file(path)
     for where in left:
-        print(f"{where}: _() outside a method of a model: use self.env._ or request.env._ by hand")
+        print(
+            f"{where}: _() outside a method of a model: use self.env._ or request.env._ by hand"
+        )
 
 
 if __name__ == "__main__":

@@ -54,20 +54,7 @@ TEXTS = [
 
 
 def start_server(odoo, port):
-    devenv.drop_database(DB)
-    print(f"Creating {DB} with the addons and demo data...", flush=True)
-    subprocess.run(
-        devenv.odoo_command(
-            odoo,
-            DB,
-            "-i",
-            ",".join(devenv.ADDONS),
-            "--stop-after-init",
-            "--log-level=warn",
-            f"--http-port={port}",
-        ),
-        check=True,
-    )
+    devenv.install_fresh_database(odoo, DB, ",".join(devenv.ADDONS), demo=True)
     server = subprocess.Popen(
         devenv.odoo_command(
             odoo,
