@@ -68,7 +68,8 @@ def odoo_server():
         try:
             if requests.get(f"{url}/web/login", timeout=2).status_code == 200:
                 break
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
+            # Not listening yet, or still busy with its first request on a loaded machine.
             time.sleep(0.5)
     else:
         server.terminate()
