@@ -266,6 +266,20 @@ def can_build_c_extension_with_libpq(vpython):
     )
 
 
+# Pins of Odoo's requirements.txt that have no wheel on PyPI and whose source no
+# longer builds with today's build tools: the next pin Odoo itself uses instead.
+REPLACED_PINS = {
+    "gevent==21.8.0": (
+        "gevent==22.10.2",
+        "gevent 22.10.2 (21.8.0, the Python 3.10 pin, has no wheel)",
+    ),
+    "greenlet==1.1.2": (
+        "greenlet==2.0.2",
+        "greenlet 2.0.2 (what gevent 22.10.2 needs)",
+    ),
+}
+
+
 def relaxed_requirements(odoo_dir, dest, can_build_psycopg2):
     """Write Odoo's requirements minus what cannot or need not build here.
 
@@ -283,6 +297,10 @@ def relaxed_requirements(odoo_dir, dest, can_build_psycopg2):
             if not any("python-ldap" in note for note in relaxed):
                 relaxed.append("python-ldap left out (only auth_ldap needs it)")
             continue
+        for pin, (replacement, note) in REPLACED_PINS.items():
+            if line.replace(" ", "").startswith(pin):
+                line = line.replace(pin, replacement, 1)
+                relaxed.append(note)
         if name == "psycopg2" and use_binary_psycopg2:
             line = line.replace("psycopg2", "psycopg2-binary", 1)
             if "psycopg2-binary" not in " ".join(relaxed):
@@ -356,7 +374,12 @@ def build(python, version, spec, steps):
     run_logged(
         [*pip, "-r", requirements],
         log_path,
-        env=dict(os.environ, PIP_CONSTRAINT=str(constraints)),
+        # pip >= 25.3 reads build constraints from PIP_BUILD_CONSTRAINT; older pips from PIP_CONSTRAINT.
+        env=dict(
+            os.environ,
+            PIP_CONSTRAINT=str(constraints),
+            PIP_BUILD_CONSTRAINT=str(constraints),
+        ),
     )
     steps.done()
 

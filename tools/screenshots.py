@@ -42,8 +42,8 @@ SHOTS = [
     ("sms_two_way", "campaigns.png", "/odoo/action-sms_two_way.sms_campaign_action"),
     (
         "sms_two_way_appointment",
-        "appointments.png",
-        "/odoo/action-sms_two_way_appointment.sms_appointment_report_action",
+        "appointment.png",
+        "/odoo/action-calendar.action_calendar_event/{event}",
     ),
     ("sms_two_way_survey", "surveys.png", "/odoo/action-survey.action_survey_form"),
 ]
@@ -63,6 +63,7 @@ def start_server(odoo, port):
             f"--http-port={port}",
             "--http-interface=127.0.0.1",
             "--workers=0",
+            "--max-cron-threads=0",
         )
     )
     for _ in range(240):
@@ -98,20 +99,28 @@ def seed_messages(base):
                 "body": body,
             },
         ).raise_for_status()
-    result = session.post(
-        f"{base}/web/dataset/call_kw",
-        timeout=60,
-        json={
-            "jsonrpc": "2.0",
-            "params": {
-                "model": "sms.conversation",
-                "method": "search",
-                "args": [[["number", "=", TEXTS[0][0]]]],
-                "kwargs": {"limit": 1},
+
+    def first_id(model, domain):
+        answer = session.post(
+            f"{base}/web/dataset/call_kw",
+            timeout=60,
+            json={
+                "jsonrpc": "2.0",
+                "params": {
+                    "model": model,
+                    "method": "search",
+                    "args": [domain],
+                    "kwargs": {"limit": 1},
+                },
             },
-        },
-    ).json()
-    return session.cookies["session_id"], result["result"][0]
+        ).json()
+        return answer["result"][0]
+
+    ids = {
+        "conversation": first_id("sms.conversation", [["number", "=", TEXTS[0][0]]]),
+        "event": first_id("calendar.event", [["name", "ilike", "Ada"]]),
+    }
+    return session.cookies["session_id"], ids
 
 
 class Browser:
@@ -167,10 +176,14 @@ class Browser:
     def shoot(self, url, target):
         self.call("Page.navigate", url=url)
         ready = "document.readyState === 'complete' && !document.querySelector('.o_loading_indicator, .o_blockUI')"
-        for _ in range(120):
+        if "/odoo/" in url:  # the web client: wait for the view itself
+            ready += " && !!document.querySelector('.o_view_controller')"
+        for _ in range(240):
             time.sleep(0.5)
             if self.call("Runtime.evaluate", expression=ready)["result"].get("value"):
                 break
+        else:
+            raise SystemExit(f"{url} did not finish loading in 2 minutes: no screenshot taken")
         time.sleep(2)  # let the web client finish rendering
         png = self.call("Page.captureScreenshot", format="png")["data"]
         target.write_bytes(base64.b64decode(png))
@@ -191,7 +204,7 @@ def main():
     server = start_server(odoo, port)
     browser = None
     try:
-        session_id, conversation = seed_messages(base)
+        session_id, ids = seed_messages(base)
         browser = Browser()
         browser.call(
             "Emulation.setDeviceMetricsOverride",
@@ -210,7 +223,7 @@ def main():
         )
         for addon, name, path in SHOTS:
             browser.shoot(
-                base + path.format(conversation=conversation),
+                base + path.format(**ids),
                 devenv.ROOT / addon / "static" / "description" / name,
             )
     finally:
