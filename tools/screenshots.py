@@ -183,7 +183,9 @@ class Browser:
             if self.call("Runtime.evaluate", expression=ready)["result"].get("value"):
                 break
         else:
-            raise SystemExit(f"{url} did not finish loading in 2 minutes: no screenshot taken")
+            raise SystemExit(
+                f"{url} did not finish loading in 2 minutes: no screenshot taken"
+            )
         time.sleep(2)  # let the web client finish rendering
         png = self.call("Page.captureScreenshot", format="png")["data"]
         target.write_bytes(base64.b64decode(png))
