@@ -390,23 +390,23 @@ def run_odoo_tests(odoo, tags, addons):
     return passed, failed, problems
 
 
+PYTEST = [
+    sys.executable,
+    "-m",
+    "pytest",
+    "-p",
+    "no:cacheprovider",
+    "-p",
+    "no:benchmark",
+]
+# -p no:odoo: pytest-odoo (when installed) would turn every plain test into an Odoo one.
+PLAIN_PYTEST = [*PYTEST, "-p", "no:odoo"]
+
+
 def run_pytest(odoo, e2e_db=None):
     """Plain pytest; with ``e2e_db``, also the end-to-end tests against a real server."""
     log_path = WORK_DIR / "pytest.log"
-    # -p no:odoo: pytest-odoo (when installed) would turn every plain test into an Odoo one.
-    cmd = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "-q",
-        "-p",
-        "no:cacheprovider",
-        "-p",
-        "no:benchmark",
-        "-p",
-        "no:odoo",
-        str(ROOT / "tests"),
-    ]
+    cmd = [*PLAIN_PYTEST, "-q", str(ROOT / "tests")]
     env = dict(os.environ, SMS_TWO_WAY_WORK_DIR=str(WORK_DIR))
     if e2e_db:
         env["SMS_TWO_WAY_E2E_DB"] = e2e_db
@@ -491,13 +491,7 @@ def cmd_test_pytest_odoo(args):
     db = f"{TEST_DB}_pytest"
     install_fresh_database(odoo, db, args.addons)
     cmd = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "-p",
-        "no:cacheprovider",
-        "-p",
-        "no:benchmark",
+        *PYTEST,
         f"--odoo-database={db}",
         f"--odoo-addons-path={addons_path(odoo)}",
         "--odoo-log-level=warn",
@@ -526,17 +520,7 @@ def cmd_stop(_args):
 def cmd_test_bootstrap(_args):
     """The fresh-clone scenario of tests/test_bootstrap.py (slow: builds a whole environment)."""
     env = dict(os.environ, SMS_TWO_WAY_BOOTSTRAP_TEST="1")
-    cmd = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "-p",
-        "no:cacheprovider",
-        "-p",
-        "no:odoo",
-        "-v",
-        str(ROOT / "tests" / "test_bootstrap.py"),
-    ]
+    cmd = [*PLAIN_PYTEST, "-v", str(ROOT / "tests" / "test_bootstrap.py")]
     sys.exit(subprocess.run(cmd, cwd=ROOT, env=env).returncode)
 
 
