@@ -64,27 +64,28 @@ def odoo_server():
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
-    for _attempt in range(120):
-        try:
-            if requests.get(f"{url}/web/login", timeout=2).status_code == 200:
-                break
-        except (requests.ConnectionError, requests.Timeout):
-            # Not listening yet, or still busy with its first request on a loaded machine.
-            time.sleep(0.5)
-    else:
+    try:  # the server is stopped whatever happens, also when it never came up
+        for _attempt in range(120):
+            try:
+                if requests.get(f"{url}/web/login", timeout=2).status_code == 200:
+                    break
+            except (requests.ConnectionError, requests.Timeout):
+                # Not listening yet, or still busy with its first request on a loaded machine.
+                time.sleep(0.5)
+        else:
+            pytest.fail("Odoo did not start; see e2e-odoo.log")
+        # Warm the lazy per-process caches (routing maps, module manifests) with one request
+        # first: CPython 3.11 can fail compiling them from racing threads ("AST constructor
+        # recursion depth mismatch").
+        assert (
+            requests.post(f"{url}/sms_two_way/inbound/warm-up", timeout=30).status_code
+            == 403
+        )
+        yield url, db
+    finally:
         server.terminate()
-        pytest.fail("Odoo did not start; see e2e-odoo.log")
-    # Warm the lazy per-process caches (routing maps, module manifests) with one request
-    # first: CPython 3.11 can fail compiling them from racing threads ("AST constructor
-    # recursion depth mismatch").
-    assert (
-        requests.post(f"{url}/sms_two_way/inbound/warm-up", timeout=30).status_code
-        == 403
-    )
-    yield url, db
-    server.terminate()
-    server.wait(timeout=30)
-    log.close()
+        server.wait(timeout=30)
+        log.close()
 
 
 @pytest.fixture(scope="module")
