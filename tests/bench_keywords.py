@@ -8,6 +8,7 @@ handling): the point is to show that the engine's extra work stays cheap.
 
 Run standalone: ``python3 tests/bench_keywords.py`` from the repository root.
 """
+
 import random
 import re
 import statistics
@@ -35,8 +36,26 @@ from sms_two_way.core.keywords import (  # noqa: E402
 RULE_COUNT = 1000
 MESSAGE_COUNT = 5000
 STEMS = (
-    "pizza", "promo", "deal", "vip", "club", "menu", "order", "book", "café", "résa",
-    "rdv", "coupon", "gift", "spa", "yoga", "event", "ticket", "taxi", "delivery", "garage",
+    "pizza",
+    "promo",
+    "deal",
+    "vip",
+    "club",
+    "menu",
+    "order",
+    "book",
+    "café",
+    "résa",
+    "rdv",
+    "coupon",
+    "gift",
+    "spa",
+    "yoga",
+    "event",
+    "ticket",
+    "taxi",
+    "delivery",
+    "garage",
 )
 FREE_TEXT = (
     "Hi, can I move my appointment to Friday?",
@@ -54,22 +73,37 @@ FREE_TEXT = (
 
 def build_rules(rng):
     regexes = [
-        Rule(id=f"regex-{i}", mode=MODE_REGEX, pattern=rf"\border (?:no|number|#)? ?(\d{{{3 + i % 4}}})\b", sequence=30)
+        Rule(
+            id=f"regex-{i}",
+            mode=MODE_REGEX,
+            pattern=rf"\border (?:no|number|#)? ?(\d{{{3 + i % 4}}})\b",
+            sequence=30,
+        )
         for i in range(20)
     ]
     numbers = [
-        Rule(id=f"range-{low}-{high}", mode=MODE_NUMBER, low=low, high=high, sequence=20)
+        Rule(
+            id=f"range-{low}-{high}", mode=MODE_NUMBER, low=low, high=high, sequence=20
+        )
         for low, high in ((1, 5), (0, 10), (1, 3), (6, 10), (100, 999))
     ]
     first_words = [
-        Rule(id=f"first-{i}", mode=MODE_FIRST_WORD, keywords=(f"{rng.choice(STEMS)}{i}",), sequence=15)
+        Rule(
+            id=f"first-{i}",
+            mode=MODE_FIRST_WORD,
+            keywords=(f"{rng.choice(STEMS)}{i}",),
+            sequence=15,
+        )
         for i in range(75)
     ]
     exact = [
         Rule(
             id=f"exact-{i}",
             mode=MODE_EXACT,
-            keywords=(f"{STEMS[i % len(STEMS)].upper()}{i}", f"{STEMS[i % len(STEMS)]}-{i}"),
+            keywords=(
+                f"{STEMS[i % len(STEMS)].upper()}{i}",
+                f"{STEMS[i % len(STEMS)]}-{i}",
+            ),
             yes_intent=i % 100 == 0,
             no_intent=i % 100 == 1,
             sequence=rng.choice((5, 10, 10, 10)),
@@ -82,18 +116,40 @@ def build_rules(rng):
 def disguise(keyword, rng):
     """Type a keyword the way customers do: any case, stray spaces, punctuation."""
     keyword = rng.choice((keyword, keyword.lower(), keyword.upper(), keyword.title()))
-    return rng.choice(("", " ", "  ")) + keyword + rng.choice(("", "!", "!!!", ".", " ", "...", " :)"))
+    return (
+        rng.choice(("", " ", "  "))
+        + keyword
+        + rng.choice(("", "!", "!!!", ".", " ", "...", " :)"))
+    )
 
 
 def build_messages(rules, rng):
-    exact_keywords = [kw for rule in rules if rule.mode == MODE_EXACT for kw in rule.keywords]
-    first_keywords = [kw for rule in rules if rule.mode == MODE_FIRST_WORD for kw in rule.keywords]
+    exact_keywords = [
+        kw for rule in rules if rule.mode == MODE_EXACT for kw in rule.keywords
+    ]
+    first_keywords = [
+        kw for rule in rules if rule.mode == MODE_FIRST_WORD for kw in rule.keywords
+    ]
     makers = (
         lambda: disguise(rng.choice(exact_keywords), rng),
         lambda: rng.choice(exact_keywords),
         lambda: f"{disguise(rng.choice(first_keywords), rng)} for 2 people at 8pm",
-        lambda: rng.choice(("4", "5 stars", "I'd say 3", "4/5", "#2", "seven", "10/10", "3 or 4", "4.5")),
-        lambda: rng.choice(("Yes", "yeah!", "Sí", "👍🏽", "ok", "Nope", "can't make it", "NO.")),
+        lambda: rng.choice(
+            (
+                "4",
+                "5 stars",
+                "I'd say 3",
+                "4/5",
+                "#2",
+                "seven",
+                "10/10",
+                "3 or 4",
+                "4.5",
+            )
+        ),
+        lambda: rng.choice(
+            ("Yes", "yeah!", "Sí", "👍🏽", "ok", "Nope", "can't make it", "NO.")
+        ),
         lambda: f"Order no {rng.randint(100, 999999)} has not arrived",
         lambda: rng.choice(FREE_TEXT),
         lambda: f"{rng.choice(STEMS)}{rng.randint(2000, 9000)}",  # unknown keyword
@@ -127,8 +183,12 @@ def main():
     begin = time.perf_counter()
     matcher = KeywordMatcher(rules)
     build_ms = (time.perf_counter() - begin) * 1000
-    exact_keywords = [kw for rule in rules if rule.mode == MODE_EXACT for kw in rule.keywords]
-    baseline = re.compile(r"^\s*(?:%s)\s*$" % "|".join(map(re.escape, exact_keywords)), re.IGNORECASE)
+    exact_keywords = [
+        kw for rule in rules if rule.mode == MODE_EXACT for kw in rule.keywords
+    ]
+    baseline = re.compile(
+        r"^\s*(?:%s)\s*$" % "|".join(map(re.escape, exact_keywords)), re.IGNORECASE
+    )
 
     # Warm up both (regex caches, lazily built tables) before measuring.
     for message in messages[:200]:
@@ -137,9 +197,13 @@ def main():
     engine_result = time_per_message(matcher.match, messages)
     baseline_result = time_per_message(baseline.match, messages)
 
-    print(f"{len(rules):,} rules ({len(exact_keywords):,} exact keywords), {len(messages):,} messages, "
-          f"matcher built in {build_ms:.1f} ms")
-    print(f"{'':<10} {'median (µs)':>12} {'p99 (µs)':>10} {'messages/s':>14} {'matched':>9}")
+    print(
+        f"{len(rules):,} rules ({len(exact_keywords):,} exact keywords), {len(messages):,} messages, "
+        f"matcher built in {build_ms:.1f} ms"
+    )
+    print(
+        f"{'':<10} {'median (µs)':>12} {'p99 (µs)':>10} {'messages/s':>14} {'matched':>9}"
+    )
     print(summarize("engine", *engine_result))
     print(summarize("baseline", *baseline_result))
 

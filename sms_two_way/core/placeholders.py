@@ -7,6 +7,7 @@ turn a typo (``{name.first}``) into an exception and a format spec
 ``{identifier}`` tokens replaced by value: an unknown placeholder, a stray brace
 or anything with a format spec is left exactly as typed.
 """
+
 import re
 
 PLACEHOLDER_RE = re.compile(r"\{([a-z_][a-z0-9_]*)\}")

@@ -6,6 +6,7 @@ span midnight (start 20.0, end 8.0).  Local times are computed with
 ``zoneinfo`` on the date concerned, so DST changes between now and the next
 allowed time are taken into account.
 """
+
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -14,7 +15,9 @@ from .phone import number_timezones
 _DAY = 24 * 60
 
 
-def next_allowed_time(now_utc: datetime, tz_name: str, start: float, end: float) -> datetime:
+def next_allowed_time(
+    now_utc: datetime, tz_name: str, start: float, end: float
+) -> datetime:
     """Return ``now_utc`` if sending is allowed now, else the next local ``start`` (naive UTC).
 
     When ``start`` falls in a DST gap (the local clock skips it), the result is
@@ -34,9 +37,13 @@ def next_allowed_time(now_utc: datetime, tz_name: str, start: float, end: float)
         # fold=1 only matters when ``start`` occurs twice (DST end): its
         # second occurrence may still be ahead when the first one is past.
         for fold in (0, 1):
-            candidate = datetime.combine(day, start_time, tzinfo=zone).replace(fold=fold)
+            candidate = datetime.combine(day, start_time, tzinfo=zone).replace(
+                fold=fold
+            )
             candidate_utc = candidate.astimezone(timezone.utc).replace(tzinfo=None)
-            if candidate_utc > now_utc and _inside(_to_local(candidate_utc, zone), start_minute, end_minute):
+            if candidate_utc > now_utc and _inside(
+                _to_local(candidate_utc, zone), start_minute, end_minute
+            ):
                 return candidate_utc
     raise AssertionError("DST gaps never fall on consecutive days")  # pragma: no cover
 
@@ -46,7 +53,9 @@ def is_allowed(now_utc: datetime, tz_name: str, start: float, end: float) -> boo
     return _inside(_to_local(now_utc, _zone(tz_name)), *_window(start, end))
 
 
-def pick_timezone(partner_tz: str | None, e164: str | None, company_tz: str | None) -> str:
+def pick_timezone(
+    partner_tz: str | None, e164: str | None, company_tz: str | None
+) -> str:
     """Return the best known time zone of a recipient.
 
     The partner's own time zone first, then the zone of the number's region,
@@ -81,7 +90,9 @@ def _window(start, end):
     """Return (start, end) in minutes of the day, checking they form a window."""
     start_minute, end_minute = round(start * 60), round(end * 60)
     if not (0 <= start_minute < _DAY and 0 <= end_minute <= _DAY):
-        raise ValueError(f"Quiet hours must be between 0:00 and 24:00, got {start}–{end}.")
+        raise ValueError(
+            f"Quiet hours must be between 0:00 and 24:00, got {start}–{end}."
+        )
     if start_minute == end_minute:
         raise ValueError(f"Allowed hours {start}–{end} form an empty window.")
     return start_minute, end_minute

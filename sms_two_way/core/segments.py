@@ -5,6 +5,7 @@ otherwise the whole message switches to UCS-2, which fits less than half as
 many characters per segment.  Long messages are split into concatenated
 segments whose header takes a few characters of each.
 """
+
 from typing import NamedTuple
 
 GSM7 = "GSM-7"

@@ -21,21 +21,30 @@ class SmsCampaignReport(models.Model):
     company_id = fields.Many2one("res.company", readonly=True)
     subscriber_id = fields.Many2one("sms.campaign.subscriber", readonly=True)
     date = fields.Datetime("Join date", readonly=True)
-    state = fields.Selection([
-        ("pending", "Awaiting confirmation"), ("confirmed", "Subscribed"), ("opted_out", "Opted out"),
-    ], readonly=True)
+    state = fields.Selection(
+        [
+            ("pending", "Awaiting confirmation"),
+            ("confirmed", "Subscribed"),
+            ("opted_out", "Opted out"),
+        ],
+        readonly=True,
+    )
     join_count = fields.Integer("Joins", readonly=True, aggregator="sum")
     confirmed_count = fields.Integer("Confirmations", readonly=True, aggregator="sum")
     opt_out_count = fields.Integer("Opt-outs", readonly=True, aggregator="sum")
     lead_count = fields.Integer("Leads created", readonly=True, aggregator="sum")
     won_count = fields.Integer("Leads won", readonly=True, aggregator="sum")
-    broadcast_count = fields.Integer("Broadcasts received", readonly=True, aggregator="sum")
+    broadcast_count = fields.Integer(
+        "Broadcasts received", readonly=True, aggregator="sum"
+    )
     reply_count = fields.Integer("Broadcasts replied", readonly=True, aggregator="sum")
     reply_rate = fields.Float("Reply rate (%)", readonly=True, aggregator="avg")
 
     def init(self):
         tools.drop_view_if_exists(self.env.cr, self._table)
-        self.env.cr.execute(SQL("""
+        self.env.cr.execute(
+            SQL(
+                """
             CREATE OR REPLACE VIEW %(table)s AS (
                 SELECT s.id AS id,
                        s.id AS subscriber_id,
@@ -66,4 +75,8 @@ class SmsCampaignReport(models.Model):
                      WHERE r.subscriber_id = s.id AND r.state = 'sent'
                 ) b ON TRUE
             )
-        """, table=SQL.identifier(self._table), window=SQL("interval '%s hours'" % ATTRIBUTION_HOURS)))
+        """,
+                table=SQL.identifier(self._table),
+                window=SQL("interval '%s hours'" % ATTRIBUTION_HOURS),
+            )
+        )

@@ -6,11 +6,18 @@ class SmsConsent(models.Model):
 
     _inherit = "sms.consent"
 
-    campaign_id = fields.Many2one("sms.campaign", "SMS campaign", readonly=True, index="btree_not_null",
-                                  ondelete="set null")
+    campaign_id = fields.Many2one(
+        "sms.campaign",
+        "SMS campaign",
+        readonly=True,
+        index="btree_not_null",
+        ondelete="set null",
+    )
     campaign_pending = fields.Boolean(
-        "Awaiting confirmation", readonly=True,
-        help="Joined a double opt-in campaign; a later entry records the confirmation.")
+        "Awaiting confirmation",
+        readonly=True,
+        help="Joined a double opt-in campaign; a later entry records the confirmation.",
+    )
 
     @api.model
     def _record(self, direction, number, source, **kwargs):

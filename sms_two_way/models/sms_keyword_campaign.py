@@ -7,13 +7,25 @@ class SmsKeyword(models.Model):
     _inherit = "sms.keyword"
 
     campaign_id = fields.Many2one(
-        "sms.campaign", "SMS campaign", ondelete="cascade", index="btree_not_null", readonly=True,
-        help="Rule kept in line with the campaign's join keywords: edit the campaign instead.")
-    action = fields.Selection(selection_add=[
-        ("campaign_join", "Join an SMS campaign"),
-        ("campaign_confirm", "Confirm a campaign subscription"),
-        ("campaign_answer", "Answer a campaign question"),
-    ], ondelete={"campaign_join": "cascade", "campaign_confirm": "cascade", "campaign_answer": "cascade"})
+        "sms.campaign",
+        "SMS campaign",
+        ondelete="cascade",
+        index="btree_not_null",
+        readonly=True,
+        help="Rule kept in line with the campaign's join keywords: edit the campaign instead.",
+    )
+    action = fields.Selection(
+        selection_add=[
+            ("campaign_join", "Join an SMS campaign"),
+            ("campaign_confirm", "Confirm a campaign subscription"),
+            ("campaign_answer", "Answer a campaign question"),
+        ],
+        ondelete={
+            "campaign_join": "cascade",
+            "campaign_confirm": "cascade",
+            "campaign_answer": "cascade",
+        },
+    )
 
     def _get_handled_by(self, prompt):
         if self.action in ("campaign_join", "campaign_confirm", "campaign_answer"):

@@ -6,7 +6,10 @@ class SmsPrompt(models.Model):
 
     _inherit = "sms.prompt"
 
-    kind = fields.Selection(selection_add=[
-        ("campaign_confirm", "Campaign: confirm subscription"),
-        ("campaign_question", "Campaign: qualification question"),
-    ], ondelete={"campaign_confirm": "cascade", "campaign_question": "cascade"})
+    kind = fields.Selection(
+        selection_add=[
+            ("campaign_confirm", "Campaign: confirm subscription"),
+            ("campaign_question", "Campaign: qualification question"),
+        ],
+        ondelete={"campaign_confirm": "cascade", "campaign_question": "cascade"},
+    )

@@ -16,6 +16,7 @@ to play a provider's latency).  ``message_times`` (monotonic clock, when
 each message request arrived) and ``max_in_flight`` (most message requests
 served at once) show how the client paced and overlapped its calls.
 """
+
 import base64
 import json
 import threading
@@ -43,8 +44,12 @@ class FakeTwilio:
         self.auth_token = auth_token
         self.mode = "ok"
         self.hang_seconds = 3.0
-        self.delay_seconds = 0.0  # a slow but successful provider, to widen race windows
-        self.hang_stores = True  # in "hang" mode: whether the message was taken before the timeout
+        self.delay_seconds = (
+            0.0  # a slow but successful provider, to widen race windows
+        )
+        self.hang_stores = (
+            True  # in "hang" mode: whether the message was taken before the timeout
+        )
         self.reject_code = 21211
         self.requests = []  # (method, path, form dict)
         self.messages = []  # what Twilio "has": dicts in API form
@@ -100,7 +105,11 @@ class FakeTwilio:
 
     def message_requests(self):
         """The forms POSTed to the Messages endpoint, in order."""
-        return [form for method, path, form in self.requests if method == "POST" and path.endswith("/Messages.json")]
+        return [
+            form
+            for method, path, form in self.requests
+            if method == "POST" and path.endswith("/Messages.json")
+        ]
 
     def add_media(self, path, content, content_type, drip_seconds=0.0):
         """Serve ``content`` at ``path``; ``drip_seconds`` pauses between 8 KiB chunks (a slow sender)."""
@@ -112,7 +121,10 @@ class FakeTwilio:
         parts = urlsplit(handler.path)
         length = int(handler.headers.get("Content-Length") or 0)
         raw = handler.rfile.read(length).decode() if length else ""
-        form = {key: values[0] for key, values in parse_qs(raw, keep_blank_values=True).items()}
+        form = {
+            key: values[0]
+            for key, values in parse_qs(raw, keep_blank_values=True).items()
+        }
         with self._lock:
             self.requests.append((method, parts.path, form))
         if parts.path in self.media:
@@ -122,8 +134,15 @@ class FakeTwilio:
             return self._error(handler, 401, 20003, "Authenticate")
         account_prefix = f"/2010-04-01/Accounts/{self.account_sid}"
         if method == "GET" and parts.path == f"{account_prefix}.json":
-            return self._json(handler, 200, {"sid": self.account_sid, "friendly_name": "Fake account",
-                                             "status": "active"})
+            return self._json(
+                handler,
+                200,
+                {
+                    "sid": self.account_sid,
+                    "friendly_name": "Fake account",
+                    "status": "active",
+                },
+            )
         if parts.path == f"{account_prefix}/Messages.json":
             if method == "POST":
                 return self._create_message(handler, form)
@@ -132,7 +151,9 @@ class FakeTwilio:
         return self._error(handler, 404, 20404, "Not found")
 
     def _authorized(self, handler):
-        expected = base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
+        expected = base64.b64encode(
+            f"{self.account_sid}:{self.auth_token}".encode()
+        ).decode()
         return handler.headers.get("Authorization") == f"Basic {expected}"
 
     def _create_message(self, handler, form):
@@ -150,7 +171,9 @@ class FakeTwilio:
         if self.mode == "error500":
             return self._error(handler, 500, 20500, "Internal Server Error")
         if self.mode == "reject":
-            return self._error(handler, 400, self.reject_code, f"Rejected with {self.reject_code}")
+            return self._error(
+                handler, 400, self.reject_code, f"Rejected with {self.reject_code}"
+            )
         now = datetime.now(timezone.utc)
         message = {
             "sid": "SM" + uuid.uuid4().hex,
@@ -174,18 +197,41 @@ class FakeTwilio:
 
     def _list_messages(self, handler, query):
         with self._lock:
-            found = [m for m in self.messages if not query.get("To") or m["to"] == query["To"]]
-        return self._json(handler, 200, {
-            "messages": list(reversed(found)), "page": 0, "page_size": 50,
-            "first_page_uri": None, "next_page_uri": None, "previous_page_uri": None, "uri": handler.path,
-        })
+            found = [
+                m
+                for m in self.messages
+                if not query.get("To") or m["to"] == query["To"]
+            ]
+        return self._json(
+            handler,
+            200,
+            {
+                "messages": list(reversed(found)),
+                "page": 0,
+                "page_size": 50,
+                "first_page_uri": None,
+                "next_page_uri": None,
+                "previous_page_uri": None,
+                "uri": handler.path,
+            },
+        )
 
     def _error(self, handler, status, code, message):
-        return self._json(handler, status, {"code": code, "message": message, "status": status,
-                                            "more_info": f"https://www.twilio.com/docs/errors/{code}"})
+        return self._json(
+            handler,
+            status,
+            {
+                "code": code,
+                "message": message,
+                "status": status,
+                "more_info": f"https://www.twilio.com/docs/errors/{code}",
+            },
+        )
 
     def _json(self, handler, status, payload):
-        return self._respond(handler, status, json.dumps(payload).encode(), "application/json")
+        return self._respond(
+            handler, status, json.dumps(payload).encode(), "application/json"
+        )
 
     @staticmethod
     def _respond(handler, status, content, content_type, drip_seconds=0.0):
@@ -201,4 +247,4 @@ class FakeTwilio:
                 handler.wfile.write(content[start:start + chunk])
                 handler.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up (timeout test): nothing to answer to
+            return  # the client gave up (timeout test): nothing to answer to

@@ -5,18 +5,30 @@ from .common import SmsTwoWayHttpCase
 
 @tagged("post_install", "-at_install")
 class TestCompliance(SmsTwoWayHttpCase):
-
     def setUp(self):
         super().setUp()
-        self.gateway.provider_handles_opt_out = False  # Odoo answers STOP/START/HELP itself
+        self.gateway.provider_handles_opt_out = (
+            False  # Odoo answers STOP/START/HELP itself
+        )
         self.company.sms_program_name = "Acme Alerts"
 
     def sent_bodies(self):
         return [form["Body"] for form in self.fake_twilio.message_requests()]
 
     def test_every_opt_out_keyword_opts_out_with_one_confirmation(self):
-        for index, word in enumerate(["STOP", " stop! ", "StopAll", "UNSUBSCRIBE", "Cancel", "end", "QUIT",
-                                      "revoke", "OPTOUT"]):
+        for index, word in enumerate(
+            [
+                "STOP",
+                " stop! ",
+                "StopAll",
+                "UNSUBSCRIBE",
+                "Cancel",
+                "end",
+                "QUIT",
+                "revoke",
+                "OPTOUT",
+            ]
+        ):
             with self.subTest(word=word):
                 number = f"+3247011{index:04d}"
                 self.fake_twilio.requests.clear()
@@ -26,7 +38,9 @@ class TestCompliance(SmsTwoWayHttpCase):
                 self.assertEqual(consent.source, "keyword")
                 self.assertEqual(consent.text, word, "the exact inbound text is kept")
                 self.assertEqual(consent.message_id, message)
-                self.assertTrue(self.env["phone.blacklist"].search([("number", "=", number)]))
+                self.assertTrue(
+                    self.env["phone.blacklist"].search([("number", "=", number)])
+                )
                 [confirmation] = self.sent_bodies()
                 self.assertIn("Acme Alerts", confirmation)
                 self.assertIn("unsubscribed", confirmation)
@@ -36,14 +50,19 @@ class TestCompliance(SmsTwoWayHttpCase):
         self.receive_sms("STOP")
         self.fake_twilio.requests.clear()
         self.partner._message_sms("Big sale today!")
-        self.assertFalse(self.fake_twilio.message_requests(), "refused before reaching the provider")
+        self.assertFalse(
+            self.fake_twilio.message_requests(), "refused before reaching the provider"
+        )
         sms = self.env["sms.sms"].search([("body", "=", "Big sale today!")])
         self.assertEqual(sms.state, "error")
         self.assertEqual(sms.failure_type, "sms_optout")
         # A second STOP is recorded but not confirmed again.
         self.receive_sms("stop")
         self.assertFalse(self.fake_twilio.message_requests())
-        self.assertEqual(len(self.env["sms.consent"].search([("number", "=", self.partner_number)])), 2)
+        self.assertEqual(
+            len(self.env["sms.consent"].search([("number", "=", self.partner_number)])),
+            2,
+        )
 
     def test_start_and_unstop_opt_back_in(self):
         for word in ("START", "unstop"):
@@ -51,8 +70,14 @@ class TestCompliance(SmsTwoWayHttpCase):
                 self.receive_sms("STOP")
                 self.fake_twilio.requests.clear()
                 self.receive_sms(word)
-                self.assertFalse(self.env["phone.blacklist"].search([("number", "=", self.partner_number)]))
-                last = self.env["sms.consent"].search([("number", "=", self.partner_number)], limit=1)
+                self.assertFalse(
+                    self.env["phone.blacklist"].search(
+                        [("number", "=", self.partner_number)]
+                    )
+                )
+                last = self.env["sms.consent"].search(
+                    [("number", "=", self.partner_number)], limit=1
+                )
                 self.assertEqual((last.direction, last.text), ("opt_in", word))
                 [confirmation] = self.sent_bodies()
                 self.assertIn("subscribed again", confirmation)
@@ -60,7 +85,9 @@ class TestCompliance(SmsTwoWayHttpCase):
     def test_yes_opts_in_when_no_question_expects_it(self):
         self.receive_sms("STOP")
         self.receive_sms("Yes")
-        self.assertEqual(self.env["sms.consent"].search([], limit=1).direction, "opt_in")
+        self.assertEqual(
+            self.env["sms.consent"].search([], limit=1).direction, "opt_in"
+        )
 
     def test_help_and_info(self):
         for word in ("HELP", "info"):
@@ -80,7 +107,9 @@ class TestCompliance(SmsTwoWayHttpCase):
         self.assertEqual(self.env["sms.consent"].search([]).direction, "opt_out")
 
     def test_provider_default_per_provider(self):
-        self.assertTrue(self.env["sms.gateway"].new({"provider": "twilio"}).provider_handles_opt_out)
+        self.assertTrue(
+            self.env["sms.gateway"].new({"provider": "twilio"}).provider_handles_opt_out
+        )
         self.assertFalse(self.simulator.provider_handles_opt_out)
 
     def test_cancel_inside_a_sentence_is_not_an_opt_out(self):

@@ -6,18 +6,27 @@ from .common import SmsTwoWayHttpCase
 
 @tagged("post_install", "-at_install")
 class TestKeywordRules(SmsTwoWayHttpCase):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.salesperson = cls.env["res.users"].create({
-            "name": "Sam Sales", "login": "sam_sales", "email": "sam@example.com",
-            "groups_id": [(6, 0, [cls.env.ref("sms_two_way.group_sms_user").id])]})
+        cls.salesperson = cls.env["res.users"].create(
+            {
+                "name": "Sam Sales",
+                "login": "sam_sales",
+                "email": "sam@example.com",
+                "groups_id": [(6, 0, [cls.env.ref("sms_two_way.group_sms_user").id])],
+            }
+        )
         cls.partner.user_id = cls.salesperson
-        cls.hours_rule = cls.env["sms.keyword"].create({
-            "name": "Opening hours", "keyword": "HOURS", "aliases": "opening, horaires",
-            "action": "reply", "reply_body": "Hi {name}, we are open 9-17.",
-        })
+        cls.hours_rule = cls.env["sms.keyword"].create(
+            {
+                "name": "Opening hours",
+                "keyword": "HOURS",
+                "aliases": "opening, horaires",
+                "action": "reply",
+                "reply_body": "Hi {name}, we are open 9-17.",
+            }
+        )
 
     def sent_bodies(self):
         return [form["Body"] for form in self.fake_twilio.message_requests()]
@@ -27,30 +36,50 @@ class TestKeywordRules(SmsTwoWayHttpCase):
             with self.subTest(text=text):
                 self.fake_twilio.requests.clear()
                 message = self.receive_sms(text)
-                self.assertEqual(self.sent_bodies(), ["Hi Alice Customer, we are open 9-17."])
+                self.assertEqual(
+                    self.sent_bodies(), ["Hi Alice Customer, we are open 9-17."]
+                )
                 self.assertFalse(message.conversation_id.needs_reply)
 
     def test_server_action_receives_matched_value(self):
-        action = self.env["ir.actions.server"].create({
-            "name": "Store rating",
-            "model_id": self.env.ref("sms_two_way.model_sms_conversation").id,
-            "state": "code",
-            "code": "record.message_post(body='rated %s by %s: %s' % ("
-                    "env.context['sms_value'], env.context['sms_partner'].name, env.context['sms_message']))",
-        })
-        self.env["sms.keyword"].create({
-            "name": "Rating", "match_mode": "number_range", "number_min": 1, "number_max": 5,
-            "action": "server_action", "server_action_id": action.id, "reply_body": "Thanks for the {value}!",
-        })
+        action = self.env["ir.actions.server"].create(
+            {
+                "name": "Store rating",
+                "model_id": self.env.ref("sms_two_way.model_sms_conversation").id,
+                "state": "code",
+                "code": "record.message_post(body='rated %s by %s: %s' % ("
+                "env.context['sms_value'], env.context['sms_partner'].name, env.context['sms_message']))",
+            }
+        )
+        self.env["sms.keyword"].create(
+            {
+                "name": "Rating",
+                "match_mode": "number_range",
+                "number_min": 1,
+                "number_max": 5,
+                "action": "server_action",
+                "server_action_id": action.id,
+                "reply_body": "Thanks for the {value}!",
+            }
+        )
         message = self.receive_sms("I'd say 4 stars")
-        self.assertIn("rated 4 by Alice Customer: I'd say 4 stars",
-                      message.conversation_id.message_ids.mapped("body")[0])
+        self.assertIn(
+            "rated 4 by Alice Customer: I'd say 4 stars",
+            message.conversation_id.message_ids.mapped("body")[0],
+        )
         self.assertEqual(self.sent_bodies(), ["Thanks for the 4!"])
 
     def test_out_of_range_number_is_handed_off(self):
-        self.env["sms.keyword"].create({
-            "name": "Rating", "match_mode": "number_range", "number_min": 1, "number_max": 5, "action": "reply",
-            "reply_body": "Thanks"})
+        self.env["sms.keyword"].create(
+            {
+                "name": "Rating",
+                "match_mode": "number_range",
+                "number_min": 1,
+                "number_max": 5,
+                "action": "reply",
+                "reply_body": "Thanks",
+            }
+        )
         message = self.receive_sms("9")
         self.assertTrue(message.conversation_id.needs_reply)
 
@@ -64,19 +93,27 @@ class TestKeywordRules(SmsTwoWayHttpCase):
         self.assertIn("Can I bring my dog?", activity.note)
         self.assertEqual(self.sent_bodies(), [self.company.sms_handoff_ack_body])
         self.receive_sms("And my <script>cat</script>?")
-        self.assertEqual(len(self.sent_bodies()), 1, "one acknowledgement per conversation per day")
+        self.assertEqual(
+            len(self.sent_bodies()), 1, "one acknowledgement per conversation per day"
+        )
         self.assertEqual(len(conversation.activity_ids), 1)
         self.assertIn("&lt;script&gt;", conversation.activity_ids.note)
 
     def test_handoff_to_company_user_without_salesperson(self):
-        handler = self.env["res.users"].create({"name": "Desk", "login": "desk", "email": "desk@example.com"})
+        handler = self.env["res.users"].create(
+            {"name": "Desk", "login": "desk", "email": "desk@example.com"}
+        )
         self.company.sms_handoff_user_id = handler
         message = self.receive_sms("Who is this?", sender="+32499001122")
         self.assertEqual(message.conversation_id.user_id, handler)
 
     def test_handoff_to_team_leader(self):
-        leader = self.env["res.users"].create({"name": "Lead", "login": "team_lead", "email": "lead@example.com"})
-        self.company.sms_handoff_team_id = self.env["crm.team"].create({"name": "SMS desk", "user_id": leader.id})
+        leader = self.env["res.users"].create(
+            {"name": "Lead", "login": "team_lead", "email": "lead@example.com"}
+        )
+        self.company.sms_handoff_team_id = self.env["crm.team"].create(
+            {"name": "SMS desk", "user_id": leader.id}
+        )
         message = self.receive_sms("Anyone there?", sender="+32499001133")
         self.assertEqual(message.conversation_id.user_id, leader)
         self.assertEqual(message.conversation_id.activity_ids.user_id, leader)
@@ -103,7 +140,9 @@ class TestKeywordRules(SmsTwoWayHttpCase):
 
     def test_invalid_regex_rejected(self):
         with self.assertRaises(ValidationError):
-            self.env["sms.keyword"].create({"name": "Broken", "match_mode": "regex", "pattern": "(unclosed"})
+            self.env["sms.keyword"].create(
+                {"name": "Broken", "match_mode": "regex", "pattern": "(unclosed"}
+            )
 
     def test_rule_of_other_company_ignored(self):
         other = self.env["res.company"].create({"name": "Other"})

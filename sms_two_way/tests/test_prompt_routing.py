@@ -8,16 +8,19 @@ from .common import SmsTwoWayHttpCase
 
 @tagged("post_install", "-at_install")
 class TestPromptRouting(SmsTwoWayHttpCase):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.conversation = cls.env["sms.conversation"]._get_for_recipient(partner=cls.partner)
+        cls.conversation = cls.env["sms.conversation"]._get_for_recipient(
+            partner=cls.partner
+        )
         cls.order_a = cls.env["res.partner"].create({"name": "Delivery A"})
         cls.order_b = cls.env["res.partner"].create({"name": "Delivery B"})
 
     def ask(self, record, description, **kwargs):
-        return self.env["sms.prompt"]._open(self.conversation, record, "yes_no", description, **kwargs)
+        return self.env["sms.prompt"]._open(
+            self.conversation, record, "yes_no", description, **kwargs
+        )
 
     def notes(self, record):
         return " ".join(record.message_ids.mapped("body"))
@@ -27,7 +30,10 @@ class TestPromptRouting(SmsTwoWayHttpCase):
         self.receive_sms("yeah 👍")
         self.assertEqual(prompt.state, "answered")
         self.assertIn("Answered yes by SMS", self.notes(self.order_a))
-        self.assertFalse(self.env["sms.consent"].search([]), "YES answered the question, it is no opt-in")
+        self.assertFalse(
+            self.env["sms.consent"].search([]),
+            "YES answered the question, it is no opt-in",
+        )
 
     def test_no_answer(self):
         prompt = self.ask(self.order_a, "Delivery A on Monday")
@@ -53,14 +59,22 @@ class TestPromptRouting(SmsTwoWayHttpCase):
         prompt_b = self.ask(self.order_b, "Delivery B on Friday")
         self.receive_sms("Yes")
         message = self.receive_sms("3")
-        self.assertTrue(message.conversation_id.needs_reply, "an impossible choice needs a person")
+        self.assertTrue(
+            message.conversation_id.needs_reply, "an impossible choice needs a person"
+        )
         self.assertEqual((prompt_a.state, prompt_b.state), ("open", "open"))
 
     def test_expired_prompt_is_ignored(self):
-        prompt = self.ask(self.order_a, "Old question", expires_at=fields.Datetime.now() - timedelta(minutes=1))
+        prompt = self.ask(
+            self.order_a,
+            "Old question",
+            expires_at=fields.Datetime.now() - timedelta(minutes=1),
+        )
         message = self.receive_sms("sure")
         self.assertEqual(prompt.state, "open")
-        self.assertTrue(message.conversation_id.needs_reply, "no open prompt: handed off")
+        self.assertTrue(
+            message.conversation_id.needs_reply, "no open prompt: handed off"
+        )
         self.assertEqual(self.env["sms.prompt"]._cron_expire(), 1)
         self.assertEqual(prompt.state, "expired")
 

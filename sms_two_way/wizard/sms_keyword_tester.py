@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 
 from ..core import keywords as engine
 
@@ -10,7 +10,9 @@ class SmsKeywordTester(models.TransientModel):
     _description = "Try a message against the keyword rules"
 
     text = fields.Char("Message", required=True)
-    company_id = fields.Many2one("res.company", default=lambda self: self.env.company, required=True)
+    company_id = fields.Many2one(
+        "res.company", default=lambda self: self.env.company, required=True
+    )
     result = fields.Text(compute="_compute_result")
 
     @api.depends("text", "company_id")
@@ -21,17 +23,31 @@ class SmsKeywordTester(models.TransientModel):
                 tester.result = False
                 continue
             intent = engine.compliance_intent(tester.text)
-            if intent and not (intent == "opt_in" and engine.normalize(tester.text) == "yes"):
-                tester.result = _("Compliance keyword (%(intent)s): handled before any rule.", intent=intent)
+            if intent and not (
+                intent == "opt_in" and engine.normalize(tester.text) == "yes"
+            ):
+                tester.result = self.env._(
+                    "Compliance keyword (%(intent)s): handled before any rule.",
+                    intent=intent,
+                )
                 continue
             rules = Keyword.search(Keyword._get_rules_domain(tester.company_id))
             matcher = engine.KeywordMatcher(rule._to_engine_rule() for rule in rules)
             match = matcher.match(tester.text)
             if match:
                 rule = Keyword.browse(match.rule.id)
-                tester.result = _("Rule \"%(name)s\" (%(action)s): %(reason)s. Value: %(value)s",
-                                  name=rule.name, action=dict(rule._fields["action"].selection)[rule.action],
-                                  reason=match.reason, value=match.value)
+                tester.result = self.env._(
+                    'Rule "%(name)s" (%(action)s): %(reason)s. Value: %(value)s',
+                    name=rule.name,
+                    action=dict(rule._fields["action"].selection)[rule.action],
+                    reason=match.reason,
+                    value=match.value,
+                )
             else:
-                tester.result = matcher.explain(tester.text) + "\n" + _(
-                    "Outside a pending question, this reply is handed off to a person.")
+                tester.result = (
+                    matcher.explain(tester.text)
+                    + "\n"
+                    + self.env._(
+                        "Outside a pending question, this reply is handed off to a person."
+                    )
+                )

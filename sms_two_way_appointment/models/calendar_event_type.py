@@ -8,4 +8,5 @@ class CalendarEventType(models.Model):
 
     sms_confirmation_lead_hours = fields.Integer(
         "SMS confirmation lead time (hours)",
-        help="Overrides the company's lead time for events with this tag. 0: use the company's.")
+        help="Overrides the company's lead time for events with this tag. 0: use the company's.",
+    )

@@ -7,6 +7,8 @@ class ResCompany(models.Model):
     _inherit = "res.company"
 
     sms_appointment_lead_hours = fields.Integer(
-        "SMS confirmation lead time (hours)", default=24,
+        "SMS confirmation lead time (hours)",
+        default=24,
         help="Calendar events get their SMS confirmation request this many hours before they start. "
-             "Event types and events may override it. 0: no automatic requests.")
+        "Event types and events may override it. 0: no automatic requests.",
+    )

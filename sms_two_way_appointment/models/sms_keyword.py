@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from odoo import _, fields, models
+from odoo import fields, models
 
 from .sms_prompt import APPOINTMENT_KINDS
 
@@ -32,7 +32,11 @@ class SmsKeyword(models.Model):
 
     def _sms_appointment_attendee(self, message, prompt):
         """The attendee the prompt asks about, or False once the reply was answered as late."""
-        attendee = prompt._get_record() if prompt and prompt.res_model == "calendar.attendee" else None
+        attendee = (
+            prompt._get_record()
+            if prompt and prompt.res_model == "calendar.attendee"
+            else None
+        )
         attendee = attendee or self.env["calendar.attendee"]
         problem = attendee._sms_get_reply_problem(prompt.kind if prompt else None)
         if problem:
@@ -41,7 +45,12 @@ class SmsKeyword(models.Model):
             if attendee:
                 attendee._sms_late_reply(message, problem)
             else:
-                message.conversation_id._handoff(message, reason=_("Reply about an appointment that no longer exists."))
+                message.conversation_id._handoff(
+                    message,
+                    reason=self.env._(
+                        "Reply about an appointment that no longer exists."
+                    ),
+                )
             return False
         return attendee
 
@@ -77,16 +86,30 @@ class SmsKeyword(models.Model):
         (False: the usual handling goes on).
         """
         since = fields.Datetime.now() - timedelta(days=LATE_REPLY_DAYS)
-        latest = self.env["sms.prompt"].sudo().search([
-            ("conversation_id", "=", message.conversation_id.id), ("kind", "in", list(APPOINTMENT_KINDS)),
-            ("create_date", ">=", since)], limit=1, order="id desc")
-        if not latest or (latest.state == "open" and latest.expires_at > fields.Datetime.now()):
+        latest = (
+            self.env["sms.prompt"]
+            .sudo()
+            .search(
+                [
+                    ("conversation_id", "=", message.conversation_id.id),
+                    ("kind", "in", list(APPOINTMENT_KINDS)),
+                    ("create_date", ">=", since),
+                ],
+                limit=1,
+                order="id desc",
+            )
+        )
+        if not latest or (
+            latest.state == "open" and latest.expires_at > fields.Datetime.now()
+        ):
             return False
         attendee = latest._get_record()
         if not attendee:
             return False
         if latest.state == "answered" and match.value in ("yes", "no"):
             return True  # "ok" or 👍 after a settled request: a courtesy, nothing to do
-        problem = attendee._sms_get_reply_problem(latest.kind) or _("the request is no longer open")
+        problem = attendee._sms_get_reply_problem(latest.kind) or self.env._(
+            "the request is no longer open"
+        )
         attendee._sms_late_reply(message, problem)
         return True

@@ -22,11 +22,17 @@ class SmsAppointmentReport(models.Model):
     user_id = fields.Many2one("res.users", "Organizer", readonly=True)
     event_start = fields.Datetime("Event start", readonly=True)
     requested_at = fields.Datetime("Requested on", readonly=True)
-    sms_confirmation_state = fields.Selection(SMS_CONFIRMATION_STATES, "SMS confirmation", readonly=True)
+    sms_confirmation_state = fields.Selection(
+        SMS_CONFIRMATION_STATES, "SMS confirmation", readonly=True
+    )
     request_count = fields.Integer("Requests", readonly=True)
-    confirmation_rate = fields.Float("Confirmation rate (%)", readonly=True, aggregator="avg")
+    confirmation_rate = fields.Float(
+        "Confirmation rate (%)", readonly=True, aggregator="avg"
+    )
     no_answer_rate = fields.Float("No-answer rate (%)", readonly=True, aggregator="avg")
-    decline_rate = fields.Float("Cancellation rate (%)", readonly=True, aggregator="avg")
+    decline_rate = fields.Float(
+        "Cancellation rate (%)", readonly=True, aggregator="avg"
+    )
 
     def init(self):
         tools.drop_view_if_exists(self.env.cr, self._table)

@@ -13,7 +13,6 @@ START = datetime(2030, 1, 8, 14, 0)
 
 @tagged("post_install", "-at_install")
 class TestRequests(AppointmentCase):
-
     def run_cron(self, at):
         with freeze_time(at):
             return self.env["calendar.event"]._cron_sms_confirmation_requests()
@@ -24,31 +23,57 @@ class TestRequests(AppointmentCase):
         self.assertEqual(self.run_cron(START - timedelta(hours=25)), 0, "not due yet")
         self.assertFalse(self.sent_bodies())
         self.assertEqual(self.run_cron(START - timedelta(hours=23)), 1)
-        self.assertEqual(self.sent_to(self.partner_number), [
-            "Hi Alice Customer, reminder: Dentist on Tuesday 8 January at 3:00 PM. "
-            "Reply C to confirm, R to reschedule, X to cancel."])
+        self.assertEqual(
+            self.sent_to(self.partner_number),
+            [
+                "Hi Alice Customer, reminder: Dentist on Tuesday 8 January at 3:00 PM. "
+                "Reply C to confirm, R to reschedule, X to cancel."
+            ],
+        )
         self.assertEqual(attendee.sms_confirmation_state, "requested")
         self.assertEqual(attendee.sms_request_start, START)
         prompt = self.open_prompts(attendee, "appointment_confirmation")
         self.assertEqual(prompt.expires_at, START)
         self.assertEqual(prompt.conversation_id, attendee.sms_conversation_id)
         self.assertEqual(len(self.sent_bodies()), 1, "the organizer is not texted")
-        self.assertEqual(self.run_cron(START - timedelta(hours=22)), 0, "never twice for the same time")
+        self.assertEqual(
+            self.run_cron(START - timedelta(hours=22)),
+            0,
+            "never twice for the same time",
+        )
         with freeze_time(START - timedelta(hours=22)):
-            event.write({"start": START + timedelta(days=1), "stop": START + timedelta(days=1, hours=1)})
+            event.write(
+                {
+                    "start": START + timedelta(days=1),
+                    "stop": START + timedelta(days=1, hours=1),
+                }
+            )
         self.assertEqual(attendee.sms_confirmation_state, "none")
-        self.assertEqual(prompt.state, "cancelled", "the question about the old time is closed")
-        self.assertEqual(self.run_cron(START + timedelta(hours=1)), 1, "the event moved: asked again")
+        self.assertEqual(
+            prompt.state, "cancelled", "the question about the old time is closed"
+        )
+        self.assertEqual(
+            self.run_cron(START + timedelta(hours=1)), 1, "the event moved: asked again"
+        )
         self.assertIn("Wednesday 9 January", self.sent_bodies()[-1])
         self.assertEqual(len(self.open_prompts(attendee)), 1)
 
     def test_lead_time_from_tag_then_event(self):
-        tag = self.env["calendar.event.type"].create({"name": "Surgery", "sms_confirmation_lead_hours": 72})
+        tag = self.env["calendar.event.type"].create(
+            {"name": "Surgery", "sms_confirmation_lead_hours": 72}
+        )
         event = self.create_event(START, categ_ids=[Command.set(tag.ids)])
         self.assertEqual(self.run_cron(START - timedelta(hours=71)), 1)
-        other = self.create_event(START + timedelta(days=1), categ_ids=[Command.set(tag.ids)],
-                                  sms_confirmation_lead_hours=2)
-        self.assertEqual(self.run_cron(START + timedelta(days=1, hours=-3)), 0, "the event's own 2 h win")
+        other = self.create_event(
+            START + timedelta(days=1),
+            categ_ids=[Command.set(tag.ids)],
+            sms_confirmation_lead_hours=2,
+        )
+        self.assertEqual(
+            self.run_cron(START + timedelta(days=1, hours=-3)),
+            0,
+            "the event's own 2 h win",
+        )
         self.assertEqual(self.run_cron(START + timedelta(days=1, hours=-1)), 1)
         self.assertEqual(self.attendee(other).sms_confirmation_state, "requested")
         self.assertEqual(self.attendee(event).sms_confirmation_state, "requested")
@@ -60,7 +85,9 @@ class TestRequests(AppointmentCase):
 
     def test_skips_declined_opted_out_past_and_cancelled(self):
         bob = self.env["res.partner"].create({"name": "Bob", "mobile": "+32470999888"})
-        carl = self.env["res.partner"].create({"name": "Carl", "mobile": "+32470777666"})
+        carl = self.env["res.partner"].create(
+            {"name": "Carl", "mobile": "+32470777666"}
+        )
         dora = self.env["res.partner"].create({"name": "Dora"})  # no mobile
         event = self.create_event(START, partners=self.partner | bob | carl | dora)
         self.attendee(event, bob).do_decline()
@@ -79,8 +106,12 @@ class TestRequests(AppointmentCase):
         cancelled = self.create_event(START + timedelta(days=2), name="Cancelled")
         cancelled.action_archive()
         self.assertEqual(self.run_cron(START + timedelta(days=1, hours=12)), 0)
-        self.assertEqual((self.attendee(past) | self.attendee(cancelled)).mapped("sms_confirmation_state"),
-                         ["none", "none"])
+        self.assertEqual(
+            (self.attendee(past) | self.attendee(cancelled)).mapped(
+                "sms_confirmation_state"
+            ),
+            ["none", "none"],
+        )
 
     def test_button_does_not_repeat_a_request(self):
         event = self.create_event(START)
@@ -114,7 +145,9 @@ class TestRequests(AppointmentCase):
         self.assertEqual(self.attendee(event).sms_event_time, "11:00 PM")
 
     def test_template_is_editable(self):
-        template = self.env.ref("sms_two_way_appointment.sms_template_appointment_confirmation")
+        template = self.env.ref(
+            "sms_two_way_appointment.sms_template_appointment_confirmation"
+        )
         template.body = "{{ object.event_id.name }} {{ object.sms_event_date }}: C/R/X?"
         event = self.create_event(START)
         with freeze_time(START - timedelta(hours=3)):

@@ -8,6 +8,7 @@ worse than asking again.
 
 Plain Python on purpose (no ORM), so that it is cheap to unit test.
 """
+
 import re
 import unicodedata
 from datetime import date, datetime, time
@@ -90,8 +91,11 @@ def _label_index(labels):
 
 
 def date_order(date_format):
-    """"dmy", "mdy" or "ymd": the order of day, month and year in a strftime format."""
-    positions = {key: date_format.find(code) for key, code in (("d", "%d"), ("m", "%m"), ("y", "%Y"))}
+    """ "dmy", "mdy" or "ymd": the order of day, month and year in a strftime format."""
+    positions = {
+        key: date_format.find(code)
+        for key, code in (("d", "%d"), ("m", "%m"), ("y", "%Y"))
+    }
     if positions["y"] < 0:
         positions["y"] = date_format.find("%y")
     if min(positions.values()) < 0:
@@ -140,7 +144,9 @@ def _parse_numeric_date(match, order, today):
 def _parse_month_name_date(normalized, lang, today):
     months = _month_names(lang)
     tokens = re.findall(r"[^\W\d_]+\.?|\d+", normalized)
-    month_tokens = {months[token.rstrip(".")] for token in tokens if token.rstrip(".") in months}
+    month_tokens = {
+        months[token.rstrip(".")] for token in tokens if token.rstrip(".") in months
+    }
     numbers = [token for token in tokens if token.isdigit()]
     if len(month_tokens) != 1:
         return None, (AMBIGUOUS if month_tokens else INVALID)
@@ -148,7 +154,9 @@ def _parse_month_name_date(normalized, lang, today):
     days = [token for token in numbers if len(token) <= 2]
     if len(years) > 1 or len(days) != 1 or len(years) + len(days) != len(numbers):
         return None, AMBIGUOUS
-    found = _make_date(int(years[0]) if years else today.year, month_tokens.pop(), int(days[0]))
+    found = _make_date(
+        int(years[0]) if years else today.year, month_tokens.pop(), int(days[0])
+    )
     return (found, None) if found else (None, INVALID)
 
 
@@ -196,7 +204,9 @@ def parse_datetime(text, date_format="%m/%d/%Y", lang="en_US", today=None):
         hour = hour % 12 + (12 if meridiem == "p" else 0)
     if hour > 23 or minute > 59:
         return None, INVALID
-    rest = (normalized[:match.start()] + " " + normalized[match.end():]).replace(" at ", " ")
+    rest = (normalized[: match.start()] + " " + normalized[match.end() :]).replace(
+        " at ", " "
+    )
     rest = re.sub(r"\b(?:at|a|om|um|le|on)\b", " ", rest)
     day, error = parse_date(" ".join(rest.split()), date_format, lang, today)
     if error:
@@ -207,4 +217,6 @@ def parse_datetime(text, date_format="%m/%d/%Y", lang="en_US", today=None):
 def _is_time(match):
     """A time needs minutes, an "h" or am/pm: a bare number is a day, not a time."""
     text = match.group(0)
-    return bool(match.group(2) or match.group(3) or match.group(4) or ":" in text or "h" in text)
+    return bool(
+        match.group(2) or match.group(3) or match.group(4) or ":" in text or "h" in text
+    )

@@ -1,11 +1,13 @@
-from odoo import _, fields, models
+from odoo import fields, models
 
 
 class SmsKeyword(models.Model):
     _inherit = "sms.keyword"
 
-    action = fields.Selection(selection_add=[("survey_answer", "Answer a survey question")],
-                              ondelete={"survey_answer": "cascade"})
+    action = fields.Selection(
+        selection_add=[("survey_answer", "Answer a survey question")],
+        ondelete={"survey_answer": "cascade"},
+    )
 
     def _action_survey_answer(self, message, match, prompt):
         """Hand the reply to the survey answer the prompt was opened for.
@@ -17,6 +19,9 @@ class SmsKeyword(models.Model):
         if not user_input or user_input._name != "survey.user_input":
             if prompt:
                 prompt._close("cancelled")
-            message.conversation_id._handoff(message, reason=_("The survey this reply answers no longer exists."))
+            message.conversation_id._handoff(
+                message,
+                reason=self.env._("The survey this reply answers no longer exists."),
+            )
             return True
         return user_input.sudo()._sms_answer(message, prompt)

@@ -6,5 +6,7 @@ class SmsPrompt(models.Model):
 
     _inherit = "sms.prompt"
 
-    kind = fields.Selection(selection_add=[("survey_question", "Survey question")],
-                            ondelete={"survey_question": "cascade"})
+    kind = fields.Selection(
+        selection_add=[("survey_question", "Survey question")],
+        ondelete={"survey_question": "cascade"},
+    )

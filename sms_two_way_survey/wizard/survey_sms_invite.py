@@ -1,6 +1,6 @@
 from markupsafe import Markup, escape
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 
 
 class SurveySmsInvite(models.TransientModel):
@@ -9,11 +9,17 @@ class SurveySmsInvite(models.TransientModel):
     _name = "survey.sms.invite"
     _description = "Send a survey by SMS"
 
-    survey_id = fields.Many2one("survey.survey", required=True, ondelete="cascade",
-                                domain=[("active", "=", True)])
+    survey_id = fields.Many2one(
+        "survey.survey",
+        required=True,
+        ondelete="cascade",
+        domain=[("active", "=", True)],
+    )
     partner_ids = fields.Many2many("res.partner", string="Recipients")
     sms_compatible = fields.Boolean(related="survey_id.sms_compatible")
-    sms_unsupported_question_ids = fields.Many2many(related="survey_id.sms_unsupported_question_ids")
+    sms_unsupported_question_ids = fields.Many2many(
+        related="survey_id.sms_unsupported_question_ids"
+    )
     sendable_count = fields.Integer("Will receive it", compute="_compute_preview")
     skipped_html = fields.Html("Skipped", compute="_compute_preview", sanitize=False)
 
@@ -21,8 +27,12 @@ class SurveySmsInvite(models.TransientModel):
     def default_get(self, fields_list):
         values = super().default_get(fields_list)
         context = self.env.context
-        if "partner_ids" in fields_list and not values.get("partner_ids") \
-                and context.get("active_model") == "res.partner" and context.get("active_ids"):
+        if (
+            "partner_ids" in fields_list
+            and not values.get("partner_ids")
+            and context.get("active_model") == "res.partner"
+            and context.get("active_ids")
+        ):
             values["partner_ids"] = [(6, 0, context["active_ids"])]
         return values
 
@@ -36,10 +46,18 @@ class SurveySmsInvite(models.TransientModel):
                     reason = wizard.survey_id._sms_invite_skip_reason(partner)
                     if reason:
                         skipped.append((partner.display_name, reason))
-            wizard.sendable_count = len(wizard.partner_ids) - len(skipped) if wizard.survey_id else 0
-            wizard.skipped_html = Markup("<ul>%s</ul>") % Markup().join(
-                Markup("<li>%s: %s</li>") % (escape(name), escape(reason)) for name, reason in skipped
-            ) if skipped else False
+            wizard.sendable_count = (
+                len(wizard.partner_ids) - len(skipped) if wizard.survey_id else 0
+            )
+            wizard.skipped_html = (
+                Markup("<ul>%s</ul>")
+                % Markup().join(
+                    Markup("<li>%s: %s</li>") % (escape(name), escape(reason))
+                    for name, reason in skipped
+                )
+                if skipped
+                else False
+            )
 
     def action_invite(self):
         self.ensure_one()
@@ -49,8 +67,11 @@ class SurveySmsInvite(models.TransientModel):
             "tag": "display_notification",
             "params": {
                 "type": "success" if user_inputs else "warning",
-                "message": _("%(count)s SMS invitation(s) to “%(survey)s” created.",
-                             count=len(user_inputs), survey=self.survey_id.title),
+                "message": self.env._(
+                    "%(count)s SMS invitation(s) to “%(survey)s” created.",
+                    count=len(user_inputs),
+                    survey=self.survey_id.title,
+                ),
                 "next": {"type": "ir.actions.act_window_close"},
             },
         }
