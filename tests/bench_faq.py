@@ -12,6 +12,7 @@ the best entry by shared words (no index, no typo correction).
 
 Run standalone: ``python3 tests/bench_faq.py`` from the repository root.
 """
+
 import random
 import statistics
 import sys
@@ -46,25 +47,38 @@ def generated_entries(count, rng):
     for index in range(count):
         topic = rng.sample(WORDS, 3)
         questions = tuple(
-            " ".join(rng.choice(("how", "can", "do you", "is there", "what", "where")) + " " + " ".join(
-                rng.sample(topic + rng.sample(WORDS, 3), rng.randint(3, 6))) for _ in range(1))
-            for _ in range(rng.randint(3, 5)))
+            " ".join(
+                rng.choice(("how", "can", "do you", "is there", "what", "where"))
+                + " "
+                + " ".join(rng.sample(topic + rng.sample(WORDS, 3), rng.randint(3, 6)))
+                for _ in range(1)
+            )
+            for _ in range(rng.randint(3, 5))
+        )
         entries.append(FaqEntry(id=f"generated-{index}", questions=questions))
     return entries
 
 
 def report_set(name):
-    outcome = evaluate(FaqMatcher(load_entries(name)), load_messages(name), DEFAULT_THRESHOLD)
-    print(f"{name:<8} {outcome.total:>8} {outcome.correct:>8} {outcome.wrong:>6} {outcome.handed_off:>10}"
-          f" {outcome.correct_rate:>13.1%} {outcome.wrong_rate:>11.1%} {outcome.person_rate:>14.1%}")
+    outcome = evaluate(
+        FaqMatcher(load_entries(name)), load_messages(name), DEFAULT_THRESHOLD
+    )
+    print(
+        f"{name:<8} {outcome.total:>8} {outcome.correct:>8} {outcome.wrong:>6} {outcome.handed_off:>10}"
+        f" {outcome.correct_rate:>13.1%} {outcome.wrong_rate:>11.1%} {outcome.person_rate:>14.1%}"
+    )
 
 
 def naive_best(entries):
-    bags = [(entry, {word for q in entry.questions for word in q.lower().split()}) for entry in entries]
+    bags = [
+        (entry, {word for q in entry.questions for word in q.lower().split()})
+        for entry in entries
+    ]
 
     def match(text):
         words = set(text.lower().split())
         return max(bags, key=lambda item: len(words & item[1]))[0]
+
     return match
 
 
@@ -79,17 +93,23 @@ def time_per_message(function, messages, clock):
 
 
 def main():
-    print(f"FAQ evaluation at the default threshold {DEFAULT_THRESHOLD} "
-          "(targets: >= 80% correct, <= 2% wrong, >= 90% of need-a-person handed off)")
-    print(f"{'set':<8} {'messages':>8} {'correct':>8} {'wrong':>6} {'handed off':>10}"
-          f" {'% answerable':>13} {'% wrong':>11} {'% person h/o':>14}")
+    print(
+        f"FAQ evaluation at the default threshold {DEFAULT_THRESHOLD} "
+        "(targets: >= 80% correct, <= 2% wrong, >= 90% of need-a-person handed off)"
+    )
+    print(
+        f"{'set':<8} {'messages':>8} {'correct':>8} {'wrong':>6} {'handed off':>10}"
+        f" {'% answerable':>13} {'% wrong':>11} {'% person h/o':>14}"
+    )
     for name in SETS:
         report_set(name)
 
     rng = random.Random(20261129)
     real = [entry for name in SETS for entry in load_entries(name)][:ENTRY_COUNT]
     entries = real + generated_entries(ENTRY_COUNT - len(real), rng)
-    messages = [text for name in SETS for _label, _lang, text in load_messages(name)] * 10
+    messages = [
+        text for name in SETS for _label, _lang, text in load_messages(name)
+    ] * 10
     rng.shuffle(messages)
     begin = time.perf_counter()
     matcher = FaqMatcher(entries)
@@ -97,14 +117,22 @@ def main():
     naive = naive_best(entries)
     for message in messages[:100]:  # warm up
         matcher.match(message)
-    print(f"\nMatching with {len(entries)} entries, {len(messages):,} messages, index built in {build_ms:.1f} ms"
-          " (target: p99 < 2 ms)")
-    print("CPU time is the matching work itself; wall time also counts waiting for a busy CPU.")
-    print(f"{'':<10} {'CPU p50 (ms)':>13} {'CPU p99 (ms)':>13} {'wall p50 (ms)':>14} {'wall p99 (ms)':>14}")
+    print(
+        f"\nMatching with {len(entries)} entries, {len(messages):,} messages, index built in {build_ms:.1f} ms"
+        " (target: p99 < 2 ms)"
+    )
+    print(
+        "CPU time is the matching work itself; wall time also counts waiting for a busy CPU."
+    )
+    print(
+        f"{'':<10} {'CPU p50 (ms)':>13} {'CPU p99 (ms)':>13} {'wall p50 (ms)':>14} {'wall p99 (ms)':>14}"
+    )
     for name, function in (("matcher", matcher.match), ("naive", naive)):
         cpu = time_per_message(function, messages, time.thread_time_ns)
         wall = time_per_message(function, messages, time.perf_counter_ns)
-        print(f"{name:<10} {cpu[0]:>13.3f} {cpu[1]:>13.3f} {wall[0]:>14.3f} {wall[1]:>14.3f}")
+        print(
+            f"{name:<10} {cpu[0]:>13.3f} {cpu[1]:>13.3f} {wall[0]:>14.3f} {wall[1]:>14.3f}"
+        )
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ this file it can.  The tests and benchmarks open no websocket, so the
 long-polling process only idles (it needs gevent's plugins, which a test
 machine may lack).
 """
+
 import sys
 import time
 
@@ -15,4 +16,5 @@ if __name__ == "__main__":
         while True:  # the prefork server stops it with SIGTERM
             time.sleep(3600)
     from odoo.cli.command import main
+
     main()

@@ -4,6 +4,7 @@ Plain Python (no Odoo import): the server runs in its own process, started
 with the command ``tools/devenv.py`` builds (``SMS_TWO_WAY_E2E_ODOO``,
 fields separated by ``\\x1f``).
 """
+
 import importlib.util
 import os
 import socket
@@ -14,7 +15,9 @@ import requests
 from e2e_server import REQUEST_TIMEOUT, stop, wait_until_ready
 from twilio.request_validator import RequestValidator
 
-FAKE_TWILIO_PATH = os.path.join(os.path.dirname(__file__), "..", "sms_two_way", "tests", "fake_twilio.py")
+FAKE_TWILIO_PATH = os.path.join(
+    os.path.dirname(__file__), "..", "sms_two_way", "tests", "fake_twilio.py"
+)
 LAUNCHER_PATH = os.path.join(os.path.dirname(__file__), "odoo_launcher.py")
 
 
@@ -36,15 +39,27 @@ class OdooServer:
     """``command`` (a list) started on a free loopback port with the given worker counts."""
 
     def __init__(self, command, log_path, workers=2, cron_workers=1, extra=()):
-        if command[1:3] == ["-m", "odoo"]:  # prefork respawns sys.argv[0]: give it a script
+        if command[1:3] == [
+            "-m",
+            "odoo",
+        ]:  # prefork respawns sys.argv[0]: give it a script
             command = [command[0], LAUNCHER_PATH, *command[3:]]
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = open(log_path, "w")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
-            [*command, f"--http-port={self.port}", "--http-interface=127.0.0.1", f"--workers={workers}",
-             f"--max-cron-threads={cron_workers}", "--log-level=warn", *extra],
-            stdout=self.log, stderr=subprocess.STDOUT)
+            [
+                *command,
+                f"--http-port={self.port}",
+                "--http-interface=127.0.0.1",
+                f"--workers={workers}",
+                f"--max-cron-threads={cron_workers}",
+                "--log-level=warn",
+                *extra,
+            ],
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
 
     def wait_ready(self):
         """Wait out a slow start (see :func:`e2e_server.wait_until_ready`), then warm the server up."""
@@ -52,7 +67,9 @@ class OdooServer:
             wait_until_ready(self.process, f"{self.url}/web/login", self.log.name)
             # Warm the lazy per-process caches with one request first: CPython 3.11 can fail
             # compiling them from racing threads ("AST constructor recursion depth mismatch").
-            requests.post(f"{self.url}/sms_two_way/inbound/warm-up", timeout=REQUEST_TIMEOUT)
+            requests.post(
+                f"{self.url}/sms_two_way/inbound/warm-up", timeout=REQUEST_TIMEOUT
+            )
         except BaseException:
             self.stop()
             raise
@@ -72,20 +89,39 @@ class JsonRpc:
         assert self.uid, f"{login} must log in to {db}"
 
     def _rpc(self, service, method, *args):
-        response = requests.post(f"{self.url}/jsonrpc", timeout=600, json={
-            "jsonrpc": "2.0", "method": "call", "params": {"service": service, "method": method, "args": args}})
+        response = requests.post(
+            f"{self.url}/jsonrpc",
+            timeout=600,
+            json={
+                "jsonrpc": "2.0",
+                "method": "call",
+                "params": {"service": service, "method": method, "args": args},
+            },
+        )
         payload = response.json()
         assert "error" not in payload, payload.get("error")
         return payload.get("result")
 
     def __call__(self, model, method, *args, **kwargs):
-        return self._rpc("object", "execute_kw", self.db, self.uid, self.password, model, method, list(args), kwargs)
+        return self._rpc(
+            "object",
+            "execute_kw",
+            self.db,
+            self.uid,
+            self.password,
+            model,
+            method,
+            list(args),
+            kwargs,
+        )
 
 
 def signed_post(url, params, token, session=None):
     """POST ``params`` to ``url`` as Twilio would, signed with ``token``."""
     signature = RequestValidator(token).compute_signature(url, params)
-    return (session or requests).post(url, data=params, headers={"X-Twilio-Signature": signature}, timeout=60)
+    return (session or requests).post(
+        url, data=params, headers={"X-Twilio-Signature": signature}, timeout=60
+    )
 
 
 def wait_until(condition, timeout, interval=0.2):

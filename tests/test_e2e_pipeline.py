@@ -8,6 +8,7 @@ conversation processed in the order they were stored.  ``make test`` runs
 this after the Odoo suite (``SMS_TWO_WAY_E2E_DB``); ``SMS_TWO_WAY_E2E_MESSAGES``
 changes the number of messages (1,000 by default).
 """
+
 import os
 import uuid
 from collections import defaultdict
@@ -26,8 +27,13 @@ CONTACTS = max(1, MESSAGES // 10)  # ten messages per conversation: ordering mat
 
 @pytest.fixture(scope="module")
 def server():
-    db, command = os.environ["SMS_TWO_WAY_E2E_DB"], os.environ["SMS_TWO_WAY_E2E_ODOO"].split("\x1f")
-    log_path = os.path.join(os.environ.get("SMS_TWO_WAY_WORK_DIR", "/tmp"), "e2e-pipeline-odoo.log")
+    db, command = (
+        os.environ["SMS_TWO_WAY_E2E_DB"],
+        os.environ["SMS_TWO_WAY_E2E_ODOO"].split("\x1f"),
+    )
+    log_path = os.path.join(
+        os.environ.get("SMS_TWO_WAY_WORK_DIR", "/tmp"), "e2e-pipeline-odoo.log"
+    )
     odoo = OdooServer(command, log_path, workers=2, cron_workers=2).wait_ready()
     yield odoo, JsonRpc(odoo.url, db)
     odoo.stop()
@@ -38,18 +44,36 @@ def test_redelivered_messages_are_stored_once_and_processed_once_in_order(server
     rpc("ir.config_parameter", "set_param", "web.base.url", odoo.url)
     run = uuid.uuid4().hex[:8]
     with load_fake_twilio()(auth_token=AUTH_TOKEN) as fake:
-        gateway_id = rpc("sms.gateway", "create", {
-            "name": f"E2E pipeline {run}", "provider": "twilio", "sequence": -20,
-            "twilio_account_sid": fake.account_sid, "twilio_auth_token": AUTH_TOKEN,
-            "twilio_from_number": "+3225550166", "api_base_url": fake.base_url,
-        })
+        gateway_id = rpc(
+            "sms.gateway",
+            "create",
+            {
+                "name": f"E2E pipeline {run}",
+                "provider": "twilio",
+                "sequence": -20,
+                "twilio_account_sid": fake.account_sid,
+                "twilio_auth_token": AUTH_TOKEN,
+                "twilio_from_number": "+3225550166",
+                "api_base_url": fake.base_url,
+            },
+        )
         # A copy of the processing cron (same code, same user), as docs/architecture.md advises
         # for processing several conversations at once.
-        [cron_xmlid] = rpc("ir.model.data", "search_read", [("module", "=", "sms_two_way"),
-                                                            ("name", "=", "ir_cron_sms_two_way_process_inbound")],
-                           ["res_id"])
-        second_cron = rpc("ir.cron", "copy", cron_xmlid["res_id"],
-                          {"name": f"E2E second processing cron {run}", "lastcall": False})
+        [cron_xmlid] = rpc(
+            "ir.model.data",
+            "search_read",
+            [
+                ("module", "=", "sms_two_way"),
+                ("name", "=", "ir_cron_sms_two_way_process_inbound"),
+            ],
+            ["res_id"],
+        )
+        second_cron = rpc(
+            "ir.cron",
+            "copy",
+            cron_xmlid["res_id"],
+            {"name": f"E2E second processing cron {run}", "lastcall": False},
+        )
         second_cron = second_cron[0] if isinstance(second_cron, list) else second_cron
         try:
             _run(odoo, rpc, run, gateway_id, second_cron)
@@ -59,22 +83,49 @@ def test_redelivered_messages_are_stored_once_and_processed_once_in_order(server
 
 
 def _run(odoo, rpc, run, gateway_id, second_cron):
-    [inbound_url] = [v["inbound_url"] for v in rpc("sms.gateway", "read", [gateway_id], ["inbound_url"])]
-    block = int(run, 16) % 900 + 100  # numbers of this run only: earlier runs' contacts keep theirs
+    [inbound_url] = [
+        v["inbound_url"]
+        for v in rpc("sms.gateway", "read", [gateway_id], ["inbound_url"])
+    ]
+    block = (
+        int(run, 16) % 900 + 100
+    )  # numbers of this run only: earlier runs' contacts keep theirs
     numbers = [f"+32475{block:03d}{index:03d}" for index in range(CONTACTS)]
-    partner_ids = rpc("res.partner", "create", [{"name": f"E2E {run} {index}", "mobile": number}
-                                                for index, number in enumerate(numbers)])
-    messages = [{"MessageSid": "SM" + uuid.uuid4().hex, "From": numbers[index % CONTACTS], "To": "+3225550166",
-                 "Body": f"E2E {run} #{index}", "NumMedia": "0"} for index in range(MESSAGES)]
+    partner_ids = rpc(
+        "res.partner",
+        "create",
+        [
+            {"name": f"E2E {run} {index}", "mobile": number}
+            for index, number in enumerate(numbers)
+        ],
+    )
+    messages = [
+        {
+            "MessageSid": "SM" + uuid.uuid4().hex,
+            "From": numbers[index % CONTACTS],
+            "To": "+3225550166",
+            "Body": f"E2E {run} #{index}",
+            "NumMedia": "0",
+        }
+        for index in range(MESSAGES)
+    ]
 
     def deliver(params):
         """The provider delivers it twice at once (a redelivery racing the first delivery)."""
         with ThreadPoolExecutor(max_workers=2) as pair:
-            return [response.status_code for response in pair.map(
-                lambda _copy: signed_post(inbound_url, params, AUTH_TOKEN), range(2))]
+            return [
+                response.status_code
+                for response in pair.map(
+                    lambda _copy: signed_post(inbound_url, params, AUTH_TOKEN), range(2)
+                )
+            ]
 
     def wake_second_cron():
-        rpc("ir.cron.trigger", "create", {"cron_id": second_cron, "call_at": "2000-01-01 00:00:00"})
+        rpc(
+            "ir.cron.trigger",
+            "create",
+            {"cron_id": second_cron, "call_at": "2000-01-01 00:00:00"},
+        )
 
     wake_second_cron()
     with ThreadPoolExecutor(max_workers=8) as pool:
@@ -83,24 +134,56 @@ def _run(odoo, rpc, run, gateway_id, second_cron):
     assert statuses == [200] * (2 * MESSAGES)
 
     domain = [("gateway_id", "=", gateway_id), ("direction", "=", "inbound")]
-    assert rpc("sms.conversation.message", "search_count", domain) == MESSAGES, "stored once"
-    drained = wait_until(lambda: rpc("sms.conversation.message", "search_count",
-                                     domain + [("process_state", "=", "pending")]) == 0, timeout=900, interval=1)
+    assert rpc("sms.conversation.message", "search_count", domain) == MESSAGES, (
+        "stored once"
+    )
+    drained = wait_until(
+        lambda: rpc(
+            "sms.conversation.message",
+            "search_count",
+            domain + [("process_state", "=", "pending")],
+        )
+        == 0,
+        timeout=900,
+        interval=1,
+    )
     assert drained is not None, "every acknowledged message is processed"
-    assert rpc("sms.conversation.message", "search_count", domain + [("process_state", "=", "done")]) == MESSAGES
+    assert (
+        rpc(
+            "sms.conversation.message",
+            "search_count",
+            domain + [("process_state", "=", "done")],
+        )
+        == MESSAGES
+    )
 
     # Processed once: one chatter post per message on its contact.
-    posts = rpc("mail.message", "search_read", [("model", "=", "res.partner"), ("res_id", "in", partner_ids),
-                                                ("message_type", "=", "comment"), ("body", "ilike", f"E2E {run} #")],
-                ["res_id"])
+    posts = rpc(
+        "mail.message",
+        "search_read",
+        [
+            ("model", "=", "res.partner"),
+            ("res_id", "in", partner_ids),
+            ("message_type", "=", "comment"),
+            ("body", "ilike", f"E2E {run} #"),
+        ],
+        ["res_id"],
+    )
     assert len(posts) == MESSAGES, "processed once"
 
     # In order: within a conversation, chatter posts follow the order in which messages were stored.
-    stored = rpc("sms.conversation.message", "search_read", domain, ["conversation_id", "mail_message_id"],
-                 order="id")
+    stored = rpc(
+        "sms.conversation.message",
+        "search_read",
+        domain,
+        ["conversation_id", "mail_message_id"],
+        order="id",
+    )
     by_conversation = defaultdict(list)
     for message in stored:
-        by_conversation[message["conversation_id"][0]].append(message["mail_message_id"][0])
+        by_conversation[message["conversation_id"][0]].append(
+            message["mail_message_id"][0]
+        )
     assert len(by_conversation) == CONTACTS
     for conversation_posts in by_conversation.values():
         assert conversation_posts == sorted(conversation_posts)

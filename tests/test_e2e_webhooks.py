@@ -5,6 +5,7 @@ Odoo's own HttpCase serializes requests on one test cursor, so true concurrency
 server.  ``make test`` runs these after the Odoo suite, on its database, with
 ``SMS_TWO_WAY_E2E_DB`` set; plain ``pytest tests`` leaves them out.
 """
+
 import os
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -23,8 +24,13 @@ AUTH_TOKEN = "e2e-auth-token"
 @pytest.fixture(scope="module")
 def odoo_server():
     """One threaded server, no cron: these tests look at the webhooks themselves."""
-    db, command = os.environ["SMS_TWO_WAY_E2E_DB"], os.environ["SMS_TWO_WAY_E2E_ODOO"].split("\x1f")
-    log_path = os.path.join(os.environ.get("SMS_TWO_WAY_WORK_DIR", "/tmp"), "e2e-odoo.log")
+    db, command = (
+        os.environ["SMS_TWO_WAY_E2E_DB"],
+        os.environ["SMS_TWO_WAY_E2E_ODOO"].split("\x1f"),
+    )
+    log_path = os.path.join(
+        os.environ.get("SMS_TWO_WAY_WORK_DIR", "/tmp"), "e2e-odoo.log"
+    )
     server = OdooServer(command, log_path, workers=0, cron_workers=0).wait_ready()
     yield server.url, db
     server.stop()
@@ -36,8 +42,15 @@ def rpc(odoo_server):
 
     def jsonrpc(service, method, *args):
         # JSON-RPC rather than XML-RPC: methods such as sms.sms.send return None.
-        response = requests.post(f"{url}/jsonrpc", timeout=REQUEST_TIMEOUT, json={
-            "jsonrpc": "2.0", "method": "call", "params": {"service": service, "method": method, "args": args}})
+        response = requests.post(
+            f"{url}/jsonrpc",
+            timeout=REQUEST_TIMEOUT,
+            json={
+                "jsonrpc": "2.0",
+                "method": "call",
+                "params": {"service": service, "method": method, "args": args},
+            },
+        )
         payload = response.json()
         assert "error" not in payload, payload.get("error")
         return payload.get("result")  # absent when the method returned None
@@ -46,21 +59,36 @@ def rpc(odoo_server):
     assert uid, "admin/admin must log in to the test database"
 
     def call(model, method, *args, **kwargs):
-        return jsonrpc("object", "execute_kw", db, uid, "admin", model, method, list(args), kwargs)
+        return jsonrpc(
+            "object", "execute_kw", db, uid, "admin", model, method, list(args), kwargs
+        )
 
     call("ir.config_parameter", "set_param", "web.base.url", url)
     # The fake provider listens on 127.0.0.1 over plain HTTP: an administrator's explicit allowance.
-    call("ir.config_parameter", "set_param", "sms_two_way.allow_loopback_http_api", "True")
+    call(
+        "ir.config_parameter",
+        "set_param",
+        "sms_two_way.allow_loopback_http_api",
+        "True",
+    )
     return call
 
 
 @pytest.fixture(scope="module")
 def gateway(rpc):
-    gateway_id = rpc("sms.gateway", "create", {
-        "name": f"E2E {uuid.uuid4().hex[:6]}", "provider": "twilio", "sequence": 0,
-        "twilio_account_sid": "AC" + "e" * 32, "twilio_auth_token": AUTH_TOKEN,
-        "twilio_from_number": "+3225550199", "api_base_url": "http://127.0.0.1:9",
-    })
+    gateway_id = rpc(
+        "sms.gateway",
+        "create",
+        {
+            "name": f"E2E {uuid.uuid4().hex[:6]}",
+            "provider": "twilio",
+            "sequence": 0,
+            "twilio_account_sid": "AC" + "e" * 32,
+            "twilio_auth_token": AUTH_TOKEN,
+            "twilio_from_number": "+3225550199",
+            "api_base_url": "http://127.0.0.1:9",
+        },
+    )
     [values] = rpc("sms.gateway", "read", [gateway_id], ["inbound_url"])
     yield gateway_id, values["inbound_url"]
     rpc("sms.gateway", "unlink", [gateway_id])
@@ -68,13 +96,22 @@ def gateway(rpc):
 
 def _signed_post(url, params, token=AUTH_TOKEN):
     signature = RequestValidator(token).compute_signature(url, params)
-    return requests.post(url, data=params, headers={"X-Twilio-Signature": signature},
-                         timeout=REQUEST_TIMEOUT)
+    return requests.post(
+        url,
+        data=params,
+        headers={"X-Twilio-Signature": signature},
+        timeout=REQUEST_TIMEOUT,
+    )
 
 
 def _params(sender, body, sid=None):
-    return {"MessageSid": sid or "SM" + uuid.uuid4().hex, "From": sender, "To": "+3225550199", "Body": body,
-            "NumMedia": "0"}
+    return {
+        "MessageSid": sid or "SM" + uuid.uuid4().hex,
+        "From": sender,
+        "To": "+3225550199",
+        "Body": body,
+        "NumMedia": "0",
+    }
 
 
 def _count(rpc, gateway_id, **domain):
@@ -86,7 +123,10 @@ def test_duplicate_redelivered_five_times_concurrently_is_stored_once(rpc, gatew
     gateway_id, url = gateway
     params = _params("+32470555001", "Racing duplicates")
     with ThreadPoolExecutor(max_workers=5) as pool:
-        statuses = [r.status_code for r in pool.map(lambda _i: _signed_post(url, params), range(5))]
+        statuses = [
+            r.status_code
+            for r in pool.map(lambda _i: _signed_post(url, params), range(5))
+        ]
     assert statuses == [200] * 5
     assert _count(rpc, gateway_id, provider_sid=params["MessageSid"]) == 1
 
@@ -96,10 +136,16 @@ def test_first_messages_of_a_new_number_racing_share_one_conversation(rpc, gatew
     sender = "+32470555002"
     messages = [_params(sender, f"Message {index}") for index in range(4)]
     with ThreadPoolExecutor(max_workers=4) as pool:
-        statuses = [r.status_code for r in pool.map(lambda p: _signed_post(url, p), messages)]
+        statuses = [
+            r.status_code for r in pool.map(lambda p: _signed_post(url, p), messages)
+        ]
     assert statuses == [200] * 4
     assert _count(rpc, gateway_id, direction="inbound", number=sender) == 4
-    conversations = rpc("sms.conversation", "search_count", [["gateway_id", "=", gateway_id], ["number", "=", sender]])
+    conversations = rpc(
+        "sms.conversation",
+        "search_count",
+        [["gateway_id", "=", gateway_id], ["number", "=", sender]],
+    )
     assert conversations == 1
 
 
@@ -115,21 +161,47 @@ def test_forged_request_is_rejected_and_stores_nothing(rpc, gateway):
 def test_queued_sms_sent_concurrently_reaches_the_provider_once(rpc):
     """Crons and users racing on one queued SMS: only the transaction holding its lock sends it."""
     with load_fake_twilio()(auth_token=AUTH_TOKEN) as fake:
-        fake.delay_seconds = 0.5  # every sender is still talking to the provider when the others start
-        gateway_id = rpc("sms.gateway", "create", {
-            "name": "E2E send", "provider": "twilio", "sequence": -1,
-            "twilio_account_sid": fake.account_sid, "twilio_auth_token": AUTH_TOKEN,
-            "twilio_from_number": "+3225550198", "api_base_url": fake.base_url,
-        })
+        fake.delay_seconds = (
+            0.5  # every sender is still talking to the provider when the others start
+        )
+        gateway_id = rpc(
+            "sms.gateway",
+            "create",
+            {
+                "name": "E2E send",
+                "provider": "twilio",
+                "sequence": -1,
+                "twilio_account_sid": fake.account_sid,
+                "twilio_auth_token": AUTH_TOKEN,
+                "twilio_from_number": "+3225550198",
+                "api_base_url": fake.base_url,
+            },
+        )
         try:
             numbers = [f"+3247055510{index}" for index in range(3)]
             # Existing conversations: nothing else serializes the senders.
-            rpc("sms.conversation", "create", [{"gateway_id": gateway_id, "company_id": 1, "number": number}
-                                               for number in numbers])
+            rpc(
+                "sms.conversation",
+                "create",
+                [
+                    {"gateway_id": gateway_id, "company_id": 1, "number": number}
+                    for number in numbers
+                ],
+            )
             # "direct": quiet hours must not defer them, whatever the hour of the run.
-            sms_ids = [rpc("sms.sms", "create", {"number": number, "body": f"Race {index}", "gateway_id": gateway_id,
-                                                 "sms_two_way_category": "direct"})
-                       for index, number in enumerate(numbers)]
+            sms_ids = [
+                rpc(
+                    "sms.sms",
+                    "create",
+                    {
+                        "number": number,
+                        "body": f"Race {index}",
+                        "gateway_id": gateway_id,
+                        "sms_two_way_category": "direct",
+                    },
+                )
+                for index, number in enumerate(numbers)
+            ]
             with ThreadPoolExecutor(max_workers=4) as pool:
                 list(pool.map(lambda _i: rpc("sms.sms", "send", sms_ids), range(4)))
             bodies = sorted(form["Body"] for form in fake.message_requests())

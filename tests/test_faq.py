@@ -1,21 +1,33 @@
 """Unit tests of the FAQ matcher (plain Python, no Odoo) and its accuracy floors on the evaluation sets."""
-import pytest
 
+import pytest
 from faq_eval.evaluate import SETS, evaluate_set, load_entries, load_messages
+
 from sms_two_way.core import faq
 from sms_two_way.core.faq import DEFAULT_THRESHOLD, FaqEntry, FaqMatcher
 
 
 @pytest.fixture(scope="module")
 def matcher():
-    return FaqMatcher([
-        FaqEntry("hours", ("What are your opening hours?", "What time do you open on Sunday?")),
-        FaqEntry("parking", ("Is there parking?", "Where can I park?")),
-        FaqEntry("trial", ("How much is a trial class?", "Is the first class free?")),
-        FaqEntry("prices", ("How much is a membership?", "What are your prices?")),
-        FaqEntry("bring", ("What should I bring?", "Do I need my own mat?")),
-        FaqEntry("horaires", ("Quels sont vos horaires ?", "Vous êtes ouverts le dimanche ?"), lang="fr_FR"),
-    ])
+    return FaqMatcher(
+        [
+            FaqEntry(
+                "hours",
+                ("What are your opening hours?", "What time do you open on Sunday?"),
+            ),
+            FaqEntry("parking", ("Is there parking?", "Where can I park?")),
+            FaqEntry(
+                "trial", ("How much is a trial class?", "Is the first class free?")
+            ),
+            FaqEntry("prices", ("How much is a membership?", "What are your prices?")),
+            FaqEntry("bring", ("What should I bring?", "Do I need my own mat?")),
+            FaqEntry(
+                "horaires",
+                ("Quels sont vos horaires ?", "Vous êtes ouverts le dimanche ?"),
+                lang="fr_FR",
+            ),
+        ]
+    )
 
 
 def answered(matcher, text, lang=None):
@@ -23,14 +35,17 @@ def answered(matcher, text, lang=None):
     return found.entry.id if found.answers(DEFAULT_THRESHOLD) else None
 
 
-@pytest.mark.parametrize("text", [
-    "What are your opening hours?",
-    "what time do u open sunday",          # abbreviations
-    "sunday open what time",                # word order
-    "wat time r u opne on sunday??",        # typos
-    "OPENING HOURS PLS",                    # capitals, abbreviation
-    "when are you open on sundays",         # plural
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "What are your opening hours?",
+        "what time do u open sunday",  # abbreviations
+        "sunday open what time",  # word order
+        "wat time r u opne on sunday??",  # typos
+        "OPENING HOURS PLS",  # capitals, abbreviation
+        "when are you open on sundays",  # plural
+    ],
+)
 def test_robust_variants_find_the_entry(matcher, text):
     assert answered(matcher, text) == "hours"
 
@@ -56,25 +71,43 @@ def test_best_entry_comes_with_confidence_and_runner_up(matcher):
 
 
 def test_unknown_words_count_against_a_match(matcher):
-    """"Can I bring my dog?" shares "bring" with an entry but is less surely that question."""
-    assert matcher.match("can I bring my dog").confidence < matcher.match("what should I bring").confidence
+    """ "Can I bring my dog?" shares "bring" with an entry but is less surely that question."""
+    assert (
+        matcher.match("can I bring my dog").confidence
+        < matcher.match("what should I bring").confidence
+    )
     assert answered(matcher, "can I bring my dog and my cat") is None
 
 
 def test_a_tie_between_entries_is_not_answered():
-    tied = FaqMatcher([FaqEntry("a", ("Is there parking?",)), FaqEntry("b", ("Parking?",))])
+    tied = FaqMatcher(
+        [FaqEntry("a", ("Is there parking?",)), FaqEntry("b", ("Parking?",))]
+    )
     found = tied.match("parking")
     assert found.entry.id == "a" and found.runner_up.id == "b"
     assert found.confidence == 0
-    clear = FaqMatcher([FaqEntry("a", ("Is there parking?",)), FaqEntry("b", ("Bike parking?",))])
+    clear = FaqMatcher(
+        [FaqEntry("a", ("Is there parking?",)), FaqEntry("b", ("Bike parking?",))]
+    )
     assert clear.match("parking").answers(DEFAULT_THRESHOLD)
 
 
-@pytest.mark.parametrize("text", [
-    "AGENT", "agent", "human pls", "can i talk to someone", "cn i tlk 2 sum1", "is this a bot?",
-    "REPRESENTATIVE", "real person please", "pls call me back", "opening hours? or let me speak to a person",
-    "je voudrais parler à quelqu'un",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "AGENT",
+        "agent",
+        "human pls",
+        "can i talk to someone",
+        "cn i tlk 2 sum1",
+        "is this a bot?",
+        "REPRESENTATIVE",
+        "real person please",
+        "pls call me back",
+        "opening hours? or let me speak to a person",
+        "je voudrais parler à quelqu'un",
+    ],
+)
 def test_asking_for_a_person_always_hands_off(matcher, text):
     found = matcher.match(text)
     assert found.refusal == faq.REFUSED_PERSON
@@ -86,21 +119,29 @@ def test_per_person_is_not_a_request_for_a_person(matcher):
     assert faq.asks_for_person("can I speak to a person")
 
 
-@pytest.mark.parametrize("text", ["you charged me twice for parking", "I lost my mat", "i want a refund"])
+@pytest.mark.parametrize(
+    "text", ["you charged me twice for parking", "I lost my mat", "i want a refund"]
+)
 def test_reported_problems_hand_off(matcher, text):
     assert matcher.match(text).refusal == faq.REFUSED_PROBLEM
 
 
-@pytest.mark.parametrize("text, reason", [
-    ("STOP", faq.REFUSED_COMPLIANCE),
-    ("help", faq.REFUSED_COMPLIANCE),
-    ("Info", faq.REFUSED_COMPLIANCE),
-    ("", faq.REFUSED_EMPTY),
-    (False, faq.REFUSED_EMPTY),
-    ("   ", faq.REFUSED_EMPTY),
-    ("👍", faq.REFUSED_EMPTY),
-    ("Auto-reply: I am out of the office, what are your opening hours", faq.REFUSED_AUTOMATED),
-])
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        ("STOP", faq.REFUSED_COMPLIANCE),
+        ("help", faq.REFUSED_COMPLIANCE),
+        ("Info", faq.REFUSED_COMPLIANCE),
+        ("", faq.REFUSED_EMPTY),
+        (False, faq.REFUSED_EMPTY),
+        ("   ", faq.REFUSED_EMPTY),
+        ("👍", faq.REFUSED_EMPTY),
+        (
+            "Auto-reply: I am out of the office, what are your opening hours",
+            faq.REFUSED_AUTOMATED,
+        ),
+    ],
+)
 def test_never_answers_compliance_empty_or_automated(matcher, text, reason):
     found = matcher.match(text)
     assert found.refusal == reason
@@ -122,10 +163,20 @@ def test_explain_names_entry_confidence_and_verdict(matcher):
     assert "always handed off" in matcher.explain("AGENT")
 
 
-@pytest.mark.parametrize("word, expected", [
-    ("classes", "class"), ("class", "class"), ("parking", "park"), ("parked", "park"),
-    ("opening", "open"), ("prices", "pric"), ("price", "pric"), ("boxes", "box"), ("collection", "collect"),
-])
+@pytest.mark.parametrize(
+    "word, expected",
+    [
+        ("classes", "class"),
+        ("class", "class"),
+        ("parking", "park"),
+        ("parked", "park"),
+        ("opening", "open"),
+        ("prices", "pric"),
+        ("price", "pric"),
+        ("boxes", "box"),
+        ("collection", "collect"),
+    ],
+)
 def test_stem(word, expected):
     assert faq.stem(word) == expected
 
@@ -163,6 +214,8 @@ def test_evaluation_sets_have_the_required_size(name):
     keys = {entry.id for entry in entries}
     assert len(entries) >= 15
     assert len([m for m in messages if m[0] == "@person"]) >= 40
-    assert all(label.startswith("@") or label in keys for label, _lang, _text in messages)
+    assert all(
+        label.startswith("@") or label in keys for label, _lang, _text in messages
+    )
     if name == "studio":
         assert len(messages) >= 150

@@ -1,4 +1,5 @@
 """Unit tests of the keyword matching engine (plain Python, no Odoo)."""
+
 import time
 
 import pytest
@@ -8,7 +9,6 @@ from hypothesis import strategies as st
 from sms_two_way.core import keywords
 from sms_two_way.core.keywords import (
     MAX_MATCH_CHARS,
-    MODE_EXACT,
     MODE_FIRST_WORD,
     MODE_NUMBER,
     MODE_REGEX,
@@ -23,37 +23,40 @@ from sms_two_way.core.keywords import (
     validate_pattern,
 )
 
-
 # --- normalize -------------------------------------------------------------------
 
-@pytest.mark.parametrize("raw, expected", [
-    ("STOP", "stop"),
-    ("  Stop!  ", "stop"),
-    ("stop!!!", "stop"),
-    ("yes...", "yes"),
-    ("Yes…", "yes"),
-    ("¿Sí?", "si"),
-    ("Café", "cafe"),
-    ("RÉSERVER", "reserver"),
-    ("Straße", "strasse"),
-    ("ＦＵＬＬ ＷＩＤＴＨ", "full width"),
-    ("ﬁne", "fine"),
-    ("a \t\n  b", "a b"),
-    ("can’t make it", "cant make it"),
-    ("can't make it", "cant make it"),
-    ("\u200bstop\ufeff", "stop"),
-    ("👍", "👍"),
-    ("👍🏽", "👍"),
-    ("✔️", "✔"),
-    ("👍!", "👍"),
-    ("4/5", "4/5"),
-    ("yes, please", "yes, please"),
-    ("(C)", "c"),
-    ("«oui»", "oui"),
-    ("", ""),
-    ("   ", ""),
-    ("!!!", ""),
-])
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("STOP", "stop"),
+        ("  Stop!  ", "stop"),
+        ("stop!!!", "stop"),
+        ("yes...", "yes"),
+        ("Yes…", "yes"),
+        ("¿Sí?", "si"),
+        ("Café", "cafe"),
+        ("RÉSERVER", "reserver"),
+        ("Straße", "strasse"),
+        ("ＦＵＬＬ ＷＩＤＴＨ", "full width"),
+        ("ﬁne", "fine"),
+        ("a \t\n  b", "a b"),
+        ("can’t make it", "cant make it"),
+        ("can't make it", "cant make it"),
+        ("\u200bstop\ufeff", "stop"),
+        ("👍", "👍"),
+        ("👍🏽", "👍"),
+        ("✔️", "✔"),
+        ("👍!", "👍"),
+        ("4/5", "4/5"),
+        ("yes, please", "yes, please"),
+        ("(C)", "c"),
+        ("«oui»", "oui"),
+        ("", ""),
+        ("   ", ""),
+        ("!!!", ""),
+    ],
+)
 def test_normalize(raw, expected):
     assert normalize(raw) == expected
 
@@ -80,33 +83,37 @@ def test_normalize_survives_lone_surrogates():
 
 # --- compliance_intent --------------------------------------------------------------
 
+
 @pytest.mark.parametrize("raw", sorted(keywords.OPT_OUT_KEYWORDS))
 def test_every_opt_out_keyword_is_recognised(raw):
     assert compliance_intent(raw.upper()) == "opt_out"
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ("STOP", "opt_out"),
-    ("Stop!", "opt_out"),
-    (" STOP ", "opt_out"),
-    ("CANCEL", "opt_out"),
-    ("Unsubscribe.", "opt_out"),
-    ("STOP ALL", "opt_out"),
-    ("Opt-Out", "opt_out"),
-    ("opt out", "opt_out"),
-    ("START", "opt_in"),
-    ("Yes", "opt_in"),
-    ("unstop", "opt_in"),
-    ("HELP", "help"),
-    ("info?", "help"),
-    ("stop it please", None),
-    ("please stop", None),
-    ("don't stop", None),
-    ("stopped", None),
-    ("helpful", None),
-    ("", None),
-    ("👍", None),
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("STOP", "opt_out"),
+        ("Stop!", "opt_out"),
+        (" STOP ", "opt_out"),
+        ("CANCEL", "opt_out"),
+        ("Unsubscribe.", "opt_out"),
+        ("STOP ALL", "opt_out"),
+        ("Opt-Out", "opt_out"),
+        ("opt out", "opt_out"),
+        ("START", "opt_in"),
+        ("Yes", "opt_in"),
+        ("unstop", "opt_in"),
+        ("HELP", "help"),
+        ("info?", "help"),
+        ("stop it please", None),
+        ("please stop", None),
+        ("don't stop", None),
+        ("stopped", None),
+        ("helpful", None),
+        ("", None),
+        ("👍", None),
+    ],
+)
 def test_compliance_intent(raw, expected):
     assert compliance_intent(raw) == expected
 
@@ -119,26 +126,77 @@ def test_compliance_keyword_sets_are_disjoint():
 
 # --- intent ---------------------------------------------------------------------
 
-@pytest.mark.parametrize("raw", [
-    "y", "Y", "yes", "YES!", "Yeah", "yep.", "yup", "ok", "OK!", "okay", "sure", "Confirm",
-    "confirmed", "oui", "si", "Sí", "SÍ!", "👍", "👍🏽", "✅", "✔️", "yes please",
-])
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "y",
+        "Y",
+        "yes",
+        "YES!",
+        "Yeah",
+        "yep.",
+        "yup",
+        "ok",
+        "OK!",
+        "okay",
+        "sure",
+        "Confirm",
+        "confirmed",
+        "oui",
+        "si",
+        "Sí",
+        "SÍ!",
+        "👍",
+        "👍🏽",
+        "✅",
+        "✔️",
+        "yes please",
+    ],
+)
 def test_yes_variants(raw):
     assert intent(raw) == "yes"
 
 
-@pytest.mark.parametrize("raw", [
-    "n", "N", "no", "No.", "NOPE", "nah", "👎", "❌", "cant make it", "can't make it",
-    "Can’t make it!", "cannot make it", "won't make it", "no thanks",
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "n",
+        "N",
+        "no",
+        "No.",
+        "NOPE",
+        "nah",
+        "👎",
+        "❌",
+        "cant make it",
+        "can't make it",
+        "Can’t make it!",
+        "cannot make it",
+        "won't make it",
+        "no thanks",
+    ],
+)
 def test_no_variants(raw):
     assert intent(raw) == "no"
 
 
-@pytest.mark.parametrize("raw", [
-    "", "maybe", "yes and no", "yes but later", "not sure", "okay but can we move it",
-    "I can make it", "nothing", "yesterday", "👍 👎", "4",
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "",
+        "maybe",
+        "yes and no",
+        "yes but later",
+        "not sure",
+        "okay but can we move it",
+        "I can make it",
+        "nothing",
+        "yesterday",
+        "👍 👎",
+        "4",
+    ],
+)
 def test_no_intent_for_anything_else(raw):
     assert intent(raw) is None
 
@@ -151,78 +209,114 @@ def test_variant_sets_are_normalized_and_disjoint():
 
 # --- extract_number ----------------------------------------------------------------
 
-@pytest.mark.parametrize("raw, expected", [
-    ("4", 4),
-    (" 4! ", 4),
-    ("4 stars", 4),
-    ("I'd say 4", 4),
-    ("4/5", 4),
-    ("4 / 5", 4),
-    ("4 out of 5", 4),
-    ("I give it 4 out of 5!", 4),
-    ("3 of 5", 3),
-    ("10/10", 10),
-    ("#3", 3),
-    ("option #3 please", 3),
-    ("four", 4),
-    ("Four.", 4),
-    ("four out of five", 4),
-    ("zero", 0),
-    ("ten", 10),
-    ("10", 10),
-    ("0", 0),
-    ("4 4", 4),
-    ("４", 4),
-    ("٤", 4),
-    ("2nd", 2),
-])
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("4", 4),
+        (" 4! ", 4),
+        ("4 stars", 4),
+        ("I'd say 4", 4),
+        ("4/5", 4),
+        ("4 / 5", 4),
+        ("4 out of 5", 4),
+        ("I give it 4 out of 5!", 4),
+        ("3 of 5", 3),
+        ("10/10", 10),
+        ("#3", 3),
+        ("option #3 please", 3),
+        ("four", 4),
+        ("Four.", 4),
+        ("four out of five", 4),
+        ("zero", 0),
+        ("ten", 10),
+        ("10", 10),
+        ("0", 0),
+        ("4 4", 4),
+        ("４", 4),
+        ("٤", 4),
+        ("2nd", 2),
+    ],
+)
 def test_extract_number(raw, expected):
     assert extract_number(raw) == expected
 
 
-@pytest.mark.parametrize("raw", [
-    "", "no number here", "3 or 4", "between 2 and 5", "3/4/2024", "4.5", "4,5", "3:30",
-    "four or five", "none", "someone", "1234567890123", "9" * 5000,
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "",
+        "no number here",
+        "3 or 4",
+        "between 2 and 5",
+        "3/4/2024",
+        "4.5",
+        "4,5",
+        "3:30",
+        "four or five",
+        "none",
+        "someone",
+        "1234567890123",
+        "9" * 5000,
+    ],
+)
 def test_extract_number_refuses_missing_or_ambiguous(raw):
     assert extract_number(raw) is None
 
 
 # --- looks_automated ----------------------------------------------------------------
 
-@pytest.mark.parametrize("raw", [
-    "Auto-reply: I am away until Monday",
-    "AUTOMATIC REPLY: thanks for your message",
-    "Autoreply",
-    "This is an automated message, please do not reply.",
-    "I am currently out of the office.",
-    "Out of office until 3 June",
-    "Please do not reply to this message",
-    "This number does not accept text messages.",
-    "Msg&Data rates may apply. Reply STOP to cancel.",
-    "Message and data rates may apply",
-    "Reply STOP to unsubscribe",
-    "Txt STOP to end",
-    "Your code is 123456",
-    "Your verification code is: 482913",
-    "G-123456 is your Google verification code.",
-    "Réponse automatique : je suis absent",
-])
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "Auto-reply: I am away until Monday",
+        "AUTOMATIC REPLY: thanks for your message",
+        "Autoreply",
+        "This is an automated message, please do not reply.",
+        "I am currently out of the office.",
+        "Out of office until 3 June",
+        "Please do not reply to this message",
+        "This number does not accept text messages.",
+        "Msg&Data rates may apply. Reply STOP to cancel.",
+        "Message and data rates may apply",
+        "Reply STOP to unsubscribe",
+        "Txt STOP to end",
+        "Your code is 123456",
+        "Your verification code is: 482913",
+        "G-123456 is your Google verification code.",
+        "Réponse automatique : je suis absent",
+    ],
+)
 def test_looks_automated(raw):
     assert looks_automated(raw)
 
 
-@pytest.mark.parametrize("raw", [
-    "", "yes", "STOP", "stop please", "C", "4", "Can I reschedule to Friday?",
-    "I'm out of town next week", "My code is broken", "What's the door code?",
-    "Please reply when you can", "Thanks, see you at 10:30", "Call me at 0470123456",
-    "I'll be in the office at 9",
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "",
+        "yes",
+        "STOP",
+        "stop please",
+        "C",
+        "4",
+        "Can I reschedule to Friday?",
+        "I'm out of town next week",
+        "My code is broken",
+        "What's the door code?",
+        "Please reply when you can",
+        "Thanks, see you at 10:30",
+        "Call me at 0470123456",
+        "I'll be in the office at 9",
+    ],
+)
 def test_ordinary_messages_do_not_look_automated(raw):
     assert not looks_automated(raw)
 
 
 # --- validate_pattern -----------------------------------------------------------------
+
 
 def test_validate_pattern():
     assert validate_pattern(r"^order (\d+)$") is None
@@ -233,6 +327,7 @@ def test_validate_pattern():
 
 
 # --- KeywordMatcher ----------------------------------------------------------------------
+
 
 def test_exact_mode_matches_whole_message_only():
     rule = Rule(id=1, keywords=("C", "Confirm"))
@@ -265,7 +360,9 @@ def test_first_word_mode_returns_rest_of_message():
 
 def test_first_word_mode_accepts_multi_word_keywords():
     rule = Rule(id=3, keywords=("table for",), mode=MODE_FIRST_WORD)
-    matcher = KeywordMatcher([rule, Rule(id=4, keywords=("TABLE",), mode=MODE_FIRST_WORD)])
+    matcher = KeywordMatcher(
+        [rule, Rule(id=4, keywords=("TABLE",), mode=MODE_FIRST_WORD)]
+    )
     assert [m.rule.id for m in matcher.match_all("Table for 4")] == [3, 4]
     assert matcher.match("Table for 4").value == "4"
     assert matcher.match("table 4").rule.id == 4
@@ -325,7 +422,9 @@ def test_regex_is_case_insensitive_and_runs_on_normalized_text():
 def test_invalid_regex_names_the_rule():
     with pytest.raises(ValueError, match=r"Rule broken-42: Invalid regular expression"):
         KeywordMatcher([Rule(id="broken-42", mode=MODE_REGEX, pattern="(unclosed")])
-    with pytest.raises(ValueError, match=r"Rule 7: A regular expression rule needs a pattern"):
+    with pytest.raises(
+        ValueError, match=r"Rule 7: A regular expression rule needs a pattern"
+    ):
         KeywordMatcher([Rule(id=7, mode=MODE_REGEX)])
 
 
@@ -366,13 +465,19 @@ def test_lowest_sequence_wins_then_order_given():
     urgent = Rule(id="urgent", mode=MODE_FIRST_WORD, keywords=("info",), sequence=5)
     late = Rule(id="late", mode=MODE_REGEX, pattern="inf", sequence=1)
     matcher = KeywordMatcher([first, second, urgent])
-    assert [m.rule.id for m in matcher.match_all("Info")] == ["urgent", "first", "second"]
+    assert [m.rule.id for m in matcher.match_all("Info")] == [
+        "urgent",
+        "first",
+        "second",
+    ]
     matcher = KeywordMatcher([first, second, urgent, late])
     assert matcher.match("Info").rule is late
 
 
 def test_match_returns_none_and_match_all_empty_list_when_nothing_matches():
-    matcher = KeywordMatcher([Rule(id=1, keywords=("C",)), Rule(id=2, mode=MODE_NUMBER, low=1, high=5)])
+    matcher = KeywordMatcher(
+        [Rule(id=1, keywords=("C",)), Rule(id=2, mode=MODE_NUMBER, low=1, high=5)]
+    )
     assert matcher.match("Hello, who is this?") is None
     assert matcher.match_all("Hello, who is this?") == []
     assert matcher.match("") is None
@@ -402,20 +507,25 @@ def test_scope_is_carried_untouched():
 
 
 def test_explain_describes_best_match_and_alternatives():
-    matcher = KeywordMatcher([
-        Rule(id="confirm", keywords=("C",), sequence=5),
-        Rule(id="catch-all", mode=MODE_REGEX, pattern=".+", sequence=99),
-    ])
+    matcher = KeywordMatcher(
+        [
+            Rule(id="confirm", keywords=("C",), sequence=5),
+            Rule(id="catch-all", mode=MODE_REGEX, pattern=".+", sequence=99),
+        ]
+    )
     text = matcher.explain(" c! ")
     assert text.splitlines() == [
-        "Rule confirm matches with value 'c': whole message \"c\" equals keyword \"C\".",
+        'Rule confirm matches with value \'c\': whole message "c" equals keyword "C".',
         'Also matching, lower priority: rule catch-all: pattern ".+" found "c".',
     ]
 
 
 def test_explain_shows_normalized_text_when_nothing_matches():
     matcher = KeywordMatcher([Rule(id=1, keywords=("C",))])
-    assert matcher.explain("  Héllo There!! ") == 'No rule matches the message (normalized: "hello there").'
+    assert (
+        matcher.explain("  Héllo There!! ")
+        == 'No rule matches the message (normalized: "hello there").'
+    )
 
 
 def test_large_rule_set_resolves_each_keyword_to_its_rule():
@@ -437,13 +547,17 @@ def test_rule_and_match_are_immutable():
 
 # --- Property: arbitrary text never breaks the engine ------------------------------------
 
-PROPERTY_MATCHER = KeywordMatcher([
-    Rule(id="exact", keywords=("C", "Café", "👍")),
-    Rule(id="first", mode=MODE_FIRST_WORD, keywords=("BOOK", "table for")),
-    Rule(id="range", mode=MODE_NUMBER, low=1, high=5, yes_intent=True, no_intent=True),
-    Rule(id="regex", mode=MODE_REGEX, pattern=r"order (\d+)"),
-    Rule(id="optional-group", mode=MODE_REGEX, pattern=r"x(y)?"),
-])
+PROPERTY_MATCHER = KeywordMatcher(
+    [
+        Rule(id="exact", keywords=("C", "Café", "👍")),
+        Rule(id="first", mode=MODE_FIRST_WORD, keywords=("BOOK", "table for")),
+        Rule(
+            id="range", mode=MODE_NUMBER, low=1, high=5, yes_intent=True, no_intent=True
+        ),
+        Rule(id="regex", mode=MODE_REGEX, pattern=r"order (\d+)"),
+        Rule(id="optional-group", mode=MODE_REGEX, pattern=r"x(y)?"),
+    ]
+)
 
 # Any code point (surrogates included), mixed with the characters and words
 # the engine treats specially so that interesting combinations get generated.
@@ -452,7 +566,19 @@ any_text = st.lists(
         st.text(alphabet=st.characters(codec=None, exclude_categories=()), max_size=8),
         st.characters(categories=["Cs"]),
         st.sampled_from(list("0123456789 /.,#!'’\u200b\ufe0f🏽👍¨´ﬁéİß")),
-        st.sampled_from(["four", " out of ", "order ", "Yes", "STOP", "10/10", "4.5", "book ", "table for"]),
+        st.sampled_from(
+            [
+                "four",
+                " out of ",
+                "order ",
+                "Yes",
+                "STOP",
+                "10/10",
+                "4.5",
+                "book ",
+                "table for",
+            ]
+        ),
     ),
     max_size=30,
 ).map("".join)
@@ -482,23 +608,30 @@ def test_normalize_is_idempotent(text):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.sampled_from(sorted(keywords.OPT_OUT_KEYWORDS)), st.sampled_from(["", " ", "!", "!!!", ".", "..."]))
+@given(
+    st.sampled_from(sorted(keywords.OPT_OUT_KEYWORDS)),
+    st.sampled_from(["", " ", "!", "!!!", ".", "..."]),
+)
 def test_opt_out_survives_case_and_punctuation(keyword, suffix):
     assert compliance_intent(f"  {keyword.upper()}{suffix}") == "opt_out"
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("yeah 👍", "yes"),
-    ("ok sure", "yes"),
-    ("nope 👎", "no"),
-    ("yes no", None),
-    ("yes maybe", None),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("yeah 👍", "yes"),
+        ("ok sure", "yes"),
+        ("nope 👎", "no"),
+        ("yes no", None),
+        ("yes maybe", None),
+    ],
+)
 def test_intent_of_several_agreeing_words(text, expected):
     assert keywords.intent(text) == expected
 
 
 # --- bounded patterns (catastrophic backtracking, huge texts) ---------------------------------
+
 
 def test_catastrophic_pattern_is_cut_short_and_matches_nothing():
     rule = Rule(id="redos", keywords=(), mode=MODE_REGEX, pattern=r"^(a+)+$")
@@ -506,7 +639,9 @@ def test_catastrophic_pattern_is_cut_short_and_matches_nothing():
     started = time.perf_counter()
     assert matcher.match("a" * 40 + "b") is None  # unbounded, this takes hours
     assert time.perf_counter() - started < 2
-    assert matcher.match("aaaa").rule.id == "redos"  # the pattern still works on normal input
+    assert (
+        matcher.match("aaaa").rule.id == "redos"
+    )  # the pattern still works on normal input
     assert matcher.match("Hi").rule.id == "hi"
     assert "No rule matches" in matcher.explain("a" * 40 + "b")
 

@@ -95,16 +95,19 @@ def _stripped(number):
     return "".join(ch for ch in number if ch not in " ./()-\t")
 
 
-@pytest.mark.parametrize("written, region", [
-    ("0470 12 34 56", "BE"),
-    ("0470/12.34.56", "BE"),
-    ("+32 470 12 34 56", "US"),
-    ("0032 470 12 34 56", None),
-    ("(415) 555-2671", "US"),
-    ("1-415-555-2671", "US"),
-    ("+1 (415) 555-2671", None),
-    ("06 12 34 56 78", "FR"),
-])
+@pytest.mark.parametrize(
+    "written, region",
+    [
+        ("0470 12 34 56", "BE"),
+        ("0470/12.34.56", "BE"),
+        ("+32 470 12 34 56", "US"),
+        ("0032 470 12 34 56", None),
+        ("(415) 555-2671", "US"),
+        ("1-415-555-2671", "US"),
+        ("+1 (415) 555-2671", None),
+        ("06 12 34 56 78", "FR"),
+    ],
+)
 def test_written_forms_cover_how_contacts_store_numbers(written, region):
     e164 = normalize_number(written, region)
     assert _stripped(written) in written_forms(e164)

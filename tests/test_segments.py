@@ -1,10 +1,17 @@
 """Unit tests of SMS segment counting."""
+
 import json
 from pathlib import Path
 
 import pytest
 
-from sms_two_way.core.segments import GSM7_BASIC, GSM7_EXTENSION, Segments, count_segments, ucs2_trigger
+from sms_two_way.core.segments import (
+    GSM7_BASIC,
+    GSM7_EXTENSION,
+    Segments,
+    count_segments,
+    ucs2_trigger,
+)
 
 
 def test_alphabet_tables_have_the_gsm_03_38_sizes():
@@ -13,22 +20,25 @@ def test_alphabet_tables_have_the_gsm_03_38_sizes():
     assert not GSM7_BASIC & GSM7_EXTENSION
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("", Segments("GSM-7", 0, 0, 160)),
-    (None, Segments("GSM-7", 0, 0, 160)),
-    ("Hello", Segments("GSM-7", 5, 1, 160)),
-    ("Café à 10€ ?", Segments("GSM-7", 13, 1, 160)),
-    ("line\r\nbreak", Segments("GSM-7", 11, 1, 160)),
-    ("a" * 160, Segments("GSM-7", 160, 1, 160)),
-    ("a" * 161, Segments("GSM-7", 161, 2, 153)),
-    ("a" * 306, Segments("GSM-7", 306, 2, 153)),
-    ("a" * 307, Segments("GSM-7", 307, 3, 153)),
-    ("Привет", Segments("UCS-2", 6, 1, 70)),
-    ("ж" * 70, Segments("UCS-2", 70, 1, 70)),
-    ("ж" * 71, Segments("UCS-2", 71, 2, 67)),
-    ("ж" * 134, Segments("UCS-2", 134, 2, 67)),
-    ("ж" * 135, Segments("UCS-2", 135, 3, 67)),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("", Segments("GSM-7", 0, 0, 160)),
+        (None, Segments("GSM-7", 0, 0, 160)),
+        ("Hello", Segments("GSM-7", 5, 1, 160)),
+        ("Café à 10€ ?", Segments("GSM-7", 13, 1, 160)),
+        ("line\r\nbreak", Segments("GSM-7", 11, 1, 160)),
+        ("a" * 160, Segments("GSM-7", 160, 1, 160)),
+        ("a" * 161, Segments("GSM-7", 161, 2, 153)),
+        ("a" * 306, Segments("GSM-7", 306, 2, 153)),
+        ("a" * 307, Segments("GSM-7", 307, 3, 153)),
+        ("Привет", Segments("UCS-2", 6, 1, 70)),
+        ("ж" * 70, Segments("UCS-2", 70, 1, 70)),
+        ("ж" * 71, Segments("UCS-2", 71, 2, 67)),
+        ("ж" * 134, Segments("UCS-2", 134, 2, 67)),
+        ("ж" * 135, Segments("UCS-2", 135, 3, 67)),
+    ],
+)
 def test_count_segments(text, expected):
     assert count_segments(text) == expected
 
@@ -75,11 +85,20 @@ def test_result_unpacks_like_a_tuple():
 
 # --- the case table shared with the composer's counter (sms_segments.js, see test_segment_counter_js.py) ---
 SHARED_CASES = json.loads(
-    (Path(__file__).resolve().parent.parent / "sms_two_way" / "tests" / "data" / "segment_cases.json").read_text("utf-8"))
+    (
+        Path(__file__).resolve().parent.parent
+        / "sms_two_way"
+        / "tests"
+        / "data"
+        / "segment_cases.json"
+    ).read_text("utf-8")
+)
 
 
 @pytest.mark.parametrize("case", SHARED_CASES, ids=lambda case: repr(case["text"][:20]))
 def test_shared_segment_cases(case):
     size = count_segments(case["text"])
-    assert size == Segments(case["encoding"], case["characters"], case["segments"], case["per_segment"])
+    assert size == Segments(
+        case["encoding"], case["characters"], case["segments"], case["per_segment"]
+    )
     assert ucs2_trigger(case["text"]) == case["ucs2_char"]

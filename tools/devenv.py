@@ -34,12 +34,24 @@ TEST_DB = os.environ.get("SMS_TWO_WAY_TEST_DB", "sms_two_way_test")
 CORE_TEST_DB = os.environ.get("SMS_TWO_WAY_CORE_TEST_DB", "sms_two_way_core_test")
 # Odoo's own suites for the features our addons change (sms.sms routing and batching):
 # they must pass, query counts included, with our addons installed and no gateway.
-CORE_SUITES = ["test_mail_sms", "sms", "calendar_sms", "mass_mailing_sms", "crm_sms", "survey", "phone_validation"]
+CORE_SUITES = [
+    "test_mail_sms",
+    "sms",
+    "calendar_sms",
+    "mass_mailing_sms",
+    "crm_sms",
+    "survey",
+    "phone_validation",
+]
 CORE_SUITE_DEPENDENCIES = ["test_mail"]  # test_mail_sms imports its test helpers
 # Odoo's browser tours of those modules drive the web client, not SMS, and give a whole
 # tour 60 s: on busy CI cores they fail for want of speed (docs/developers.md).
-CORE_SUITE_TOURS = ["/survey:TestUi", "/survey:TestUiFeedback", "/survey:TestUiCertification",
-                    "/mass_mailing_sms:TestMailingUi"]
+CORE_SUITE_TOURS = [
+    "/survey:TestUi",
+    "/survey:TestUiFeedback",
+    "/survey:TestUiCertification",
+    "/mass_mailing_sms:TestMailingUi",
+]
 
 INSTALL_HINT = """\
 Odoo 18.0 Community is required but {problem}.
@@ -353,10 +365,20 @@ def run_odoo_tests(odoo, tags, addons, db=TEST_DB, tested=None):
     ensure_postgres()
     drop_database(db)
     log_path = WORK_DIR / f"{db}.log"
-    cmd = odoo_command(odoo, db, "-i", ",".join(addons), "--without-demo=all",
-                       "--test-enable", f"--test-tags={tags}", "--stop-after-init",
-                       "--http-interface=127.0.0.1", f"--http-port={free_port()}",
-                       "--workers=0", "--max-cron-threads=0")
+    cmd = odoo_command(
+        odoo,
+        db,
+        "-i",
+        ",".join(addons),
+        "--without-demo=all",
+        "--test-enable",
+        f"--test-tags={tags}",
+        "--stop-after-init",
+        "--http-interface=127.0.0.1",
+        f"--http-port={free_port()}",
+        "--workers=0",
+        "--max-cron-threads=0",
+    )
     print("Running Odoo tests:", " ".join(cmd[2:5]), "...", flush=True)
     problems, module_counts, summary = [], {}, None
     with (
@@ -451,7 +473,9 @@ class BusyCores:
 
     def __enter__(self):
         for _index in range(self.count):
-            self.processes.append(subprocess.Popen([sys.executable, "-c", "while True: pass"]))
+            self.processes.append(
+                subprocess.Popen([sys.executable, "-c", "while True: pass"])
+            )
         print(f"Keeping {self.count} core(s) busy during the run", flush=True)
         return self
 
@@ -511,8 +535,13 @@ def cmd_test_odoo_core(args):
     started = time.monotonic()
     excluded = [] if args.with_tours else [f"-{tour}" for tour in CORE_SUITE_TOURS]
     tags = ",".join([f"/{module}" for module in CORE_SUITES] + excluded)
-    passed, failed, problems = run_odoo_tests(odoo, tags, ADDONS + CORE_SUITES + CORE_SUITE_DEPENDENCIES,
-                                              db=CORE_TEST_DB, tested=CORE_SUITES)
+    passed, failed, problems = run_odoo_tests(
+        odoo,
+        tags,
+        ADDONS + CORE_SUITES + CORE_SUITE_DEPENDENCIES,
+        db=CORE_TEST_DB,
+        tested=CORE_SUITES,
+    )
     print("\n==== summary (Odoo's own suites with our addons) ====")
     for problem in problems:
         print("PROBLEM:", problem[:500])
@@ -577,21 +606,45 @@ def cmd_test_bootstrap(_args):
 
 
 def cmd_bench(_args):
-    subprocess.run([sys.executable, str(ROOT / "tests" / "bench_keywords.py")], check=True)
+    subprocess.run(
+        [sys.executable, str(ROOT / "tests" / "bench_keywords.py")], check=True
+    )
     print()
     subprocess.run([sys.executable, str(ROOT / "tests" / "bench_faq.py")], check=True)
     odoo = check_odoo()
     ensure_postgres()
     # A fresh database each run: the pipeline benchmark adds hundreds of thousands of rows.
     drop_database(BENCH_DB)
-    print(f"Creating the benchmark database {BENCH_DB} (the three addons, no demo data)...", flush=True)
-    install = subprocess.run(odoo_command(odoo, BENCH_DB, "-i", ",".join(ADDONS), "--without-demo=all",
-                                          "--stop-after-init", "--log-level=warn", "--http-port", str(free_port())))
+    print(
+        f"Creating the benchmark database {BENCH_DB} (the three addons, no demo data)...",
+        flush=True,
+    )
+    install = subprocess.run(
+        odoo_command(
+            odoo,
+            BENCH_DB,
+            "-i",
+            ",".join(ADDONS),
+            "--without-demo=all",
+            "--stop-after-init",
+            "--log-level=warn",
+            "--http-port",
+            str(free_port()),
+        )
+    )
     if install.returncode:
-        die("Installing the addons in the benchmark database failed; see the messages above.")
-    env = dict(os.environ, SMS_TWO_WAY_WORK_DIR=str(WORK_DIR), SMS_TWO_WAY_BENCH_DB=BENCH_DB,
-               SMS_TWO_WAY_BENCH_ODOO="\x1f".join(odoo_command(odoo, BENCH_DB)))
-    subprocess.run([sys.executable, str(ROOT / "tests" / "bench_pipeline.py")], env=env, check=True)
+        die(
+            "Installing the addons in the benchmark database failed; see the messages above."
+        )
+    env = dict(
+        os.environ,
+        SMS_TWO_WAY_WORK_DIR=str(WORK_DIR),
+        SMS_TWO_WAY_BENCH_DB=BENCH_DB,
+        SMS_TWO_WAY_BENCH_ODOO="\x1f".join(odoo_command(odoo, BENCH_DB)),
+    )
+    subprocess.run(
+        [sys.executable, str(ROOT / "tests" / "bench_pipeline.py")], env=env, check=True
+    )
 
 
 def main():
@@ -619,10 +672,20 @@ def main():
     )
     test.add_argument("--odoo-only", action="store_true")
     test.add_argument("--pytest-only", action="store_true")
-    test.add_argument("--busy", action="store_true", help="keep every core busy with a CPU-bound loop meanwhile")
+    test.add_argument(
+        "--busy",
+        action="store_true",
+        help="keep every core busy with a CPU-bound loop meanwhile",
+    )
     test.set_defaults(func=cmd_test)
-    core = sub.add_parser("test-odoo-core", help="Odoo's own SMS-related suites with our addons installed")
-    core.add_argument("--with-tours", action="store_true", help="also run Odoo's browser tours of those modules")
+    core = sub.add_parser(
+        "test-odoo-core", help="Odoo's own SMS-related suites with our addons installed"
+    )
+    core.add_argument(
+        "--with-tours",
+        action="store_true",
+        help="also run Odoo's browser tours of those modules",
+    )
     core.set_defaults(func=cmd_test_odoo_core)
     sub.add_parser("bench").set_defaults(func=cmd_bench)
     pytest_odoo = sub.add_parser(

@@ -12,6 +12,7 @@ PNG files to ``docs/img/``.  While the chat is open it also makes Ada answer
 again and checks that her text appears without a reload (the live update of
 the bus): the script fails if it does not.
 """
+
 import argparse
 import base64
 import itertools
@@ -44,8 +45,16 @@ class Odoo:
         self.rpc("/web/session/authenticate", params)
 
     def rpc(self, path, params):
-        response = self.session.post(self.url + path, timeout=TIMEOUT, json={
-            "jsonrpc": "2.0", "method": "call", "id": next(self.ids), "params": params})
+        response = self.session.post(
+            self.url + path,
+            timeout=TIMEOUT,
+            json={
+                "jsonrpc": "2.0",
+                "method": "call",
+                "id": next(self.ids),
+                "params": params,
+            },
+        )
         response.raise_for_status()
         body = response.json()
         if "error" in body:
@@ -53,21 +62,37 @@ class Odoo:
         return body["result"]
 
     def call(self, model, method, *args, **kwargs):
-        return self.rpc(f"/web/dataset/call_kw/{model}/{method}",
-                        {"model": model, "method": method, "args": list(args), "kwargs": kwargs})
+        return self.rpc(
+            f"/web/dataset/call_kw/{model}/{method}",
+            {"model": model, "method": method, "args": list(args), "kwargs": kwargs},
+        )
 
     def ref(self, xmlid):
         module, name = xmlid.split(".")
-        [data] = self.call("ir.model.data", "search_read", [("module", "=", module), ("name", "=", name)],
-                           ["res_id"])
+        [data] = self.call(
+            "ir.model.data",
+            "search_read",
+            [("module", "=", module), ("name", "=", name)],
+            ["res_id"],
+        )
         return data["res_id"]
 
     def phone_reply(self, gateway_id, number, body):
         """Answer from a simulated phone, as the simulator page's form does."""
-        page = self.session.get(f"{self.url}/sms_two_way/simulator", timeout=TIMEOUT).text
+        page = self.session.get(
+            f"{self.url}/sms_two_way/simulator", timeout=TIMEOUT
+        ).text
         token = re.search(r'name="csrf_token" value="([^"]+)"', page)[1]
-        self.session.post(f"{self.url}/sms_two_way/simulator/reply", timeout=TIMEOUT, data={
-            "csrf_token": token, "gateway_id": gateway_id, "number": number, "body": body})
+        self.session.post(
+            f"{self.url}/sms_two_way/simulator/reply",
+            timeout=TIMEOUT,
+            data={
+                "csrf_token": token,
+                "gateway_id": gateway_id,
+                "number": number,
+                "body": body,
+            },
+        )
 
 
 class Browser:
@@ -78,14 +103,29 @@ class Browser:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
         self.profile = tempfile.mkdtemp(prefix="sms-screens-")
-        self.process = subprocess.Popen([
-            chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars",
-            f"--remote-debugging-port={port}", f"--user-data-dir={self.profile}", "about:blank",
-        ], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.process = subprocess.Popen(
+            [
+                chromium,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--hide-scrollbars",
+                f"--remote-debugging-port={port}",
+                f"--user-data-dir={self.profile}",
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         for _attempt in range(100):
             try:
-                targets = requests.get(f"http://127.0.0.1:{port}/json", timeout=TIMEOUT).json()
+                targets = requests.get(
+                    f"http://127.0.0.1:{port}/json", timeout=TIMEOUT
+                ).json()
                 page = next(t for t in targets if t["type"] == "page")
                 break
             except (requests.ConnectionError, StopIteration):
@@ -94,7 +134,13 @@ class Browser:
             raise RuntimeError("Chromium did not start")
         self.ws = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=30)
         self.ids = itertools.count(1)
-        self.send("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1, mobile=False)
+        self.send(
+            "Emulation.setDeviceMetricsOverride",
+            width=width,
+            height=height,
+            deviceScaleFactor=1,
+            mobile=False,
+        )
         self.send("Page.enable")
 
     def send(self, method, **params):
@@ -108,7 +154,12 @@ class Browser:
                 return message.get("result", {})
 
     def evaluate(self, expression):
-        result = self.send("Runtime.evaluate", expression=expression, awaitPromise=True, returnByValue=True)
+        result = self.send(
+            "Runtime.evaluate",
+            expression=expression,
+            awaitPromise=True,
+            returnByValue=True,
+        )
         return result.get("result", {}).get("value")
 
     def set_cookie(self, url, name, value):
@@ -149,12 +200,16 @@ class Browser:
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--url", default="http://localhost:8069")
     parser.add_argument("--db", default="sms_two_way_demo")
     parser.add_argument("--login", default="admin")
     parser.add_argument("--password", default="admin")
-    parser.add_argument("--chromium", default=shutil.which("chromium") or shutil.which("google-chrome"))
+    parser.add_argument(
+        "--chromium", default=shutil.which("chromium") or shutil.which("google-chrome")
+    )
     args = parser.parse_args()
     if not args.chromium:
         sys.exit("Chromium is required (Debian: apt-get install chromium).")
@@ -164,12 +219,23 @@ def main():
     # Best on a fresh demo database (make demo RESET=1): each run adds one reply from Ada.
     ada = odoo.ref("sms_two_way.res_partner_demo_ada")
     gateway = odoo.ref("sms_two_way.sms_gateway_demo_simulator")
-    conversation = odoo.call("res.partner", "action_open_sms_conversation", [ada])["res_id"]
-    [number] = [c["number"] for c in odoo.call("sms.conversation", "read", [conversation], ["number"])]
+    conversation = odoo.call("res.partner", "action_open_sms_conversation", [ada])[
+        "res_id"
+    ]
+    [number] = [
+        c["number"]
+        for c in odoo.call("sms.conversation", "read", [conversation], ["number"])
+    ]
     thread = odoo.call("sms.conversation", "get_chat_thread", [conversation])
-    if not any(message["direction"] == "inbound" for message in thread["messages"]):  # once per database
-        odoo.call("sms.conversation", "send_chat_reply", [conversation], "Hi {name}, your order is ready. "
-                  "Shall we deliver it tomorrow morning?")
+    if not any(
+        message["direction"] == "inbound" for message in thread["messages"]
+    ):  # once per database
+        odoo.call(
+            "sms.conversation",
+            "send_chat_reply",
+            [conversation],
+            "Hi {name}, your order is ready. Shall we deliver it tomorrow morning?",
+        )
         odoo.phone_reply(gateway, number, "Can you come at 5pm instead?")
 
     browser = Browser(args.chromium)
@@ -181,23 +247,36 @@ def main():
         # Live update: Ada answers while the rep looks at the thread.
         odoo.phone_reply(gateway, number, "Or Friday, whatever suits you")
         seconds = browser.wait(".o_sms_chat_inbound", "whatever suits you", timeout=15)
-        print(f"  live update: Ada's answer appeared without reload after {seconds:.1f}s")
-        browser.type(".o_sms_chat_input", "Friday 4pm works, see you then {name}! It’s on us")
+        print(
+            f"  live update: Ada's answer appeared without reload after {seconds:.1f}s"
+        )
+        browser.type(
+            ".o_sms_chat_input", "Friday 4pm works, see you then {name}! It’s on us"
+        )
         browser.wait(".o_sms_chat_ucs2")
-        browser.evaluate("document.querySelector('.o_sms_chat_composer').scrollIntoView({block: 'end'})")
+        browser.evaluate(
+            "document.querySelector('.o_sms_chat_composer').scrollIntoView({block: 'end'})"
+        )
         browser.capture("sms-composer")
         browser.goto(inbox, ".o_data_row")
-        browser.evaluate("document.querySelector('.o_data_row td[name=name]').click()")  # the split view
+        browser.evaluate(
+            "document.querySelector('.o_data_row td[name=name]').click()"
+        )  # the split view
         browser.wait(".o_sms_inbox_thread .o_sms_chat_bubble")
         browser.capture("sms-inbox-list")
         browser.goto(f"{inbox}?view_type=kanban", ".o_kanban_record")
-        browser.evaluate("document.querySelector('.o_searchview_facet .o_facet_remove')?.click()")
+        browser.evaluate(
+            "document.querySelector('.o_searchview_facet .o_facet_remove')?.click()"
+        )
         browser.wait(".o_kanban_record")
         browser.capture("sms-inbox-kanban")
         browser.goto(f"{args.url}/odoo/contacts/{ada}", ".o-mail-Message")
         browser.capture("sms-contact")
         campaign = odoo.ref("sms_two_way.sms_campaign_demo_fitness")
-        browser.goto(f"{args.url}/odoo/action-sms_two_way.sms_campaign_action/{campaign}", ".o_form_view")
+        browser.goto(
+            f"{args.url}/odoo/action-sms_two_way.sms_campaign_action/{campaign}",
+            ".o_form_view",
+        )
         browser.capture("sms-campaign")
         browser.goto(f"{args.url}/sms_two_way/simulator", ".o_sms_simulator_phone")
         browser.capture("sms-simulator")

@@ -17,13 +17,25 @@ class SmsTwoWayWebhookController(Controller):
     400.  Nothing is stored in either case, and no traceback is returned.
     """
 
-    @route("/sms_two_way/inbound/<string:token>", type="http", auth="public", methods=["POST"],
-           csrf=False, save_session=False)
+    @route(
+        "/sms_two_way/inbound/<string:token>",
+        type="http",
+        auth="public",
+        methods=["POST"],
+        csrf=False,
+        save_session=False,
+    )
     def sms_two_way_inbound(self, token, **_kwargs):
         return self._handle(token, "_parse_inbound", "_receive_inbound")
 
-    @route("/sms_two_way/status/<string:token>", type="http", auth="public", methods=["POST"],
-           csrf=False, save_session=False)
+    @route(
+        "/sms_two_way/status/<string:token>",
+        type="http",
+        auth="public",
+        methods=["POST"],
+        csrf=False,
+        save_session=False,
+    )
     def sms_two_way_status(self, token, **_kwargs):
         return self._handle(token, "_parse_status", "_receive_status")
 
@@ -33,15 +45,25 @@ class SmsTwoWayWebhookController(Controller):
         gateway = request.env["sms.gateway"]._get_by_webhook_token(token)
         gateway = gateway._as_technical_user() if gateway else gateway
         provider = gateway._get_provider() if gateway else None
-        if params is None or not gateway or not provider._verify_request(gateway, request.httprequest, params):
-            _logger.warning("Rejected SMS webhook from %s: unknown gateway or bad signature",
-                            request.httprequest.remote_addr)
+        if (
+            params is None
+            or not gateway
+            or not provider._verify_request(gateway, request.httprequest, params)
+        ):
+            _logger.warning(
+                "Rejected SMS webhook from %s: unknown gateway or bad signature",
+                request.httprequest.remote_addr,
+            )
             return Response("Forbidden", status=403, content_type="text/plain")
         try:
             payload = getattr(provider, parse_method)(gateway, params)
         except ValueError as error:
-            _logger.warning("Rejected malformed SMS webhook for gateway %s: %s", gateway.id, error)
-            return Response(f"Bad Request: {error}", status=400, content_type="text/plain")
+            _logger.warning(
+                "Rejected malformed SMS webhook for gateway %s: %s", gateway.id, error
+            )
+            return Response(
+                f"Bad Request: {error}", status=400, content_type="text/plain"
+            )
         getattr(gateway, receive_method)(payload)
         body, content_type = provider._webhook_response(gateway)
         return Response(body, status=200, content_type=content_type)
@@ -57,12 +79,20 @@ class SmsTwoWayWebhookController(Controller):
             return None
         return MultiDict(form)
 
-    @route("/sms_two_way/media/<int:attachment_id>/<int:expires>/<string:signature>", type="http",
-           auth="public", methods=["GET"], save_session=False)
+    @route(
+        "/sms_two_way/media/<int:attachment_id>/<int:expires>/<string:signature>",
+        type="http",
+        auth="public",
+        methods=["GET"],
+        save_session=False,
+    )
     def sms_two_way_media(self, attachment_id, expires, signature, **_kwargs):
         """The media of an MMS we send, for the provider: signed, expiring URL, no session."""
-        attachment = request.env["sms.conversation.message"].sudo()._get_signed_media(
-            attachment_id, expires, signature)
+        attachment = (
+            request.env["sms.conversation.message"]
+            .sudo()
+            ._get_signed_media(attachment_id, expires, signature)
+        )
         if not attachment:
             return request.not_found()
         return request.env["ir.binary"]._get_stream_from(attachment).get_response()

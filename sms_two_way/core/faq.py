@@ -25,6 +25,7 @@ Plain Python on purpose (no Odoo import, stdlib only): ``sms.faq`` builds a
 :class:`FaqMatcher` per company and caches it; the evaluation sets in
 ``tests/faq_eval`` and ``tests/bench_faq.py`` run it without a database.
 """
+
 import math
 import re
 from collections import defaultdict
@@ -58,33 +59,127 @@ _TOKEN_RE = re.compile(r"\w+")
 # SMS spellings, contractions (normalize() drops apostrophes: "what's" is
 # "whats") and a few common misspellings, spelled out before anything else.
 ABBREVIATIONS = {
-    "u": "you", "ya": "you", "yu": "you", "r": "are", "ur": "your", "urs": "yours", "y": "why",
-    "pls": "please", "plz": "please", "plse": "please", "pl": "please", "svp": "please",
-    "thx": "thanks", "thnx": "thanks", "tx": "thanks", "ty": "thanks", "tnx": "thanks",
-    "tmrw": "tomorrow", "tmr": "tomorrow", "tmw": "tomorrow", "tomoz": "tomorrow", "2moro": "tomorrow",
-    "2morrow": "tomorrow", "tomorow": "tomorrow", "2mrw": "tomorrow", "2day": "today", "tdy": "today",
-    "2nite": "tonight", "tonite": "tonight", "2night": "tonight",
-    "wat": "what", "wot": "what", "wht": "what", "whats": "what", "wen": "when", "whn": "when",
-    "wheres": "where", "whr": "where", "hw": "how", "hows": "how", "cn": "can", "cud": "could",
-    "shud": "should", "wud": "would", "gonna": "going", "wanna": "want", "gotta": "have",
-    "im": "i", "ive": "i", "dont": "do not", "doesnt": "does not", "didnt": "did not", "cant": "can not",
-    "cannot": "can not", "wont": "will not", "isnt": "is not", "arent": "are not", "wasnt": "was not",
-    "havent": "have not", "theres": "there", "its": "it", "yall": "you",
-    "b4": "before", "4": "for", "2": "to", "n": "and", "w": "with", "bc": "because", "cuz": "because",
-    "coz": "because", "abt": "about", "msg": "message", "txt": "text", "ppl": "people",
-    "appt": "appointment", "appts": "appointments", "apt": "appointment", "rdv": "appointment",
-    "info": "information", "hrs": "hours", "hr": "hour", "min": "minutes", "mins": "minutes",
-    "wk": "week", "wknd": "weekend", "wkend": "weekend", "weekends": "weekend",
-    "mon": "monday", "tue": "tuesday", "tues": "tuesday", "wed": "wednesday", "thu": "thursday",
-    "thur": "thursday", "thurs": "thursday", "fri": "friday", "sat": "saturday", "sun": "sunday",
-    "sum1": "someone", "some1": "someone", "any1": "anyone", "no1": "no one", "tlk": "talk", "spk": "speak",
-    "yr": "year", "yrs": "years", "1st": "first", "pic": "photo", "pics": "photos",
-    "tires": "tyres", "tire": "tyre", "carpark": "car park", "colour": "color", "centre": "center",
-    "ok": "okay", "k": "okay", "kk": "okay",
+    "u": "you",
+    "ya": "you",
+    "yu": "you",
+    "r": "are",
+    "ur": "your",
+    "urs": "yours",
+    "y": "why",
+    "pls": "please",
+    "plz": "please",
+    "plse": "please",
+    "pl": "please",
+    "svp": "please",
+    "thx": "thanks",
+    "thnx": "thanks",
+    "tx": "thanks",
+    "ty": "thanks",
+    "tnx": "thanks",
+    "tmrw": "tomorrow",
+    "tmr": "tomorrow",
+    "tmw": "tomorrow",
+    "tomoz": "tomorrow",
+    "2moro": "tomorrow",
+    "2morrow": "tomorrow",
+    "tomorow": "tomorrow",
+    "2mrw": "tomorrow",
+    "2day": "today",
+    "tdy": "today",
+    "2nite": "tonight",
+    "tonite": "tonight",
+    "2night": "tonight",
+    "wat": "what",
+    "wot": "what",
+    "wht": "what",
+    "whats": "what",
+    "wen": "when",
+    "whn": "when",
+    "wheres": "where",
+    "whr": "where",
+    "hw": "how",
+    "hows": "how",
+    "cn": "can",
+    "cud": "could",
+    "shud": "should",
+    "wud": "would",
+    "gonna": "going",
+    "wanna": "want",
+    "gotta": "have",
+    "im": "i",
+    "ive": "i",
+    "dont": "do not",
+    "doesnt": "does not",
+    "didnt": "did not",
+    "cant": "can not",
+    "cannot": "can not",
+    "wont": "will not",
+    "isnt": "is not",
+    "arent": "are not",
+    "wasnt": "was not",
+    "havent": "have not",
+    "theres": "there",
+    "its": "it",
+    "yall": "you",
+    "b4": "before",
+    "4": "for",
+    "2": "to",
+    "n": "and",
+    "w": "with",
+    "bc": "because",
+    "cuz": "because",
+    "coz": "because",
+    "abt": "about",
+    "msg": "message",
+    "txt": "text",
+    "ppl": "people",
+    "appt": "appointment",
+    "appts": "appointments",
+    "apt": "appointment",
+    "rdv": "appointment",
+    "info": "information",
+    "hrs": "hours",
+    "hr": "hour",
+    "min": "minutes",
+    "mins": "minutes",
+    "wk": "week",
+    "wknd": "weekend",
+    "wkend": "weekend",
+    "weekends": "weekend",
+    "mon": "monday",
+    "tue": "tuesday",
+    "tues": "tuesday",
+    "wed": "wednesday",
+    "thu": "thursday",
+    "thur": "thursday",
+    "thurs": "thursday",
+    "fri": "friday",
+    "sat": "saturday",
+    "sun": "sunday",
+    "sum1": "someone",
+    "some1": "someone",
+    "any1": "anyone",
+    "no1": "no one",
+    "tlk": "talk",
+    "spk": "speak",
+    "yr": "year",
+    "yrs": "years",
+    "1st": "first",
+    "pic": "photo",
+    "pics": "photos",
+    "tires": "tyres",
+    "tire": "tyre",
+    "carpark": "car park",
+    "colour": "color",
+    "centre": "center",
+    "ok": "okay",
+    "k": "okay",
+    "kk": "okay",
 }
 
 # Words that carry no meaning for matching a question (English, French, Spanish).
-STOPWORDS = frozenset("""
+STOPWORDS = frozenset(
+    """
 a an the and or but if then so of to in on at by for from with about as into onto up out off over
 i me my mine myself we us our ours you your yours he him his she her hers it its they them their
 this that these those there here is are was were be been being am do does did doing done have has
@@ -97,26 +192,120 @@ not no see great cool nice perfect awesome brilliant cheers bye
 par sur avec dans pas ne n plus tres bonjour merci salut
 el los las unos unas y o es son yo usted nosotros ustedes mi mis su sus por para con
 hola gracias
-""".split())
+""".split()
+)
 
 # Customer-service words that mean the same thing here.  The first word of
 # each group names the group; every listed word (after stemming) maps to it.
 SYNONYMS = (
-    ("price", "price", "prices", "cost", "costs", "fee", "fees", "charge", "rate", "rates", "pricing",
-     "expensive", "cheap", "tarif", "tarifs", "prix", "combien", "precio", "cuanto"),
-    ("hours", "hours", "opening", "open", "close", "closing", "closed", "shut", "horaires", "ouvert",
-     "ouverts", "ouvrez", "ferme", "horario", "abierto"),
-    ("address", "address", "located", "location", "directions", "adresse", "direccion", "situated"),
-    ("book", "book", "booking", "reserve", "reservation", "appointment", "reserver", "cita"),
+    (
+        "price",
+        "price",
+        "prices",
+        "cost",
+        "costs",
+        "fee",
+        "fees",
+        "charge",
+        "rate",
+        "rates",
+        "pricing",
+        "expensive",
+        "cheap",
+        "tarif",
+        "tarifs",
+        "prix",
+        "combien",
+        "precio",
+        "cuanto",
+    ),
+    (
+        "hours",
+        "hours",
+        "opening",
+        "open",
+        "close",
+        "closing",
+        "closed",
+        "shut",
+        "horaires",
+        "ouvert",
+        "ouverts",
+        "ouvrez",
+        "ferme",
+        "horario",
+        "abierto",
+    ),
+    (
+        "address",
+        "address",
+        "located",
+        "location",
+        "directions",
+        "adresse",
+        "direccion",
+        "situated",
+    ),
+    (
+        "book",
+        "book",
+        "booking",
+        "reserve",
+        "reservation",
+        "appointment",
+        "reserver",
+        "cita",
+    ),
     ("pay", "pay", "payment", "paying", "payer", "pago"),
-    ("card", "card", "cards", "credit", "debit", "visa", "mastercard", "amex", "carte", "tarjeta"),
-    ("child", "child", "children", "kid", "kids", "teen", "teenager", "enfant", "enfants", "nino"),
+    (
+        "card",
+        "card",
+        "cards",
+        "credit",
+        "debit",
+        "visa",
+        "mastercard",
+        "amex",
+        "carte",
+        "tarjeta",
+    ),
+    (
+        "child",
+        "child",
+        "children",
+        "kid",
+        "kids",
+        "teen",
+        "teenager",
+        "enfant",
+        "enfants",
+        "nino",
+    ),
     ("gift", "gift", "voucher", "gifts", "vouchers", "certificate", "cadeau"),
     ("timetable", "timetable", "schedule", "planning", "calendar"),
     ("free", "free", "gratuit", "gratis"),
-    ("class", "class", "classes", "lesson", "lessons", "session", "sessions", "course", "cours"),
+    (
+        "class",
+        "class",
+        "classes",
+        "lesson",
+        "lessons",
+        "session",
+        "sessions",
+        "course",
+        "cours",
+    ),
     ("pause", "pause", "freeze", "frozen", "suspend", "hold"),
-    ("online", "online", "stream", "livestream", "streamed", "virtual", "zoom", "internet"),
+    (
+        "online",
+        "online",
+        "stream",
+        "livestream",
+        "streamed",
+        "virtual",
+        "zoom",
+        "internet",
+    ),
     ("teacher", "teacher", "instructor", "coach", "trainer"),
     ("quote", "quote", "quotation", "estimate", "estimation", "devis"),
     ("collect", "collect", "collection", "pickup", "fetch"),
@@ -126,41 +315,107 @@ SYNONYMS = (
 
 # Question and time words: a paraphrase often has them where the entry has
 # none, so when the index does not know them they only weigh this little.
-GENERIC_WORDS = frozenset("""
+GENERIC_WORDS = frozenset(
+    """
 what when where how which who why whom time today tomorrow tonight day days week month morning
 afternoon evening night now soon yet exactly usually normally still already ok okay sure right
-""".split())
+""".split()
+)
 GENERIC_WEIGHT = 0.3
 
 # Asking for a person: these always hand off.  Matched on the spelled-out
 # words, so "cn i tlk 2 sum1" and "AGENT" are both found.
-_PERSON_RE = re.compile(r"\b(?:%s)\b" % "|".join((
-    r"agents?", r"humans?", r"human being", r"operators?", r"representatives?", r"rep",
-    r"receptionist", r"(?:real|live|actual|proper) (?:person|people|human)", r"(?<!per )person",
-    r"someone", r"somebody", r"anyone", r"anybody", r"whoever", r"staff", r"manager", r"owner", r"boss",
-    r"(?:talk|speak|chat) (?:to|with)", r"customer (?:service|care|support)",
-    r"(?:call|ring|phone) me", r"(?:call|ring|phone)(?: me)? back", r"callback", r"give me a (?:call|ring)",
-    r"contact me", r"get back to me",
-    r"(?:are|is) (?:you|this|it) (?:a )?(?:bot|robot|machine|automated|real)", r"bot", r"robot",
-    r"parler (?:a|avec)", r"quelqu ?un", r"conseill(?:er|ere)", r"humain", r"appel(?:er|ez)[- ]?moi",
-    r"m ?appeler", r"rappel(?:er|ez)", r"hablar con", r"una persona", r"agente", r"llam(?:ar|enme|adme)",
-)))
+_PERSON_RE = re.compile(
+    r"\b(?:%s)\b"
+    % "|".join(
+        (
+            r"agents?",
+            r"humans?",
+            r"human being",
+            r"operators?",
+            r"representatives?",
+            r"rep",
+            r"receptionist",
+            r"(?:real|live|actual|proper) (?:person|people|human)",
+            r"(?<!per )person",
+            r"someone",
+            r"somebody",
+            r"anyone",
+            r"anybody",
+            r"whoever",
+            r"staff",
+            r"manager",
+            r"owner",
+            r"boss",
+            r"(?:talk|speak|chat) (?:to|with)",
+            r"customer (?:service|care|support)",
+            r"(?:call|ring|phone) me",
+            r"(?:call|ring|phone)(?: me)? back",
+            r"callback",
+            r"give me a (?:call|ring)",
+            r"contact me",
+            r"get back to me",
+            r"(?:are|is) (?:you|this|it) (?:a )?(?:bot|robot|machine|automated|real)",
+            r"bot",
+            r"robot",
+            r"parler (?:a|avec)",
+            r"quelqu ?un",
+            r"conseill(?:er|ere)",
+            r"humain",
+            r"appel(?:er|ez)[- ]?moi",
+            r"m ?appeler",
+            r"rappel(?:er|ez)",
+            r"hablar con",
+            r"una persona",
+            r"agente",
+            r"llam(?:ar|enme|adme)",
+        )
+    )
+)
 
 
 # Reporting a problem of one's own (a charge, an injury, a lost item, a
 # complaint): no prepared answer fits, whatever words it shares with one.
-_PROBLEM_RE = re.compile(r"\b(?:%s)\b" % "|".join((
-    r"lost", r"forgot(?:ten)?", r"broken?", r"damaged?", r"scratch(?:ed|es)?", r"injur(?:y|ed|ies)", r"hurt",
-    r"pain(?:ful)?", r"refund(?:ed)?", r"complain(?:t|ts|ed)?", r"rude", r"unhappy", r"not happy",
-    r"disappointed", r"unacceptable", r"terrible", r"awful", r"(?:over|double ?)?charged", r"overbilled",
-    r"(?:charge|bill) me", r"double booked", r"never (?:got|received|arrived|came)",
-    r"did not (?:get|receive|work|arrive|go through)", r"(?:does|is|was) not work(?:ing)?", r"not working",
-    r"crash(?:es|ed|ing)?", r"error", r"glitch", r"still (?:not|waiting)",
-)))
+_PROBLEM_RE = re.compile(
+    r"\b(?:%s)\b"
+    % "|".join(
+        (
+            r"lost",
+            r"forgot(?:ten)?",
+            r"broken?",
+            r"damaged?",
+            r"scratch(?:ed|es)?",
+            r"injur(?:y|ed|ies)",
+            r"hurt",
+            r"pain(?:ful)?",
+            r"refund(?:ed)?",
+            r"complain(?:t|ts|ed)?",
+            r"rude",
+            r"unhappy",
+            r"not happy",
+            r"disappointed",
+            r"unacceptable",
+            r"terrible",
+            r"awful",
+            r"(?:over|double ?)?charged",
+            r"overbilled",
+            r"(?:charge|bill) me",
+            r"double booked",
+            r"never (?:got|received|arrived|came)",
+            r"did not (?:get|receive|work|arrive|go through)",
+            r"(?:does|is|was) not work(?:ing)?",
+            r"not working",
+            r"crash(?:es|ed|ing)?",
+            r"error",
+            r"glitch",
+            r"still (?:not|waiting)",
+        )
+    )
+)
 
 
 def _lang_code(lang):
-    """"fr_BE", "fr-FR" and "FR" are all "fr"; nothing is None."""
+    """ "fr_BE", "fr-FR" and "FR" are all "fr"; nothing is None."""
     return (lang or "").replace("-", "_").split("_")[0].lower() or None
 
 
@@ -184,7 +439,9 @@ def stem(word):
         word = word[:-3]
     elif word.endswith("ed") and len(word) > 4:
         word = word[:-2]
-    if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "lsz":  # "runn" → "run"
+    if (
+        len(word) > 3 and word[-1] == word[-2] and word[-1] not in "lsz"
+    ):  # "runn" → "run"
         word = word[:-1]
     if word.endswith("e") and len(word) > 4:
         word = word[:-1]
@@ -192,7 +449,9 @@ def stem(word):
 
 
 _SYNONYM_OF = {stem(word): group[0] for group in SYNONYMS for word in group[1:]}
-_GENERIC_TERMS = frozenset(_SYNONYM_OF.get(stem(word), stem(word)) for word in GENERIC_WORDS)
+_GENERIC_TERMS = frozenset(
+    _SYNONYM_OF.get(stem(word), stem(word)) for word in GENERIC_WORDS
+)
 
 
 def _spelled_out(text):
@@ -210,7 +469,7 @@ _PHRASES = {("how", "much"): "price"}
 def _phrased(words):
     """``words`` with the pairs of ``_PHRASES`` merged into their term."""
     merged, skip = [], False
-    for first, second in zip(words, words[1:] + [""]):
+    for first, second in zip(words, words[1:] + [""], strict=False):
         if skip:
             skip = False
         elif phrase := _PHRASES.get((first, second)):
@@ -228,7 +487,11 @@ def _term(word):
 
 def words_and_terms(text):
     """``(word, term)`` of each meaningful word of ``text``, in order (stopwords dropped)."""
-    return [(word, _term(word)) for word in _phrased(_spelled_out(text)) if word not in STOPWORDS]
+    return [
+        (word, _term(word))
+        for word in _phrased(_spelled_out(text))
+        if word not in STOPWORDS
+    ]
 
 
 def terms(text):
@@ -275,7 +538,9 @@ def _damerau_within(a, b, limit):
         current = [i] + [0] * len(b)
         for j, char_b in enumerate(b, 1):
             cost = char_a != char_b
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            current[j] = min(
+                previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost
+            )
             if i > 1 and j > 1 and char_a == b[j - 2] and a[i - 2] == char_b:
                 current[j] = min(current[j], previous2[j - 2] + 1)
         if min(current) > limit:
@@ -285,7 +550,7 @@ def _damerau_within(a, b, limit):
 
 
 def _deletions(word):
-    return {word[:i] + word[i + 1:] for i in range(len(word))} | {word}
+    return {word[:i] + word[i + 1 :] for i in range(len(word))} | {word}
 
 
 def _typo_limit(word):
@@ -293,6 +558,7 @@ def _typo_limit(word):
 
 
 # --- Entries and matcher -----------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class FaqEntry:
@@ -320,7 +586,11 @@ class FaqMatch:
 
     def answers(self, threshold):
         """Whether this match is good enough to answer automatically at ``threshold``."""
-        return self.entry is not None and self.refusal is None and self.confidence >= threshold
+        return (
+            self.entry is not None
+            and self.refusal is None
+            and self.confidence >= threshold
+        )
 
 
 class FaqMatcher:
@@ -346,11 +616,15 @@ class FaqMatcher:
             for term in question_terms:
                 document_frequency[term].add(position)
         count = max(len(self.entries), 1)
-        self._idf = {term: math.log(1 + count / len(found)) for term, found in document_frequency.items()}
+        self._idf = {
+            term: math.log(1 + count / len(found))
+            for term, found in document_frequency.items()
+        }
         self._unknown_weight = math.log(1 + count / UNKNOWN_WORD_RARITY)
         self._phrasing_entry = [position for position, _terms in phrasings]
         self._phrasing_norm = [
-            math.sqrt(sum(self._idf[term] ** 2 for term in question_terms)) for _position, question_terms in phrasings
+            math.sqrt(sum(self._idf[term] ** 2 for term in question_terms))
+            for _position, question_terms in phrasings
         ]
         self._postings = defaultdict(list)  # term -> [(phrasing index, weight)]
         for index, (_position, question_terms) in enumerate(phrasings):
@@ -360,11 +634,22 @@ class FaqMatcher:
         # "parking" but two from its term "park".  Known words are those of the
         # phrasings and the synonyms of their terms; a typo of a longer stopword
         # ("ther", "thier") is recognised and dropped ("near" is not "dear").
-        self._word_term = {word: term for question in questions for word, term in words_and_terms(question)}
-        self._word_term.update((word, group[0]) for group in SYNONYMS if group[0] in self._idf
-                               for word in group[1:] if word not in STOPWORDS)
+        self._word_term = {
+            word: term
+            for question in questions
+            for word, term in words_and_terms(question)
+        }
+        self._word_term.update(
+            (word, group[0])
+            for group in SYNONYMS
+            if group[0] in self._idf
+            for word in group[1:]
+            if word not in STOPWORDS
+        )
         self._typos = defaultdict(set)  # one-letter deletion -> known words
-        for word in list(self._word_term) + [word for word in STOPWORDS if len(word) > 4]:
+        for word in list(self._word_term) + [
+            word for word in STOPWORDS if len(word) > 4
+        ]:
             if word.isalpha() and _typo_limit(word):
                 for variant in _deletions(word):
                     self._typos[variant].add(word)
@@ -380,7 +665,7 @@ class FaqMatcher:
         weights = self._weigh(words)
         if not weights:
             return FaqMatch()
-        message_norm = math.sqrt(sum(weight ** 2 for _term, weight in weights))
+        message_norm = math.sqrt(sum(weight**2 for _term, weight in weights))
         dots = defaultdict(float)
         for term, weight in weights:
             for index, term_weight in self._postings.get(term, ()):
@@ -399,11 +684,15 @@ class FaqMatcher:
         ranked = sorted(best_per_entry.items(), key=lambda item: (-item[1], item[0]))
         best_position, best_score = ranked[0]
         runner_position, runner_score = ranked[1] if len(ranked) > 1 else (None, 0.0)
-        confidence = best_score * min(1.0, (best_score - runner_score) / AMBIGUITY_MARGIN)
+        confidence = best_score * min(
+            1.0, (best_score - runner_score) / AMBIGUITY_MARGIN
+        )
         return FaqMatch(
             entry=self.entries[best_position],
             confidence=round(max(confidence, 0.0), 4),
-            runner_up=self.entries[runner_position] if runner_position is not None else None,
+            runner_up=self.entries[runner_position]
+            if runner_position is not None
+            else None,
             runner_up_confidence=round(runner_score, 4),
         )
 
@@ -417,10 +706,17 @@ class FaqMatcher:
                 if corrected in STOPWORDS:
                     continue
                 if corrected:
-                    term, weight = self._word_term[corrected], self._idf[self._word_term[corrected]] * FUZZY_FACTOR
+                    term, weight = (
+                        self._word_term[corrected],
+                        self._idf[self._word_term[corrected]] * FUZZY_FACTOR,
+                    )
                 else:
                     term = f"?{term}"
-                    weight = GENERIC_WEIGHT if term[1:] in _GENERIC_TERMS else self._unknown_weight
+                    weight = (
+                        GENERIC_WEIGHT
+                        if term[1:] in _GENERIC_TERMS
+                        else self._unknown_weight
+                    )
             weighted[term] = max(weighted.get(term, 0.0), weight)
         return list(weighted.items())
 
@@ -453,13 +749,21 @@ class FaqMatcher:
         code = _lang_code(lang)
         if not code or not self._langs:
             return None
-        allowed = {position for position, entry in enumerate(self.entries)
-                   if _lang_code(entry.lang) in (code, None)}
+        allowed = {
+            position
+            for position, entry in enumerate(self.entries)
+            if _lang_code(entry.lang) in (code, None)
+        }
         return allowed or None
 
     # ------------------------------------------------------------ "Try a question"
-    def explain(self, text: str, lang: str | None = None, threshold: float = DEFAULT_THRESHOLD,
-                describe=None) -> str:
+    def explain(
+        self,
+        text: str,
+        lang: str | None = None,
+        threshold: float = DEFAULT_THRESHOLD,
+        describe=None,
+    ) -> str:
         """Describe, for the "Try a question" box, which entry answers ``text`` and how surely.
 
         ``describe(entry)`` names an entry (default: its id).
@@ -476,9 +780,17 @@ class FaqMatcher:
             }[found.refusal]
         if not found.entry:
             return f"No entry is close (terms: {', '.join(terms(text)) or 'none'}): a person answers."
-        verdict = "answered automatically" if found.answers(threshold) else "below the threshold: a person answers"
-        lines = [f'Best entry "{describe(found.entry)}" with confidence {found.confidence:.2f} ({verdict}, '
-                 f"threshold {threshold:.2f})."]
+        verdict = (
+            "answered automatically"
+            if found.answers(threshold)
+            else "below the threshold: a person answers"
+        )
+        lines = [
+            f'Best entry "{describe(found.entry)}" with confidence {found.confidence:.2f} ({verdict}, '
+            f"threshold {threshold:.2f})."
+        ]
         if found.runner_up:
-            lines.append(f'Runner-up: "{describe(found.runner_up)}" ({found.runner_up_confidence:.2f}).')
+            lines.append(
+                f'Runner-up: "{describe(found.runner_up)}" ({found.runner_up_confidence:.2f}).'
+            )
         return "\n".join(lines)

@@ -10,6 +10,7 @@ Plain Python on purpose: the Odoo model ``sms.keyword`` builds a
 :class:`KeywordMatcher` from its records, and this module is unit-tested and
 benchmarked without a database.
 """
+
 import logging
 import re
 import unicodedata
@@ -52,7 +53,9 @@ def normalize(text: str) -> str:
     """
     if not text:
         return ""
-    folded = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).casefold())
+    folded = unicodedata.normalize(
+        "NFKD", unicodedata.normalize("NFKC", text).casefold()
+    )
     kept = "".join(ch for ch in folded if not _is_ignored(ch))
     return " ".join(_strip_punctuation(unicodedata.normalize("NFC", kept)).split())
 
@@ -82,7 +85,9 @@ def _strip_punctuation(text):
 
 # --- Carrier compliance keywords ----------------------------------------------
 
-OPT_OUT_KEYWORDS = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout"})
+OPT_OUT_KEYWORDS = frozenset(
+    {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout"}
+)
 OPT_IN_KEYWORDS = frozenset({"start", "yes", "unstop"})
 HELP_KEYWORDS = frozenset({"help", "info"})
 
@@ -107,20 +112,74 @@ def compliance_intent(text: str) -> str | None:
 
 # --- Yes / no intents ---------------------------------------------------------
 
-YES_VARIANTS = frozenset(map(normalize, (
-    "y", "yes", "yeah", "yea", "ya", "yep", "yup", "yes please", "ok", "okay",
-    "sure", "confirm", "confirmed", "i confirm", "correct", "absolutely",
-    "definitely", "of course", "sounds good", "works for me", "see you then",
-    "i'll be there", "oui", "si", "sí", "ja", "sim", "da",
-    "👍", "✅", "✔", "👌",
-)))
-NO_VARIANTS = frozenset(map(normalize, (
-    "n", "no", "nope", "nah", "no thanks", "no thank you", "not interested",
-    "decline", "can't make it", "cannot make it", "can not make it",
-    "can't come", "cannot come", "won't make it", "not coming",
-    "non", "nein", "nee", "não",
-    "👎", "❌", "✖",
-)))
+YES_VARIANTS = frozenset(
+    map(
+        normalize,
+        (
+            "y",
+            "yes",
+            "yeah",
+            "yea",
+            "ya",
+            "yep",
+            "yup",
+            "yes please",
+            "ok",
+            "okay",
+            "sure",
+            "confirm",
+            "confirmed",
+            "i confirm",
+            "correct",
+            "absolutely",
+            "definitely",
+            "of course",
+            "sounds good",
+            "works for me",
+            "see you then",
+            "i'll be there",
+            "oui",
+            "si",
+            "sí",
+            "ja",
+            "sim",
+            "da",
+            "👍",
+            "✅",
+            "✔",
+            "👌",
+        ),
+    )
+)
+NO_VARIANTS = frozenset(
+    map(
+        normalize,
+        (
+            "n",
+            "no",
+            "nope",
+            "nah",
+            "no thanks",
+            "no thank you",
+            "not interested",
+            "decline",
+            "can't make it",
+            "cannot make it",
+            "can not make it",
+            "can't come",
+            "cannot come",
+            "won't make it",
+            "not coming",
+            "non",
+            "nein",
+            "nee",
+            "não",
+            "👎",
+            "❌",
+            "✖",
+        ),
+    )
+)
 
 
 def intent(text: str) -> str | None:
@@ -148,8 +207,21 @@ def _variant_intent(normalized):
 # --- Numbers --------------------------------------------------------------------
 
 _NUMBER_WORDS = {
-    word: value for value, word in enumerate(
-        ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+    word: value
+    for value, word in enumerate(
+        (
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+        )
     )
 }
 _NUMBER_WORD_RE = re.compile(r"\b(?:%s)\b" % "|".join(_NUMBER_WORDS))
@@ -185,24 +257,26 @@ def _number_in(normalized):
 # --- Loop protection ------------------------------------------------------------
 
 _AUTOMATED_RE = re.compile(
-    "|".join((
-        r"\bauto ?-? ?repl(?:y|ies)\b",
-        r"\bauto ?-? ?response\b",
-        r"\bautomatic reply\b",
-        r"\bthis is an automated\b",
-        r"\bautomated (?:message|reply|response)\b",
-        r"\bout of (?:the )?office\b",
-        r"\bdo not reply\b",
-        r"\bthis number does not accept\b",
-        r"\b(?:msg|message)s? ?(?:&|and) ?data rates may apply\b",
-        r"\breply stop to\b",
-        r"\b(?:txt|text) stop\b",
-        r"\byour(?: [\w-]+){0,3} code is:? ?\d{4,8}\b",
-        r"\b\d{4,8} is your(?: [\w-]+){0,3} code\b",
-        r"\breponse automatique\b",
-        r"\brespuesta automatica\b",
-        r"\bautomatische antwort\b",
-    ))
+    "|".join(
+        (
+            r"\bauto ?-? ?repl(?:y|ies)\b",
+            r"\bauto ?-? ?response\b",
+            r"\bautomatic reply\b",
+            r"\bthis is an automated\b",
+            r"\bautomated (?:message|reply|response)\b",
+            r"\bout of (?:the )?office\b",
+            r"\bdo not reply\b",
+            r"\bthis number does not accept\b",
+            r"\b(?:msg|message)s? ?(?:&|and) ?data rates may apply\b",
+            r"\breply stop to\b",
+            r"\b(?:txt|text) stop\b",
+            r"\byour(?: [\w-]+){0,3} code is:? ?\d{4,8}\b",
+            r"\b\d{4,8} is your(?: [\w-]+){0,3} code\b",
+            r"\breponse automatique\b",
+            r"\brespuesta automatica\b",
+            r"\bautomatische antwort\b",
+        )
+    )
 )
 
 
@@ -218,6 +292,7 @@ def looks_automated(text: str) -> bool:
 
 
 # --- Rules and matcher ----------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -271,8 +346,11 @@ def search_pattern(compiled, text: str):
     try:
         return compiled.search(text, timeout=REGEX_TIMEOUT)
     except TimeoutError:
-        _logger.warning("Keyword pattern %r took longer than %s s: treated as no match",
-                        compiled.pattern, REGEX_TIMEOUT)
+        _logger.warning(
+            "Keyword pattern %r took longer than %s s: treated as no match",
+            compiled.pattern,
+            REGEX_TIMEOUT,
+        )
         return None
 
 
@@ -290,7 +368,9 @@ class KeywordMatcher:
 
     def __init__(self, rules: Iterable[Rule]):
         self._rules = tuple(rules)
-        self._exact = defaultdict(list)  # normalized keyword -> [(position, raw keyword)]
+        self._exact = defaultdict(
+            list
+        )  # normalized keyword -> [(position, raw keyword)]
         self._first_words = defaultdict(list)  # idem, for first-word rules
         self._number_rules = []  # positions
         self._regex_rules = []  # (position, compiled pattern)
@@ -299,11 +379,15 @@ class KeywordMatcher:
         for position, rule in enumerate(self._rules):
             self._add(position, rule)
         # How many leading words of a message to look up for first-word rules.
-        self._first_word_lengths = sorted({key.count(" ") + 1 for key in self._first_words})
+        self._first_word_lengths = sorted(
+            {key.count(" ") + 1 for key in self._first_words}
+        )
 
     def _add(self, position, rule):
         if rule.mode not in MODES:
-            raise ValueError(f"Rule {rule.id}: unknown mode {rule.mode!r}, expected one of {', '.join(MODES)}.")
+            raise ValueError(
+                f"Rule {rule.id}: unknown mode {rule.mode!r}, expected one of {', '.join(MODES)}."
+            )
         if rule.mode in (MODE_EXACT, MODE_FIRST_WORD):
             index = self._exact if rule.mode == MODE_EXACT else self._first_words
             for keyword in rule.keywords:
@@ -313,7 +397,9 @@ class KeywordMatcher:
                     index[normalized].append((position, keyword))
         elif rule.mode == MODE_NUMBER:
             if rule.low is not None and rule.high is not None and rule.low > rule.high:
-                raise ValueError(f"Rule {rule.id}: range {rule.low}–{rule.high} is empty.")
+                raise ValueError(
+                    f"Rule {rule.id}: range {rule.low}–{rule.high} is empty."
+                )
             self._number_rules.append(position)
         else:
             if error := validate_pattern(rule.pattern):
@@ -340,8 +426,13 @@ class KeywordMatcher:
         if not matches:
             return f'No rule matches the message (normalized: "{normalized}").'
         best, *others = matches
-        lines = [f"Rule {best.rule.id} matches with value {best.value!r}: {best.reason}."]
-        lines += [f"Also matching, lower priority: rule {m.rule.id}: {m.reason}." for m in others]
+        lines = [
+            f"Rule {best.rule.id} matches with value {best.value!r}: {best.reason}."
+        ]
+        lines += [
+            f"Also matching, lower priority: rule {m.rule.id}: {m.reason}."
+            for m in others
+        ]
         return "\n".join(lines)
 
     def _matches(self, normalized):
@@ -352,14 +443,22 @@ class KeywordMatcher:
                 found[position] = Match(self._rules[position], value, reason)
 
         for position, keyword in self._exact.get(normalized, ()):
-            add(position, normalized, f'whole message "{normalized}" equals keyword "{keyword}"')
+            add(
+                position,
+                normalized,
+                f'whole message "{normalized}" equals keyword "{keyword}"',
+            )
         self._match_first_words(normalized, add)
         self._match_number(normalized, add)
         for position, compiled in self._regex_rules:
             if found_text := search_pattern(compiled, normalized):
                 group = found_text.group(1) if compiled.groups else None
                 value = found_text.group() if group is None else group
-                add(position, value, f'pattern "{compiled.pattern}" found "{found_text.group()}"')
+                add(
+                    position,
+                    value,
+                    f'pattern "{compiled.pattern}" found "{found_text.group()}"',
+                )
         self._match_intent(normalized, add)
         return [found[position] for position in sorted(found, key=self._rank)]
 
@@ -370,7 +469,11 @@ class KeywordMatcher:
                 break
             head = " ".join(words[:length])
             for position, keyword in self._first_words.get(head, ()):
-                add(position, " ".join(words[length:]), f'first word "{head}" equals keyword "{keyword}"')
+                add(
+                    position,
+                    " ".join(words[length:]),
+                    f'first word "{head}" equals keyword "{keyword}"',
+                )
 
     def _match_number(self, normalized, add):
         if not self._number_rules:
@@ -380,8 +483,14 @@ class KeywordMatcher:
             return
         for position in self._number_rules:
             rule = self._rules[position]
-            if (rule.low is None or number >= rule.low) and (rule.high is None or number <= rule.high):
-                add(position, number, f"number {number} {_describe_range(rule.low, rule.high)}")
+            if (rule.low is None or number >= rule.low) and (
+                rule.high is None or number <= rule.high
+            ):
+                add(
+                    position,
+                    number,
+                    f"number {number} {_describe_range(rule.low, rule.high)}",
+                )
 
     def _match_intent(self, normalized, add):
         if not (self._yes_rules or self._no_rules):

@@ -44,9 +44,20 @@ def written_forms(e164: str) -> set[str]:
     if not phonenumbers.is_valid_number(parsed):
         return set()
     digits = e164[1:]
-    national = "".join(ch for ch in phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
-                       if ch.isdigit())
-    return {e164, "00" + digits, digits, national, phonenumbers.national_significant_number(parsed)}
+    national = "".join(
+        ch
+        for ch in phonenumbers.format_number(
+            parsed, phonenumbers.PhoneNumberFormat.NATIONAL
+        )
+        if ch.isdigit()
+    )
+    return {
+        e164,
+        "00" + digits,
+        digits,
+        national,
+        phonenumbers.national_significant_number(parsed),
+    }
 
 
 def number_timezones(e164: str) -> tuple[str, ...]:

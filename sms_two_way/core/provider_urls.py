@@ -6,6 +6,7 @@ a loopback host and only when the caller says so: the test suites talk to a
 fake provider on 127.0.0.1, and credentials sent there never leave the
 machine.
 """
+
 import ipaddress
 from urllib.parse import urlsplit
 
@@ -24,12 +25,17 @@ def is_loopback_host(host: str | None) -> bool:
         return False
 
 
-def credential_url_problem(url: str | None, allow_loopback_http: bool = False) -> str | None:
+def credential_url_problem(
+    url: str | None, allow_loopback_http: bool = False
+) -> str | None:
     """Why credentials must not be sent to ``url``, or None when they may."""
     try:
         parts = urlsplit(url or "")
         host = parts.hostname
-        parts.port  # noqa: B018 - raises ValueError on a malformed port
+        if (
+            parts.port is not None and not 0 < parts.port < 65536
+        ):  # .port raises ValueError when malformed
+            return "it is not a valid URL"
     except ValueError:
         return "it is not a valid URL"
     if not host:
@@ -43,7 +49,9 @@ def credential_url_problem(url: str | None, allow_loopback_http: bool = False) -
     return "it must use https"
 
 
-def media_url_problem(url: str | None, api_base_url: str, allow_loopback_http: bool = False) -> str | None:
+def media_url_problem(
+    url: str | None, api_base_url: str, allow_loopback_http: bool = False
+) -> str | None:
     """Why a media may not be downloaded with the credentials from ``url``, or None.
 
     The media must live on the API root's scheme, host and port: a media URL
@@ -53,6 +61,10 @@ def media_url_problem(url: str | None, api_base_url: str, allow_loopback_http: b
     if problem:
         return problem
     media, api = urlsplit(url), urlsplit(api_base_url)
-    if (media.scheme, media.hostname, media.port) != (api.scheme, api.hostname, api.port):
+    if (media.scheme, media.hostname, media.port) != (
+        api.scheme,
+        api.hostname,
+        api.port,
+    ):
         return "it is not on the provider's API host"
     return None

@@ -36,7 +36,10 @@ class Segments(NamedTuple):
 
 def ucs2_trigger(text: str) -> str:
     """The first character of ``text`` outside GSM-7, which forces UCS-2; empty if none."""
-    return next((ch for ch in text or "" if ch not in GSM7_BASIC and ch not in GSM7_EXTENSION), "")
+    return next(
+        (ch for ch in text or "" if ch not in GSM7_BASIC and ch not in GSM7_EXTENSION),
+        "",
+    )
 
 
 def count_segments(text: str) -> Segments:

@@ -11,9 +11,16 @@ class MailActivity(models.Model):
         if not self.env.context.get("sms_two_way_settling"):
             reply_type = self.env.ref("sms_two_way.mail_activity_data_sms_reply")
             conversations = conversations.browse(
-                {activity.res_id for activity in self
-                 if activity.res_model == "sms.conversation" and activity.activity_type_id == reply_type})
+                {
+                    activity.res_id
+                    for activity in self
+                    if activity.res_model == "sms.conversation"
+                    and activity.activity_type_id == reply_type
+                }
+            )
         result = super()._action_done(feedback=feedback, attachment_ids=attachment_ids)
         if conversations := conversations.sudo().exists().filtered("needs_reply"):
-            conversations.with_context(sms_two_way_settling=True)._settle("done", self.env.user)
+            conversations.with_context(sms_two_way_settling=True)._settle(
+                "done", self.env.user
+            )
         return result

@@ -7,9 +7,11 @@ class ResUsers(models.Model):
     _inherit = "res.users"
 
     sms_notify_replies = fields.Boolean(
-        "Notify me of SMS replies", default=True,
+        "Notify me of SMS replies",
+        default=True,
         help="When a customer's SMS is handed to you, Odoo notifies you (inbox or e-mail, as for other "
-             "notifications) once per burst of messages. Off: the SMS reply activity is still created, silently.")
+        "notifications) once per burst of messages. Off: the SMS reply activity is still created, silently.",
+    )
 
     @property
     def SELF_READABLE_FIELDS(self):

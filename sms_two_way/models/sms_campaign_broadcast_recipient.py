@@ -1,6 +1,5 @@
-from odoo import _, fields, models
+from odoo import fields, models
 from odoo.tools import plaintext2html
-
 
 
 class SmsCampaignBroadcastRecipient(models.Model):
@@ -16,35 +15,65 @@ class SmsCampaignBroadcastRecipient(models.Model):
     _order = "id"
     _rec_name = "subscriber_id"
 
-    broadcast_id = fields.Many2one("sms.campaign.broadcast", required=True, ondelete="cascade", index=True)
-    subscriber_id = fields.Many2one("sms.campaign.subscriber", required=True, ondelete="cascade", index=True)
+    broadcast_id = fields.Many2one(
+        "sms.campaign.broadcast", required=True, ondelete="cascade", index=True
+    )
+    subscriber_id = fields.Many2one(
+        "sms.campaign.subscriber", required=True, ondelete="cascade", index=True
+    )
     company_id = fields.Many2one("res.company", readonly=True, index=True)
     partner_id = fields.Many2one(related="subscriber_id.partner_id")
     number = fields.Char(related="subscriber_id.number")
-    state = fields.Selection([
-        ("pending", "To send"), ("sent", "Queued for sending"), ("skipped", "Skipped"),
-    ], default="pending", required=True, readonly=True, index=True)
+    state = fields.Selection(
+        [
+            ("pending", "To send"),
+            ("sent", "Queued for sending"),
+            ("skipped", "Skipped"),
+        ],
+        default="pending",
+        required=True,
+        readonly=True,
+        index=True,
+    )
     skip_reason = fields.Char(readonly=True)
-    not_before = fields.Datetime("Deferred until", readonly=True,
-                                 help="Outside the recipient's allowed hours: sent from then on.")
+    not_before = fields.Datetime(
+        "Deferred until",
+        readonly=True,
+        help="Outside the recipient's allowed hours: sent from then on.",
+    )
     sent_at = fields.Datetime(readonly=True)
     sms_uuid = fields.Char("SMS UUID", readonly=True, index="btree_not_null")
-    message_id = fields.Many2one("sms.conversation.message", compute="_compute_message_id")
+    message_id = fields.Many2one(
+        "sms.conversation.message", compute="_compute_message_id"
+    )
     message_state = fields.Char("Delivery", compute="_compute_message_id")
 
     _sql_constraints = [
-        ("broadcast_subscriber_unique", "unique(broadcast_id, subscriber_id)",
-         "A subscriber receives a broadcast once."),
+        (
+            "broadcast_subscriber_unique",
+            "unique(broadcast_id, subscriber_id)",
+            "A subscriber receives a broadcast once.",
+        ),
     ]
 
     def _compute_message_id(self):
         Message = self.env["sms.conversation.message"].sudo()
-        messages = {m.sms_uuid: m for m in Message.search([("sms_uuid", "in", [u for u in self.mapped("sms_uuid") if u])])}
+        messages = {
+            m.sms_uuid: m
+            for m in Message.search(
+                [("sms_uuid", "in", [u for u in self.mapped("sms_uuid") if u])]
+            )
+        }
         for recipient in self:
             message = messages.get(recipient.sms_uuid, Message)
             recipient.message_id = message
-            recipient.message_state = dict(message._fields["state"]._description_selection(self.env)).get(
-                message.state) if message else False
+            recipient.message_state = (
+                dict(message._fields["state"]._description_selection(self.env)).get(
+                    message.state
+                )
+                if message
+                else False
+            )
 
     def _deliver(self, now):
         """Queue the SMS of these recipients in bulk (not sent yet); returns the queued ``sms.sms``.
@@ -59,11 +88,11 @@ class SmsCampaignBroadcastRecipient(models.Model):
             subscriber = recipient.subscriber_id.sudo()
             reason = None
             if subscriber.state != "confirmed":
-                reason = _("No longer subscribed.")
+                reason = self.env._("No longer subscribed.")
             elif subscriber.number in opted_out:
-                reason = _("Opted out.")
+                reason = self.env._("Opted out.")
             elif not subscriber.conversation_id:
-                reason = _("No conversation for this number.")
+                reason = self.env._("No conversation for this number.")
             if reason:
                 recipient.write({"state": "skipped", "skip_reason": reason})
                 continue
@@ -73,8 +102,15 @@ class SmsCampaignBroadcastRecipient(models.Model):
                 continue
             to_queue |= recipient
         sms = to_queue._queue_sms()
-        for recipient, recipient_sms in zip(to_queue, sms):
-            recipient.write({"state": "sent", "sent_at": now, "sms_uuid": recipient_sms.uuid, "not_before": False})
+        for recipient, recipient_sms in zip(to_queue, sms, strict=False):
+            recipient.write(
+                {
+                    "state": "sent",
+                    "sent_at": now,
+                    "sms_uuid": recipient_sms.uuid,
+                    "not_before": False,
+                }
+            )
         return sms
 
     def _queue_sms(self):
@@ -83,24 +119,40 @@ class SmsCampaignBroadcastRecipient(models.Model):
         Created in one batch, and logged on each contact's chatter in one
         batch too (as Odoo's mass SMS do): no full message post per recipient.
         """
-        bodies = [recipient.broadcast_id._render_for(recipient.subscriber_id) for recipient in self]
+        bodies = [
+            recipient.broadcast_id._render_for(recipient.subscriber_id)
+            for recipient in self
+        ]
         partners = self.subscriber_id.partner_id
-        logs = partners.sudo().with_context(mail_create_nosubscribe=True)._message_log_batch(
-            bodies={recipient.subscriber_id.partner_id.id: plaintext2html(body)
-                    for recipient, body in zip(self, bodies) if recipient.subscriber_id.partner_id},
-            message_type="sms",
-        ) if partners else self.env["mail.message"]
+        logs = (
+            partners.sudo()
+            .with_context(mail_create_nosubscribe=True)
+            ._message_log_batch(
+                bodies={
+                    recipient.subscriber_id.partner_id.id: plaintext2html(body)
+                    for recipient, body in zip(self, bodies, strict=False)
+                    if recipient.subscriber_id.partner_id
+                },
+                message_type="sms",
+            )
+            if partners
+            else self.env["mail.message"]
+        )
         log_of_partner = {log.res_id: log for log in logs}
         vals_list = []
-        for recipient, body in zip(self, bodies):
+        for recipient, body in zip(self, bodies, strict=False):
             subscriber = recipient.subscriber_id
             conversation = subscriber.conversation_id
-            vals_list.append({
-                "number": conversation.number,
-                "body": body,
-                "partner_id": subscriber.partner_id.id,
-                "gateway_id": conversation.gateway_id.id,
-                "sms_two_way_category": "marketing",
-                "mail_message_id": log_of_partner[subscriber.partner_id.id].id if subscriber.partner_id else False,
-            })
+            vals_list.append(
+                {
+                    "number": conversation.number,
+                    "body": body,
+                    "partner_id": subscriber.partner_id.id,
+                    "gateway_id": conversation.gateway_id.id,
+                    "sms_two_way_category": "marketing",
+                    "mail_message_id": log_of_partner[subscriber.partner_id.id].id
+                    if subscriber.partner_id
+                    else False,
+                }
+            )
         return self.env["sms.sms"].sudo().create(vals_list)

@@ -25,28 +25,48 @@ class SmsConsent(models.Model):
     _rec_name = "number"
 
     number = fields.Char(required=True, readonly=True, index=True)
-    partner_id = fields.Many2one("res.partner", "Contact", readonly=True, index=True, ondelete="set null")
-    company_id = fields.Many2one("res.company", readonly=True, index=True, default=lambda self: self.env.company)
-    direction = fields.Selection([("opt_in", "Opt-in"), ("opt_out", "Opt-out")], required=True, readonly=True)
+    partner_id = fields.Many2one(
+        "res.partner", "Contact", readonly=True, index=True, ondelete="set null"
+    )
+    company_id = fields.Many2one(
+        "res.company", readonly=True, index=True, default=lambda self: self.env.company
+    )
+    direction = fields.Selection(
+        [("opt_in", "Opt-in"), ("opt_out", "Opt-out")], required=True, readonly=True
+    )
     source = fields.Selection(CONSENT_SOURCES, required=True, readonly=True)
     text = fields.Char("Exact text", readonly=True)
     gateway_id = fields.Many2one("sms.gateway", readonly=True, ondelete="set null")
-    message_id = fields.Many2one("sms.conversation.message", "SMS", readonly=True, ondelete="set null")
+    message_id = fields.Many2one(
+        "sms.conversation.message", "SMS", readonly=True, ondelete="set null"
+    )
 
     @api.model
-    def _record(self, direction, number, source, partner=None, text=None, gateway=None, message=None, **extra):
+    def _record(
+        self,
+        direction,
+        number,
+        source,
+        partner=None,
+        text=None,
+        gateway=None,
+        message=None,
+        **extra,
+    ):
         """Write one ledger entry and bring ``phone.blacklist`` in line with it."""
-        entry = self.sudo().create({
-            "direction": direction,
-            "number": number,
-            "source": source,
-            "partner_id": partner.id if partner else False,
-            "company_id": (gateway.company_id if gateway else self.env.company).id,
-            "text": text,
-            "gateway_id": gateway.id if gateway else False,
-            "message_id": message.id if message else False,
-            **extra,
-        })
+        entry = self.sudo().create(
+            {
+                "direction": direction,
+                "number": number,
+                "source": source,
+                "partner_id": partner.id if partner else False,
+                "company_id": (gateway.company_id if gateway else self.env.company).id,
+                "text": text,
+                "gateway_id": gateway.id if gateway else False,
+                "message_id": message.id if message else False,
+                **extra,
+            }
+        )
         Blacklist = self.env["phone.blacklist"].sudo()
         note = f"SMS {direction.replace('_', '-')} ({source}): {text or ''}".strip()
         if direction == "opt_out":
@@ -65,8 +85,14 @@ class SmsConsent(models.Model):
         same company), so a START sent to one company never lifts a STOP given
         to another.  The opt-in is recorded either way, as evidence.
         """
-        last_opt_out = self.sudo().search([("number", "=", number), ("direction", "=", "opt_out"),
-                                           ("id", "!=", opt_in.id)], limit=1)
+        last_opt_out = self.sudo().search(
+            [
+                ("number", "=", number),
+                ("direction", "=", "opt_out"),
+                ("id", "!=", opt_in.id),
+            ],
+            limit=1,
+        )
         if not last_opt_out:
             return True
         if last_opt_out.gateway_id:
@@ -90,5 +116,9 @@ class SmsConsent(models.Model):
         """The opted-out numbers among ``numbers`` (E.164), in one query."""
         if not numbers:
             return set()
-        blacklisted = self.env["phone.blacklist"].sudo().search_fetch([("number", "in", list(numbers))], ["number"])
+        blacklisted = (
+            self.env["phone.blacklist"]
+            .sudo()
+            .search_fetch([("number", "in", list(numbers))], ["number"])
+        )
         return set(blacklisted.mapped("number"))

@@ -3,7 +3,7 @@ from datetime import timedelta
 
 from markupsafe import Markup
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, plaintext2html
 
@@ -35,32 +35,58 @@ class SmsConversation(models.Model):
     _order = "needs_reply desc, last_message_date desc, id desc"
 
     name = fields.Char(compute="_compute_name", store=True)
-    gateway_id = fields.Many2one("sms.gateway", required=True, readonly=True, ondelete="cascade", index=True)
-    company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
-    number = fields.Char(required=True, readonly=True, index=True, help="The customer's number, E.164.")
+    gateway_id = fields.Many2one(
+        "sms.gateway", required=True, readonly=True, ondelete="cascade", index=True
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, readonly=True, index=True
+    )
+    number = fields.Char(
+        required=True, readonly=True, index=True, help="The customer's number, E.164."
+    )
     partner_id = fields.Many2one("res.partner", "Contact", index=True, tracking=True)
     user_id = fields.Many2one("res.users", "Assigned to", index=True, tracking=True)
-    message_line_ids = fields.One2many("sms.conversation.message", "conversation_id", "SMS Messages")
+    message_line_ids = fields.One2many(
+        "sms.conversation.message", "conversation_id", "SMS Messages"
+    )
     last_inbound_date = fields.Datetime(readonly=True)
     last_outbound_date = fields.Datetime(readonly=True)
     last_message_date = fields.Datetime(readonly=True, index=True)
     last_message_preview = fields.Char(readonly=True)
     inbox_state = fields.Selection(
-        INBOX_STATES, "Inbox", required=True, readonly=True, default="done", index=True, tracking=True,
+        INBOX_STATES,
+        "Inbox",
+        required=True,
+        readonly=True,
+        default="done",
+        index=True,
+        tracking=True,
         group_expand="_group_expand_inbox_state",
         help="Needs reply: a message was handed to a person and no person has answered it yet; only a "
-             "person's answer or 'Mark as done' clears it, never an automatic answer. Waiting for customer: "
-             "a person answered last.")
+        "person's answer or 'Mark as done' clears it, never an automatic answer. Waiting for customer: "
+        "a person answered last.",
+    )
     needs_reply = fields.Boolean(compute="_compute_needs_reply", store=True, index=True)
-    unread_count = fields.Integer(compute="_compute_unread_count", help="Received messages you have not seen.")
-    reply_body = fields.Text("Reply", help="Type a reply and click Send: it goes out through this gateway.")
+    unread_count = fields.Integer(
+        compute="_compute_unread_count", help="Received messages you have not seen."
+    )
+    reply_body = fields.Text(
+        "Reply", help="Type a reply and click Send: it goes out through this gateway."
+    )
     last_handoff_ack_date = fields.Datetime(readonly=True)
     has_processing_error = fields.Boolean(
-        "Processing failed", compute="_compute_has_processing_error", search="_search_has_processing_error",
-        help="A received message could not be processed automatically (see its error); a person must look.")
+        "Processing failed",
+        compute="_compute_has_processing_error",
+        search="_search_has_processing_error",
+        help="A received message could not be processed automatically (see its error); a person must look.",
+    )
 
     _sql_constraints = [
-        ("gateway_number_unique", "unique(gateway_id, number)", "One conversation per gateway and number."),
+        (
+            "gateway_number_unique",
+            "unique(gateway_id, number)",
+            "One conversation per gateway and number.",
+        ),
     ]
 
     @api.depends("inbox_state")
@@ -78,15 +104,22 @@ class SmsConversation(models.Model):
         """Received messages newer than the last one the current user saw, in one query."""
         counts = {}
         if self.ids:
-            self.env["sms.conversation.message"].flush_model(["conversation_id", "direction"])
+            self.env["sms.conversation.message"].flush_model(
+                ["conversation_id", "direction"]
+            )
             self.env["sms.conversation.seen"].flush_model()
-            self.env.cr.execute(SQL(
-                """SELECT m.conversation_id, count(*)
+            self.env.cr.execute(
+                SQL(
+                    """SELECT m.conversation_id, count(*)
                      FROM sms_conversation_message m
                 LEFT JOIN sms_conversation_seen s ON s.conversation_id = m.conversation_id AND s.user_id = %s
                     WHERE m.conversation_id = ANY(%s) AND m.direction = 'inbound'
                       AND m.id > coalesce(s.last_seen_message_id, 0)
-                 GROUP BY m.conversation_id""", self.env.uid, self.ids))
+                 GROUP BY m.conversation_id""",
+                    self.env.uid,
+                    self.ids,
+                )
+            )
             counts = dict(self.env.cr.fetchall())
         for conversation in self:
             conversation.unread_count = counts.get(conversation.id, 0)
@@ -104,7 +137,9 @@ class SmsConversation(models.Model):
     def _check_gateway_company(self):
         for conversation in self.sudo():
             if conversation.gateway_id.company_id != conversation.company_id:
-                raise ValidationError(_("A conversation belongs to its gateway's company."))
+                raise ValidationError(
+                    self.env._("A conversation belongs to its gateway's company.")
+                )
 
     @api.depends("partner_id.name", "number")
     def _compute_name(self):
@@ -112,15 +147,21 @@ class SmsConversation(models.Model):
             conversation.name = conversation.partner_id.name or conversation.number
 
     def _compute_has_processing_error(self):
-        failed = self.env["sms.conversation.message"].sudo()._read_group(
-            [("conversation_id", "in", self.ids), ("process_state", "=", "error")], ["conversation_id"])
+        failed = (
+            self.env["sms.conversation.message"]
+            .sudo()
+            ._read_group(
+                [("conversation_id", "in", self.ids), ("process_state", "=", "error")],
+                ["conversation_id"],
+            )
+        )
         failed_ids = {conversation.id for [conversation] in failed}
         for conversation in self:
             conversation.has_processing_error = conversation.id in failed_ids
 
     def _search_has_processing_error(self, operator, value):
         if operator not in ("=", "!=") or not isinstance(value, bool):
-            raise UserError(_("Unsupported search on processing errors."))
+            raise UserError(self.env._("Unsupported search on processing errors."))
         domain = [("message_line_ids.process_state", "=", "error")]
         return domain if (operator == "=") == value else ["!", *domain]
 
@@ -137,20 +178,31 @@ class SmsConversation(models.Model):
         it: under Odoo's repeatable-read isolation the loser gets a
         serialization failure, and Odoo retries its whole request.
         """
-        conversation = self.search([("gateway_id", "=", gateway.id), ("number", "=", number)], limit=1)
+        conversation = self.search(
+            [("gateway_id", "=", gateway.id), ("number", "=", number)], limit=1
+        )
         if conversation:
             if partner and not conversation.partner_id:
                 conversation.partner_id = partner
             return conversation
         self.flush_model()
-        self.env.cr.execute(SQL(
-            """INSERT INTO sms_conversation (gateway_id, company_id, number, inbox_state, needs_reply,
+        self.env.cr.execute(
+            SQL(
+                """INSERT INTO sms_conversation (gateway_id, company_id, number, inbox_state, needs_reply,
                                              create_uid, write_uid, create_date, write_date)
                VALUES (%s, %s, %s, 'done', false, %s, %s, now() at time zone 'UTC', now() at time zone 'UTC')
                ON CONFLICT (gateway_id, number) DO NOTHING""",
-            gateway.id, gateway.company_id.id, number, self.env.uid, self.env.uid,
-        ), log_exceptions=False)  # the expected serialization failure is not an error
-        conversation = self.search([("gateway_id", "=", gateway.id), ("number", "=", number)], limit=1)
+                gateway.id,
+                gateway.company_id.id,
+                number,
+                self.env.uid,
+                self.env.uid,
+            ),
+            log_exceptions=False,
+        )  # the expected serialization failure is not an error
+        conversation = self.search(
+            [("gateway_id", "=", gateway.id), ("number", "=", number)], limit=1
+        )
         if partner or match_partner:
             conversation.partner_id = partner or conversation._match_partner()
         return conversation
@@ -173,12 +225,17 @@ class SmsConversation(models.Model):
             return self.env["res.partner"]
         self.env["res.partner"].flush_model(["mobile", "phone", "active", "company_id"])
         self.env.cr.execute(self._get_candidate_partners_query(forms))
-        candidates = self.env["res.partner"].browse([row[0] for row in self.env.cr.fetchall()])
+        candidates = self.env["res.partner"].browse(
+            [row[0] for row in self.env.cr.fetchall()]
+        )
         ranked = []
         for partner in candidates:
             region = (partner.country_id or self.company_id.country_id).code
             for rank, field in enumerate(("mobile", "phone")):
-                if partner[field] and normalize_number(partner[field], region) == self.number:
+                if (
+                    partner[field]
+                    and normalize_number(partner[field], region) == self.number
+                ):
                     ranked.append((rank, partner.is_company, partner.id, partner))
                     break
         return min(ranked)[-1] if ranked else self.env["res.partner"]
@@ -196,7 +253,9 @@ class SmsConversation(models.Model):
                         AND regexp_replace(mobile::text, %(pattern)s::text, ''::text, 'g'::text) IN %(forms)s)
                        OR (phone IS NOT NULL
                            AND regexp_replace(phone::text, %(pattern)s::text, ''::text, 'g'::text) IN %(forms)s))""",
-            company=self.company_id.id, pattern=PHONE_REGEX_PATTERN, forms=tuple(forms),
+            company=self.company_id.id,
+            pattern=PHONE_REGEX_PATTERN,
+            forms=tuple(forms),
         )
 
     @api.model
@@ -210,7 +269,9 @@ class SmsConversation(models.Model):
         if not e164:
             return self.browse()
         # Created with local sudo, returned in the caller's environment.
-        return self.browse(self.sudo()._get_or_create(gateway, e164, partner=partner or None).id)
+        return self.browse(
+            self.sudo()._get_or_create(gateway, e164, partner=partner or None).id
+        )
 
     @api.model
     def _resolve_recipient(self, partner=None, number=None, company=None):
@@ -223,7 +284,9 @@ class SmsConversation(models.Model):
         number = number or (partner and (partner.mobile or partner.phone))
         gateway = self.env["sms.gateway"].sudo()._get_for_number(number, company)
         country = partner.country_id if partner else None
-        return gateway, bool(gateway and number) and gateway._normalize_number(number, country=country)
+        return gateway, bool(gateway and number) and gateway._normalize_number(
+            number, country=country
+        )
 
     # ------------------------------------------------------------ bookkeeping
     def _prepare_inbound_message_vals(self, payload):
@@ -240,17 +303,22 @@ class SmsConversation(models.Model):
         }
 
     def _register_inbound(self, message):
-        self.write({
-            "last_inbound_date": message.create_date,
-            "last_message_date": message.create_date,
-            "last_message_preview": (message.body or "")[:120],
-        })
+        self.write(
+            {
+                "last_inbound_date": message.create_date,
+                "last_message_date": message.create_date,
+                "last_message_preview": (message.body or "")[:120],
+            }
+        )
 
     def _register_outbound(self, message):
         vals = {"last_outbound_date": message.create_date}
         # Automatic answers neither hide what the customer said nor settle the conversation.
         if not message.is_auto_reply and message.category != "compliance":
-            vals.update(last_message_date=message.create_date, last_message_preview=(message.body or "")[:120])
+            vals.update(
+                last_message_date=message.create_date,
+                last_message_preview=(message.body or "")[:120],
+            )
         self.write(vals)
         if message.author_id:
             self._settle("waiting", message.author_id)
@@ -262,7 +330,7 @@ class SmsConversation(models.Model):
         self.check_access("write")
         body = (self.reply_body or "").strip()
         if not body:
-            raise UserError(_("Type a reply first."))
+            raise UserError(self.env._("Type a reply first."))
         self._send_text(body, category="direct")
         self.reply_body = False
         return True
@@ -273,9 +341,15 @@ class SmsConversation(models.Model):
         self.ensure_one()
         self.check_access("read")
         messages = self.env["sms.conversation.message"].search(
-            [("conversation_id", "=", self.id)], order="create_date desc, id desc", limit=limit)
+            [("conversation_id", "=", self.id)],
+            order="create_date desc, id desc",
+            limit=limit,
+        )
         return {
-            "messages": [message._get_chat_values() for message in messages.sorted(lambda m: (m.create_date, m.id))],
+            "messages": [
+                message._get_chat_values()
+                for message in messages.sorted(lambda m: (m.create_date, m.id))
+            ],
             "inbox_state": self.inbox_state,
             "unread_count": self.unread_count,
         }
@@ -287,14 +361,24 @@ class SmsConversation(models.Model):
         self.check_access("read")
         warnings = []
         if self.env["sms.consent"]._is_opted_out(self.number):
-            warnings.append(self.env._("%s opted out of SMS: texts to this number are refused.", self.name))
+            warnings.append(
+                self.env._(
+                    "%s opted out of SMS: texts to this number are refused.", self.name
+                )
+            )
         now = fields.Datetime.now()
         not_before = self._get_allowed_time(now)
         if not_before > now:
-            when = fields.Datetime.context_timestamp(self, not_before).strftime("%Y-%m-%d %H:%M")
-            warnings.append(self.env._(
-                "It is outside %(name)s's allowed hours: consider Send later (allowed from %(when)s).",
-                name=self.name, when=when))
+            when = fields.Datetime.context_timestamp(self, not_before).strftime(
+                "%Y-%m-%d %H:%M"
+            )
+            warnings.append(
+                self.env._(
+                    "It is outside %(name)s's allowed hours: consider Send later (allowed from %(when)s).",
+                    name=self.name,
+                    when=when,
+                )
+            )
         return {
             **self._get_segment_alphabet(),
             "name": self.partner_id.name or "",
@@ -308,7 +392,9 @@ class SmsConversation(models.Model):
         return {
             "gsm7_basic": "".join(sorted(GSM7_BASIC)),
             "gsm7_extension": "".join(sorted(GSM7_EXTENSION)),
-            "capacity": {encoding: list(sizes) for encoding, sizes in _CAPACITY.items()},
+            "capacity": {
+                encoding: list(sizes) for encoding, sizes in _CAPACITY.items()
+            },
         }
 
     def send_chat_reply(self, body, send_after=None, attachment_ids=None):
@@ -318,36 +404,63 @@ class SmsConversation(models.Model):
         as MMS media where the provider carries them.
         """
         self.ensure_one()
-        body = placeholders.render((body or "").strip(), {"name": self.partner_id.name or ""})
+        body = placeholders.render(
+            (body or "").strip(), {"name": self.partner_id.name or ""}
+        )
         attachments = self.env["ir.attachment"].browse(attachment_ids or [])
         if not body and not attachments:
             raise UserError(self.env._("Type a reply first."))
         self.check_access("write")
         attachments.check_access("read")
         if any(a.res_model != self._name or a.res_id != self.id for a in attachments):
-            raise UserError(self.env._("Only files uploaded in this conversation can be sent."))
-        if any(a.mimetype not in SAFE_MEDIA_TYPES for a in attachments):  # served on a public URL
-            raise UserError(self.env._("Only pictures, sound, video, PDF, vCard and text files can be sent."))
+            raise UserError(
+                self.env._("Only files uploaded in this conversation can be sent.")
+            )
+        if any(
+            a.mimetype not in SAFE_MEDIA_TYPES for a in attachments
+        ):  # served on a public URL
+            raise UserError(
+                self.env._(
+                    "Only pictures, sound, video, PDF, vCard and text files can be sent."
+                )
+            )
         if send_after:  # later, and never inside the recipient's quiet hours
             send_after = self._get_allowed_time(fields.Datetime.to_datetime(send_after))
-        self._send_text(body, category="direct", send_after=send_after, attachment_ids=attachments.ids)
+        self._send_text(
+            body,
+            category="direct",
+            send_after=send_after,
+            attachment_ids=attachments.ids,
+        )
         self.reply_body = False  # the draft (e.g. a suggested reply) is sent
         return self.get_chat_thread()
 
     def _get_allowed_time(self, when):
         """The first moment from ``when`` (naive UTC) an automated text may reach this number."""
-        probe = self.env["sms.conversation.message"].new({"conversation_id": self.id, "category": "automated"})
+        probe = self.env["sms.conversation.message"].new(
+            {"conversation_id": self.id, "category": "automated"}
+        )
         return probe._get_not_before(when)
 
     def _get_default_category(self):
         """A message to a customer who wrote recently is a direct reply; others are automated."""
         self.ensure_one()
         window = timedelta(hours=self.company_id.sms_reply_window_hours or 0)
-        if self.last_inbound_date and self.last_inbound_date >= fields.Datetime.now() - window:
+        if (
+            self.last_inbound_date
+            and self.last_inbound_date >= fields.Datetime.now() - window
+        ):
             return "direct"
         return "automated"
 
-    def _send_text(self, body, category="direct", auto_reply=False, send_after=None, attachment_ids=()):
+    def _send_text(
+        self,
+        body,
+        category="direct",
+        auto_reply=False,
+        send_after=None,
+        attachment_ids=(),
+    ):
         """Send ``body`` through this gateway, on the contact's chatter when there is one.
 
         ``send_after`` (naive UTC) keeps it queued until then; ``attachment_ids``
@@ -358,16 +471,31 @@ class SmsConversation(models.Model):
         """
         self.ensure_one()
         queue = auto_reply or category == "compliance"
-        sender = self.with_context(**send_options_context(
-            self.gateway_id, category, auto_reply, not_before=send_after, attachment_ids=attachment_ids))
+        sender = self.with_context(
+            **send_options_context(
+                self.gateway_id,
+                category,
+                auto_reply,
+                not_before=send_after,
+                attachment_ids=attachment_ids,
+            )
+        )
         if self.partner_id:
             # Whoever may answer the conversation may post the SMS on the contact's chatter, even
             # without the right to edit contacts: local sudo, the message is still authored by them.
             sender.partner_id.sudo()._message_sms(
-                body, author_id=self.env.user.partner_id.id, partner_ids=self.partner_id.ids,
-                sms_pid_to_number={self.partner_id.id: self.number}, put_in_queue=queue)
+                body,
+                author_id=self.env.user.partner_id.id,
+                partner_ids=self.partner_id.ids,
+                sms_pid_to_number={self.partner_id.id: self.number},
+                put_in_queue=queue,
+            )
         else:
-            sms = sender.env["sms.sms"].sudo().create({"number": self.number, "body": body})
+            sms = (
+                sender.env["sms.sms"]
+                .sudo()
+                .create({"number": self.number, "body": body})
+            )
             if not queue:
                 sms.send(raise_exception=False)
         if queue:
@@ -377,11 +505,24 @@ class SmsConversation(models.Model):
         """An answer sent by automation, capped per hour so two robots cannot loop."""
         self.ensure_one()
         since = fields.Datetime.now() - timedelta(hours=1)
-        sent = self.env["sms.conversation.message"].sudo().search_count([
-            ("conversation_id", "=", self.id), ("is_auto_reply", "=", True), ("create_date", ">=", since)])
+        sent = (
+            self.env["sms.conversation.message"]
+            .sudo()
+            .search_count(
+                [
+                    ("conversation_id", "=", self.id),
+                    ("is_auto_reply", "=", True),
+                    ("create_date", ">=", since),
+                ]
+            )
+        )
         limit = self.company_id.sms_auto_reply_limit
         if limit and sent >= limit:
-            _logger.warning("Auto-reply to conversation %s skipped: %s sent in the last hour", self.id, sent)
+            _logger.warning(
+                "Auto-reply to conversation %s skipped: %s sent in the last hour",
+                self.id,
+                sent,
+            )
             return False
         if self.env["sms.consent"]._is_opted_out(self.number):
             return False
@@ -403,7 +544,9 @@ class SmsConversation(models.Model):
         company = self.company_id
         vals = {"inbox_state": "needs_reply"}
         if not self.user_id:
-            vals["user_id"] = (self.partner_id.user_id or company._get_sms_handoff_user()).id
+            vals["user_id"] = (
+                self.partner_id.user_id or company._get_sms_handoff_user()
+            ).id
         # The reply activity notifies the assignee (see _notify_assignee); no second "assigned to you".
         self.with_context(mail_auto_subscribe_no_notify=True).write(vals)
         if self.user_id:
@@ -412,7 +555,10 @@ class SmsConversation(models.Model):
             return
         now = fields.Datetime.now()
         ack = company.sms_handoff_ack_body
-        if ack and (not self.last_handoff_ack_date or self.last_handoff_ack_date <= now - timedelta(days=1)):
+        if ack and (
+            not self.last_handoff_ack_date
+            or self.last_handoff_ack_date <= now - timedelta(days=1)
+        ):
             if self._send_auto_reply(ack):
                 self.last_handoff_ack_date = now
 
@@ -423,24 +569,30 @@ class SmsConversation(models.Model):
         preference) once per burst: replies that arrive while the
         conversation still needs a reply only update the note.
         """
-        note = Markup("<p>%s</p>%s") % (reason or _("A customer reply needs an answer."),
-                                         plaintext2html(message.body or ""))
+        note = Markup("<p>%s</p>%s") % (
+            reason or self.env._("A customer reply needs an answer."),
+            plaintext2html(message.body or ""),
+        )
         activity = self._get_reply_activities()
         if activity:
             activity[1:].unlink()
             activity[:1].write({"note": note, "user_id": self.user_id.id})
             return
         # Odoo notifies a new activity's assignee, unless they opted out of it for SMS.
-        self.with_context(mail_activity_quick_update=not self.user_id.sms_notify_replies).activity_schedule(
+        self.with_context(
+            mail_activity_quick_update=not self.user_id.sms_notify_replies
+        ).activity_schedule(
             "sms_two_way.mail_activity_data_sms_reply",
             user_id=self.user_id.id,
-            summary=_("SMS from %s needs a reply", self.name),
+            summary=self.env._("SMS from %s needs a reply", self.name),
             note=note,
         )
 
     def _get_reply_activities(self):
         reply_type = self.env.ref("sms_two_way.mail_activity_data_sms_reply")
-        return self.sudo().activity_ids.filtered(lambda activity: activity.activity_type_id == reply_type)
+        return self.sudo().activity_ids.filtered(
+            lambda activity: activity.activity_type_id == reply_type
+        )
 
     def _settle(self, inbox_state, user):
         """A person answered (``waiting``) or marked the conversation ``done``.
@@ -451,22 +603,34 @@ class SmsConversation(models.Model):
         """
         self.write({"inbox_state": inbox_state})
         for conversation in self:
-            conversation._get_reply_activities().with_context(sms_two_way_settling=True).action_feedback(
-                feedback=self.env._("Answered by SMS.") if inbox_state == "waiting" else self.env._("Marked as done."))
+            conversation._get_reply_activities().with_context(
+                sms_two_way_settling=True
+            ).action_feedback(
+                feedback=self.env._("Answered by SMS.")
+                if inbox_state == "waiting"
+                else self.env._("Marked as done.")
+            )
         self.sudo()._mark_seen(user)
 
     def write(self, vals):
         result = super().write(vals)
         if vals.get("user_id"):
-            for conversation in self.filtered("needs_reply"):  # the activity follows the assignee
-                conversation._get_reply_activities().write({"user_id": conversation.user_id.id})
+            for conversation in self.filtered(
+                "needs_reply"
+            ):  # the activity follows the assignee
+                conversation._get_reply_activities().write(
+                    {"user_id": conversation.user_id.id}
+                )
         return result
 
     def _mark_seen(self, user):
         """Remember the last received message ``user`` has seen in these conversations."""
-        self.env["sms.conversation.message"].flush_model(["conversation_id", "direction"])
-        self.env.cr.execute(SQL(
-            """INSERT INTO sms_conversation_seen (conversation_id, user_id, last_seen_message_id)
+        self.env["sms.conversation.message"].flush_model(
+            ["conversation_id", "direction"]
+        )
+        self.env.cr.execute(
+            SQL(
+                """INSERT INTO sms_conversation_seen (conversation_id, user_id, last_seen_message_id)
                     SELECT c.id, %s, coalesce(max(m.id), 0)
                       FROM sms_conversation c
                  LEFT JOIN sms_conversation_message m ON m.conversation_id = c.id AND m.direction = 'inbound'
@@ -475,7 +639,10 @@ class SmsConversation(models.Model):
                ON CONFLICT (conversation_id, user_id) DO UPDATE
                        SET last_seen_message_id = greatest(sms_conversation_seen.last_seen_message_id,
                                                            excluded.last_seen_message_id)""",
-            user.id, self.ids))
+                user.id,
+                self.ids,
+            )
+        )
         self.invalidate_recordset(["unread_count"])
 
     def action_mark_seen(self):
@@ -486,7 +653,9 @@ class SmsConversation(models.Model):
 
     def action_retry_processing(self):
         """Retry button (SMS managers): process this conversation's failed messages again."""
-        return self.message_line_ids.filtered(lambda m: m.process_state == "error").action_retry_processing()
+        return self.message_line_ids.filtered(
+            lambda m: m.process_state == "error"
+        ).action_retry_processing()
 
     def action_mark_done(self):
         self.check_access("write")
@@ -496,15 +665,19 @@ class SmsConversation(models.Model):
     def action_create_lead(self):
         """One click from a conversation to a CRM lead carrying the number and the last reply."""
         self.ensure_one()
-        last_inbound = self.message_line_ids.filtered(lambda m: m.direction == "inbound")[:1]
-        lead = self.env["crm.lead"].create({
-            "name": _("SMS from %s", self.name),
-            "partner_id": self.partner_id.id,
-            "mobile": self.number,
-            "user_id": (self.user_id or self.env.user).id,
-            "description": plaintext2html(last_inbound.body or ""),
-            "sms_conversation_id": self.id,
-        })
+        last_inbound = self.message_line_ids.filtered(
+            lambda m: m.direction == "inbound"
+        )[:1]
+        lead = self.env["crm.lead"].create(
+            {
+                "name": self.env._("SMS from %s", self.name),
+                "partner_id": self.partner_id.id,
+                "mobile": self.number,
+                "user_id": (self.user_id or self.env.user).id,
+                "description": plaintext2html(last_inbound.body or ""),
+                "sms_conversation_id": self.id,
+            }
+        )
         return {
             "type": "ir.actions.act_window",
             "res_model": "crm.lead",
@@ -517,7 +690,9 @@ class SmsConversation(models.Model):
         """One click from an unknown number to a contact holding its past messages."""
         self.ensure_one()
         if not self.partner_id:
-            self.partner_id = self.env["res.partner"].create({"name": self.number, "mobile": self.number})
+            self.partner_id = self.env["res.partner"].create(
+                {"name": self.number, "mobile": self.number}
+            )
         return {
             "type": "ir.actions.act_window",
             "res_model": "res.partner",

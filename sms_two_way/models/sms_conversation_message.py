@@ -8,7 +8,7 @@ from markupsafe import Markup
 from psycopg2.errors import SerializationFailure
 from werkzeug.urls import url_join
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import AccessError
 from odoo.tools import SQL, create_index, plaintext2html
 from odoo.tools.misc import consteq, hmac
@@ -31,10 +31,28 @@ MEDIA_URL_HOURS = 24
 # sender claims (HTML, SVG, XML, scripts...) is stored as a plain download
 # (or as text/plain when Odoo's content sniffing finds markup in it).
 SAFE_MEDIA_TYPES = {
-    "image/jpeg", "image/png", "image/gif", "image/webp", "image/bmp", "image/heic", "image/heif",
-    "audio/mpeg", "audio/mp4", "audio/ogg", "audio/amr", "audio/wav", "audio/3gpp",
-    "video/mp4", "video/3gpp", "video/quicktime", "video/webm",
-    "text/plain", "text/vcard", "text/x-vcard", "text/calendar", "application/pdf",
+    "image/jpeg",
+    "image/png",
+    "image/gif",
+    "image/webp",
+    "image/bmp",
+    "image/heic",
+    "image/heif",
+    "audio/mpeg",
+    "audio/mp4",
+    "audio/ogg",
+    "audio/amr",
+    "audio/wav",
+    "audio/3gpp",
+    "video/mp4",
+    "video/3gpp",
+    "video/quicktime",
+    "video/webm",
+    "text/plain",
+    "text/vcard",
+    "text/x-vcard",
+    "text/calendar",
+    "application/pdf",
 }
 DOWNLOAD_MEDIA_TYPE = "application/octet-stream"
 # How an inbound message was handled (the automation-rate report groups by it).
@@ -52,13 +70,23 @@ FAQ_FOLLOW_UP_HOURS = 24
 
 # Delivery statuses only move forward: callbacks may arrive out of order.
 STATE_RANK = {
-    "outgoing": 0, "unknown": 0, "queued": 1, "sent": 2,
-    "delivered": 3, "undelivered": 3, "failed": 3, "error": 3,
+    "outgoing": 0,
+    "unknown": 0,
+    "queued": 1,
+    "sent": 2,
+    "delivered": 3,
+    "undelivered": 3,
+    "failed": 3,
+    "error": 3,
 }
 
 # Waits before the 2nd, 3rd and 4th processing attempts of an inbound message;
 # after the last one fails it stays in "error" until someone clicks Retry.
-PROCESS_RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30))
+PROCESS_RETRY_DELAYS = (
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+)
 # One processing run stops claiming messages after this many seconds and
 # triggers the next run, so a backlog never holds a cron worker for long.
 PROCESS_RUN_SECONDS = 60
@@ -82,82 +110,148 @@ class SmsConversationMessage(models.Model):
     _order = "create_date desc, id desc"
     _rec_name = "body"
 
-    conversation_id = fields.Many2one("sms.conversation", required=True, ondelete="cascade", index=True)
-    gateway_id = fields.Many2one("sms.gateway", required=True, ondelete="cascade", index=True)
-    company_id = fields.Many2one(related="conversation_id.company_id", store=True, index=True)
+    conversation_id = fields.Many2one(
+        "sms.conversation", required=True, ondelete="cascade", index=True
+    )
+    gateway_id = fields.Many2one(
+        "sms.gateway", required=True, ondelete="cascade", index=True
+    )
+    company_id = fields.Many2one(
+        related="conversation_id.company_id", store=True, index=True
+    )
     partner_id = fields.Many2one(related="conversation_id.partner_id")
     number = fields.Char(related="conversation_id.number")
-    direction = fields.Selection([("inbound", "Received"), ("outbound", "Sent")], required=True, readonly=True)
+    direction = fields.Selection(
+        [("inbound", "Received"), ("outbound", "Sent")], required=True, readonly=True
+    )
     body = fields.Text(readonly=True)
-    state = fields.Selection([
-        ("received", "Received"),
-        ("outgoing", "In Queue"),
-        ("unknown", "Outcome Unknown"),
-        ("queued", "Accepted"),
-        ("sent", "Sent"),
-        ("delivered", "Delivered"),
-        ("undelivered", "Undelivered"),
-        ("failed", "Failed"),
-        ("error", "Refused"),
-    ], required=True, readonly=True, default="outgoing")
+    state = fields.Selection(
+        [
+            ("received", "Received"),
+            ("outgoing", "In Queue"),
+            ("unknown", "Outcome Unknown"),
+            ("queued", "Accepted"),
+            ("sent", "Sent"),
+            ("delivered", "Delivered"),
+            ("undelivered", "Undelivered"),
+            ("failed", "Failed"),
+            ("error", "Refused"),
+        ],
+        required=True,
+        readonly=True,
+        default="outgoing",
+    )
     provider_sid = fields.Char("Provider Message ID", readonly=True, copy=False)
     sms_uuid = fields.Char("SMS UUID", readonly=True, index=True, copy=False)
-    mail_message_id = fields.Many2one("mail.message", readonly=True, ondelete="set null")
+    mail_message_id = fields.Many2one(
+        "mail.message", readonly=True, ondelete="set null"
+    )
     failure_type = fields.Char(readonly=True)
     error_code = fields.Char(readonly=True)
     error_message = fields.Char(readonly=True)
-    media_error = fields.Char(readonly=True, help="Why some media of this MMS could not be stored.")
+    media_error = fields.Char(
+        readonly=True, help="Why some media of this MMS could not be stored."
+    )
     attachment_ids = fields.Many2many("ir.attachment", string="Media", readonly=True)
-    category = fields.Selection([
-        ("direct", "Direct reply"),
-        ("automated", "Automated"),
-        ("marketing", "Marketing"),
-        ("compliance", "Compliance"),
-    ], string="Kind", readonly=True)
+    category = fields.Selection(
+        [
+            ("direct", "Direct reply"),
+            ("automated", "Automated"),
+            ("marketing", "Marketing"),
+            ("compliance", "Compliance"),
+        ],
+        string="Kind",
+        readonly=True,
+    )
     is_auto_reply = fields.Boolean("Automatic reply", readonly=True)
     prompt_id = fields.Many2one(
-        "sms.prompt", "Answers", readonly=True, ondelete="set null",
-        help="The question (appointment, survey, campaign step...) this reply was taken as the answer to.")
+        "sms.prompt",
+        "Answers",
+        readonly=True,
+        ondelete="set null",
+        help="The question (appointment, survey, campaign step...) this reply was taken as the answer to.",
+    )
     author_id = fields.Many2one(
-        "res.users", "Answered by", readonly=True,
+        "res.users",
+        "Answered by",
+        readonly=True,
         help="The person who wrote this outbound text; empty for automatic and automated messages. "
-             "Only such an answer takes a conversation out of 'Needs reply'.")
-    handled_by = fields.Selection(HANDLED_BY, readonly=True, index=True,
-                                  help="How an inbound message was handled: by automation or by a person.")
-    faq_id = fields.Many2one("sms.faq", "FAQ entry", readonly=True, ondelete="set null", index="btree_not_null",
-                             help="The FAQ entry that answered this message.")
+        "Only such an answer takes a conversation out of 'Needs reply'.",
+    )
+    handled_by = fields.Selection(
+        HANDLED_BY,
+        readonly=True,
+        index=True,
+        help="How an inbound message was handled: by automation or by a person.",
+    )
+    faq_id = fields.Many2one(
+        "sms.faq",
+        "FAQ entry",
+        readonly=True,
+        ondelete="set null",
+        index="btree_not_null",
+        help="The FAQ entry that answered this message.",
+    )
     faq_confidence = fields.Float("FAQ confidence", readonly=True, digits=(3, 2))
     # Inbound processing (see _process_pending): the webhook only stores the message.
-    process_state = fields.Selection([
-        ("pending", "To process"),
-        ("done", "Processed"),
-        ("error", "Processing failed"),
-    ], string="Processing", readonly=True, copy=False,
+    process_state = fields.Selection(
+        [
+            ("pending", "To process"),
+            ("done", "Processed"),
+            ("error", "Processing failed"),
+        ],
+        string="Processing",
+        readonly=True,
+        copy=False,
         help="Received messages are stored at once and processed (chatter, automation, answers) "
-             "in the background.")
+        "in the background.",
+    )
     process_error = fields.Char("Processing error", readonly=True, copy=False)
-    process_attempts = fields.Integer("Failed processing attempts", readonly=True, copy=False)
-    process_next_date = fields.Datetime("Next processing attempt", readonly=True, copy=False)
-    media_urls = fields.Json(readonly=True, copy=False,
-                             help="Media announced by the provider, downloaded while processing.")
+    process_attempts = fields.Integer(
+        "Failed processing attempts", readonly=True, copy=False
+    )
+    process_next_date = fields.Datetime(
+        "Next processing attempt", readonly=True, copy=False
+    )
+    media_urls = fields.Json(
+        readonly=True,
+        copy=False,
+        help="Media announced by the provider, downloaded while processing.",
+    )
 
     _sql_constraints = [
-        ("provider_sid_unique", "unique(gateway_id, provider_sid)",
-         "A provider message can only be stored once per gateway."),
+        (
+            "provider_sid_unique",
+            "unique(gateway_id, provider_sid)",
+            "A provider message can only be stored once per gateway.",
+        ),
     ]
 
     def init(self):
         # The processing queue: only pending rows are indexed, so it stays small.
-        create_index(self.env.cr, "sms_conversation_message_pending_idx", self._table, ["id"],
-                     where="process_state = 'pending'")
-        create_index(self.env.cr, "sms_conversation_message_pending_conversation_idx", self._table,
-                     ["conversation_id", "id"], where="process_state = 'pending'")
+        create_index(
+            self.env.cr,
+            "sms_conversation_message_pending_idx",
+            self._table,
+            ["id"],
+            where="process_state = 'pending'",
+        )
+        create_index(
+            self.env.cr,
+            "sms_conversation_message_pending_conversation_idx",
+            self._table,
+            ["conversation_id", "id"],
+            where="process_state = 'pending'",
+        )
 
     @api.model
     def _find_by_provider_sid(self, gateway, provider_sid):
         if not provider_sid:
             return self.browse()
-        return self.search([("gateway_id", "=", gateway.id), ("provider_sid", "=", provider_sid)], limit=1)
+        return self.search(
+            [("gateway_id", "=", gateway.id), ("provider_sid", "=", provider_sid)],
+            limit=1,
+        )
 
     def _get_chat_values(self):
         """One bubble of the chat thread widget."""
@@ -174,7 +268,10 @@ class SmsConversationMessage(models.Model):
             "is_auto_reply": self.is_auto_reply,
             "category": self.category or "",
             "author": self.author_id.name or "",
-            "attachments": [{"id": a.id, "name": a.name, "mimetype": a.mimetype} for a in self.attachment_ids],
+            "attachments": [
+                {"id": a.id, "name": a.name, "mimetype": a.mimetype}
+                for a in self.attachment_ids
+            ],
             "chip": self.prompt_id.sudo().description or "",
         }
 
@@ -205,7 +302,9 @@ class SmsConversationMessage(models.Model):
                 self._get_process_cron()._trigger()
                 break
             message = self._claim_next_pending()
-            if message is None and races < MAX_CLAIM_RACES:  # lost a race: fresh snapshot, try again
+            if (
+                message is None and races < MAX_CLAIM_RACES
+            ):  # lost a race: fresh snapshot, try again
                 races += 1
                 continue
             if not message:
@@ -234,7 +333,9 @@ class SmsConversationMessage(models.Model):
         """
         self.env.flush_all()
         try:
-            self.env.cr.execute(SQL("""
+            self.env.cr.execute(
+                SQL(
+                    """
                 SELECT m.id FROM sms_conversation_message m
                   JOIN sms_conversation c ON c.id = m.conversation_id
                  WHERE m.process_state = 'pending'
@@ -245,7 +346,11 @@ class SmsConversationMessage(models.Model):
               ORDER BY m.id
                  LIMIT 1
                    FOR NO KEY UPDATE OF m, c SKIP LOCKED
-            """, now=fields.Datetime.now()), log_exceptions=False)
+            """,
+                    now=fields.Datetime.now(),
+                ),
+                log_exceptions=False,
+            )
             row = self.env.cr.fetchone()
         except SerializationFailure:
             # Another worker just processed what this snapshot still sees as pending: the
@@ -264,7 +369,13 @@ class SmsConversationMessage(models.Model):
                 # As the technical user in the gateway's company, never as the cron's superuser.
                 gateway = self.gateway_id._as_technical_user()
                 self.with_env(gateway.env)._process_inbound()
-                self.write({"process_state": "done", "process_error": False, "process_next_date": False})
+                self.write(
+                    {
+                        "process_state": "done",
+                        "process_error": False,
+                        "process_next_date": False,
+                    }
+                )
         except Exception as error:  # noqa: BLE001 - any failure is stored on the message and retried
             self._record_processing_failure(error)
 
@@ -275,15 +386,26 @@ class SmsConversationMessage(models.Model):
         reason = f"{error.__class__.__name__}: {error}"[:1000]
         vals = {"process_attempts": attempts, "process_error": reason}
         if attempts <= len(PROCESS_RETRY_DELAYS):
-            vals["process_next_date"] = fields.Datetime.now() + PROCESS_RETRY_DELAYS[attempts - 1]
+            vals["process_next_date"] = (
+                fields.Datetime.now() + PROCESS_RETRY_DELAYS[attempts - 1]
+            )
             self._get_process_cron()._trigger(at=vals["process_next_date"])
-            _logger.warning("Processing inbound SMS %s failed (attempt %s), will retry: %s",
-                            self.id, attempts, reason)
+            _logger.warning(
+                "Processing inbound SMS %s failed (attempt %s), will retry: %s",
+                self.id,
+                attempts,
+                reason,
+            )
         else:
             vals.update(process_state="error", process_next_date=False)
             # A warning, not an error: the message is kept, shown in the inbox and can be retried.
-            _logger.warning("Processing inbound SMS %s failed %s times, left to staff: %s",
-                            self.id, attempts, reason, exc_info=error)
+            _logger.warning(
+                "Processing inbound SMS %s failed %s times, left to staff: %s",
+                self.id,
+                attempts,
+                reason,
+                exc_info=error,
+            )
         self.write(vals)
         if self.process_state == "error":
             self._hand_failure_to_a_person(reason)
@@ -293,21 +415,35 @@ class SmsConversationMessage(models.Model):
         try:
             with self.env.cr.savepoint():
                 self.conversation_id._handoff(
-                    self, reason=_("Processing this SMS failed: %s", reason), acknowledge=False)
+                    self,
+                    reason=self.env._("Processing this SMS failed: %s", reason),
+                    acknowledge=False,
+                )
         except Exception:  # noqa: BLE001 - the failure is already stored on the message
-            _logger.exception("Inbound SMS %s: the failed processing could not be handed off", self.id)
+            _logger.exception(
+                "Inbound SMS %s: the failed processing could not be handed off", self.id
+            )
 
     def _commit_processing(self):
+        """One transaction per message: a later failure never undoes a processed one."""
         if not getattr(threading.current_thread(), "testing", False):
-            self.env.cr.commit()
+            self.env.cr.commit()  # pylint: disable=invalid-commit
 
     def action_retry_processing(self):
         """Retry button (SMS managers): process failed messages again, from the first attempt."""
         if not self.env.user.has_group("sms_two_way.group_sms_manager"):
-            raise AccessError(_("Only SMS managers can retry the processing of a message."))
+            raise AccessError(
+                self.env._("Only SMS managers can retry the processing of a message.")
+            )
         failed = self.sudo().filtered(lambda m: m.process_state == "error")
-        failed.write({"process_state": "pending", "process_attempts": 0, "process_error": False,
-                      "process_next_date": False})
+        failed.write(
+            {
+                "process_state": "pending",
+                "process_attempts": 0,
+                "process_error": False,
+                "process_next_date": False,
+            }
+        )
         if failed:
             self._get_process_cron()._trigger()
         return True
@@ -323,29 +459,57 @@ class SmsConversationMessage(models.Model):
         if not media:
             return
         provider = self.gateway_id._get_provider()
-        max_bytes = int(self.env["ir.config_parameter"].sudo().get_param("sms_two_way.max_media_bytes", 5 * 1024 * 1024))
+        max_bytes = int(
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("sms_two_way.max_media_bytes", 5 * 1024 * 1024)
+        )
         deadline = time.monotonic() + time_budget
         attachments, problems = self.env["ir.attachment"], []
         for index, item in enumerate(media):
             remaining = deadline - time.monotonic()
             try:
                 if remaining <= 0:
-                    raise TimeoutError(_("time budget of %s seconds for media spent", time_budget))
-                content, mimetype = provider._download_media(self.gateway_id, item["url"], max_bytes,
-                                                             timeout=remaining)
+                    raise TimeoutError(
+                        self.env._(
+                            "time budget of %s seconds for media spent", time_budget
+                        )
+                    )
+                content, mimetype = provider._download_media(
+                    self.gateway_id, item["url"], max_bytes, timeout=remaining
+                )
             except Exception as error:  # noqa: BLE001 - any failure is reported on the message
-                _logger.warning("Media %s of SMS %s not stored: %s", index, self.provider_sid, error)
-                problems.append(_("media %(index)s: %(error)s", index=index + 1, error=error))
+                _logger.warning(
+                    "Media %s of SMS %s not stored: %s", index, self.provider_sid, error
+                )
+                problems.append(
+                    self.env._(
+                        "media %(index)s: %(error)s", index=index + 1, error=error
+                    )
+                )
                 continue
             # Odoo sniffs octet-stream content again; xml-like findings (HTML, SVG) become text/plain.
-            attachments |= self.env["ir.attachment"].with_context(attachments_mime_plainxml=True).create({
-                "name": f"{self.provider_sid or 'sms'}-{index + 1}",
-                "raw": content,
-                "mimetype": self._safe_media_type(mimetype or item.get("content_type")),
-                "res_model": self._name,
-                "res_id": self.id,
-            })
-        self.write({"attachment_ids": [(6, 0, attachments.ids)], "media_error": "; ".join(problems) or False})
+            attachments |= (
+                self.env["ir.attachment"]
+                .with_context(attachments_mime_plainxml=True)
+                .create(
+                    {
+                        "name": f"{self.provider_sid or 'sms'}-{index + 1}",
+                        "raw": content,
+                        "mimetype": self._safe_media_type(
+                            mimetype or item.get("content_type")
+                        ),
+                        "res_model": self._name,
+                        "res_id": self.id,
+                    }
+                )
+            )
+        self.write(
+            {
+                "attachment_ids": [(6, 0, attachments.ids)],
+                "media_error": "; ".join(problems) or False,
+            }
+        )
 
     @api.model
     def _safe_media_type(self, mimetype):
@@ -378,11 +542,18 @@ class SmsConversationMessage(models.Model):
         contact without an email address, and SMS contacts often have none.
         Its title links to the conversation, where staff answer in the chat.
         """
-        partner = self.partner_id.with_user(self.env["sms.gateway"]._get_technical_user()).sudo()
-        link = self.conversation_id._get_html_link(title=_("SMS from %(number)s", number=self.number))
-        body = Markup('<p class="o_sms_two_way_inbound"><i class="fa fa-mobile" title="SMS"></i> %s</p>%s') % (
-            link, plaintext2html(self.body or ""))
-        return partner.with_context(mail_create_nosubscribe=True, mail_post_autofollow=False).message_post(
+        partner = self.partner_id.with_user(
+            self.env["sms.gateway"]._get_technical_user()
+        ).sudo()
+        link = self.conversation_id._get_html_link(
+            title=self.env._("SMS from %(number)s", number=self.number)
+        )
+        body = Markup(
+            '<p class="o_sms_two_way_inbound"><i class="fa fa-mobile" title="SMS"></i> %s</p>%s'
+        ) % (link, plaintext2html(self.body or ""))
+        return partner.with_context(
+            mail_create_nosubscribe=True, mail_post_autofollow=False
+        ).message_post(
             body=body,
             author_id=partner.id,
             message_type="comment",
@@ -396,15 +567,31 @@ class SmsConversationMessage(models.Model):
         Sent after routing, so that the inbox state the reply led to is visible too.
         """
         # One query instead of loading the group's users and their companies.
-        self.env.cr.execute(SQL("""
+        self.env.cr.execute(
+            SQL(
+                """
             SELECT u.partner_id FROM res_users u
               JOIN res_groups_users_rel g ON g.uid = u.id AND g.gid = %s
               JOIN res_company_users_rel c ON c.user_id = u.id AND c.cid = %s
              WHERE u.active
-        """, self.env["ir.model.data"]._xmlid_to_res_id("sms_two_way.group_sms_user"), self.company_id.id))
-        partners = self.env["res.partner"].browse([row[0] for row in self.env.cr.fetchall()])
-        partners._bus_send("sms_two_way/inbound", {"model": self.partner_id and "res.partner", "id": self.partner_id.id,
-                                                  "conversation_id": self.conversation_id.id})
+        """,
+                self.env["ir.model.data"]._xmlid_to_res_id(
+                    "sms_two_way.group_sms_user"
+                ),
+                self.company_id.id,
+            )
+        )
+        partners = self.env["res.partner"].browse(
+            [row[0] for row in self.env.cr.fetchall()]
+        )
+        partners._bus_send(
+            "sms_two_way/inbound",
+            {
+                "model": self.partner_id and "res.partner",
+                "id": self.partner_id.id,
+                "conversation_id": self.conversation_id.id,
+            },
+        )
 
     def _route_reply(self):
         """Decide what the reply means and act on it.
@@ -418,10 +605,15 @@ class SmsConversationMessage(models.Model):
         """
         self.ensure_one()
         text = self.body or ""
-        self.handled_by = False  # set by what handles it (a rule run, the FAQ, a handoff) or below
+        self.handled_by = (
+            False  # set by what handles it (a rule run, the FAQ, a handoff) or below
+        )
         conversation = self.conversation_id
         if engine.looks_automated(text):
-            _logger.info("SMS %s looks machine-generated: left to staff without auto-reply", self.id)
+            _logger.info(
+                "SMS %s looks machine-generated: left to staff without auto-reply",
+                self.id,
+            )
             conversation._handoff(self, acknowledge=False)
             self.handled_by = "ignored"  # by automation: the report counts it apart
             return False
@@ -461,14 +653,29 @@ class SmsConversationMessage(models.Model):
         """
         self.ensure_one()
         lang = self.partner_id.lang or None
-        entry, found = self.env["sms.faq"]._match(self.body or "", self.company_id, lang)
+        entry, found = self.env["sms.faq"]._match(
+            self.body or "", self.company_id, lang
+        )
         if not entry or not found.answers(self.company_id.sms_faq_threshold):
             return False
-        if not self.conversation_id._send_auto_reply(entry._render_answer(self.partner_id, self.company_id)):
+        if not self.conversation_id._send_auto_reply(
+            entry._render_answer(self.partner_id, self.company_id)
+        ):
             return False
-        _logger.info("SMS %s answered by FAQ entry %s (confidence %.2f)", self.id, entry.id, found.confidence)
+        _logger.info(
+            "SMS %s answered by FAQ entry %s (confidence %.2f)",
+            self.id,
+            entry.id,
+            found.confidence,
+        )
         entry._increment("answer_count")
-        self.write({"handled_by": "faq", "faq_id": entry.id, "faq_confidence": found.confidence})
+        self.write(
+            {
+                "handled_by": "faq",
+                "faq_id": entry.id,
+                "faq_confidence": found.confidence,
+            }
+        )
         return True
 
     def _count_faq_person_request(self):
@@ -476,10 +683,15 @@ class SmsConversationMessage(models.Model):
         if not faq_engine.asks_for_person(self.body or ""):
             return
         since = fields.Datetime.now() - timedelta(hours=FAQ_FOLLOW_UP_HOURS)
-        previous = self.sudo().search([
-            ("conversation_id", "=", self.conversation_id.id), ("direction", "=", "inbound"),
-            ("id", "!=", self.id), ("create_date", ">=", since),
-        ], limit=1)
+        previous = self.sudo().search(
+            [
+                ("conversation_id", "=", self.conversation_id.id),
+                ("direction", "=", "inbound"),
+                ("id", "!=", self.id),
+                ("create_date", ">=", since),
+            ],
+            limit=1,
+        )
         if previous.handled_by == "faq" and previous.faq_id:
             previous.faq_id._increment("person_request_count")
 
@@ -489,10 +701,17 @@ class SmsConversationMessage(models.Model):
         self.ensure_one()
         Consent = self.env["sms.consent"]
         was_opted_out = Consent._is_opted_out(self.number)
-        Consent._record_opt_out(self.number, source, partner=self.partner_id, text=self.body,
-                                gateway=self.gateway_id, message=self)
-        self.env["sms.prompt"].sudo().search([
-            ("conversation_id", "=", self.conversation_id.id), ("state", "=", "open")])._cancel_for_opt_out()
+        Consent._record_opt_out(
+            self.number,
+            source,
+            partner=self.partner_id,
+            text=self.body,
+            gateway=self.gateway_id,
+            message=self,
+        )
+        self.env["sms.prompt"].sudo().search(
+            [("conversation_id", "=", self.conversation_id.id), ("state", "=", "open")]
+        )._cancel_for_opt_out()
         if not was_opted_out:
             self._send_compliance_answer("sms_opt_out_body")
         return True
@@ -501,8 +720,14 @@ class SmsConversationMessage(models.Model):
         """Opt the number back in; False (a person answers) when an opt-out given elsewhere still holds."""
         self.ensure_one()
         Consent = self.env["sms.consent"]
-        Consent._record_opt_in(self.number, source, partner=self.partner_id, text=self.body,
-                               gateway=self.gateway_id, message=self)
+        Consent._record_opt_in(
+            self.number,
+            source,
+            partner=self.partner_id,
+            text=self.body,
+            gateway=self.gateway_id,
+            message=self,
+        )
         if Consent._is_opted_out(self.number):
             return False
         self._send_compliance_answer("sms_opt_in_body")
@@ -526,27 +751,41 @@ class SmsConversationMessage(models.Model):
     @api.model
     def _prepare_outbound(self, gateway, sms_records):
         """The outbound message of each ``sms.sms``, created on first attempt, in order."""
-        existing = {m.sms_uuid: m for m in self.search([("sms_uuid", "in", sms_records.mapped("uuid"))])}
+        existing = {
+            m.sms_uuid: m
+            for m in self.search([("sms_uuid", "in", sms_records.mapped("uuid"))])
+        }
         messages = self.browse()
         Conversation = self.env["sms.conversation"]
         for sms in sms_records:
             message = existing.get(sms.uuid)
             if not message:
-                number = gateway._normalize_number(sms.number, country=sms.partner_id.country_id) or sms.number
-                conversation = Conversation._get_or_create(gateway, number, partner=sms.partner_id)
-                category = sms.sms_two_way_category or conversation._get_default_category()
-                message = self.create({
-                    "conversation_id": conversation.id,
-                    "gateway_id": gateway.id,
-                    "direction": "outbound",
-                    "body": sms.body,
-                    "sms_uuid": sms.uuid,
-                    "mail_message_id": sms.mail_message_id.id,
-                    "category": category,
-                    "is_auto_reply": sms.sms_two_way_auto_reply,
-                    "author_id": self._get_person_author(sms, category).id,
-                    "attachment_ids": [(6, 0, sms.sms_two_way_attachment_ids.ids)],
-                })
+                number = (
+                    gateway._normalize_number(
+                        sms.number, country=sms.partner_id.country_id
+                    )
+                    or sms.number
+                )
+                conversation = Conversation._get_or_create(
+                    gateway, number, partner=sms.partner_id
+                )
+                category = (
+                    sms.sms_two_way_category or conversation._get_default_category()
+                )
+                message = self.create(
+                    {
+                        "conversation_id": conversation.id,
+                        "gateway_id": gateway.id,
+                        "direction": "outbound",
+                        "body": sms.body,
+                        "sms_uuid": sms.uuid,
+                        "mail_message_id": sms.mail_message_id.id,
+                        "category": category,
+                        "is_auto_reply": sms.sms_two_way_auto_reply,
+                        "author_id": self._get_person_author(sms, category).id,
+                        "attachment_ids": [(6, 0, sms.sms_two_way_attachment_ids.ids)],
+                    }
+                )
                 conversation._register_outbound(message)
             messages |= message
         return messages
@@ -559,8 +798,13 @@ class SmsConversationMessage(models.Model):
         superuser that automation runs as) is a person's answer.
         """
         user = sms.create_uid
-        if (category == "direct" and not sms.sms_two_way_auto_reply
-                and user and not user._is_superuser() and user._is_internal()):
+        if (
+            category == "direct"
+            and not sms.sms_two_way_auto_reply
+            and user
+            and not user._is_superuser()
+            and user._is_internal()
+        ):
             return user
         return self.env["res.users"]
 
@@ -573,18 +817,27 @@ class SmsConversationMessage(models.Model):
         self.ensure_one()
         base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url")
         expires = int(time.time()) + hours * 3600
-        return [url_join(base_url, f"/sms_two_way/media/{attachment.id}/{expires}/"
-                                   f"{self._sign_media(attachment.id, expires)}")
-                for attachment in self.attachment_ids]
+        return [
+            url_join(
+                base_url,
+                f"/sms_two_way/media/{attachment.id}/{expires}/"
+                f"{self._sign_media(attachment.id, expires)}",
+            )
+            for attachment in self.attachment_ids
+        ]
 
     @api.model
     def _sign_media(self, attachment_id, expires):
-        return hmac(self.env(su=True), "sms_two_way.media", f"{attachment_id}:{expires}")
+        return hmac(
+            self.env(su=True), "sms_two_way.media", f"{attachment_id}:{expires}"
+        )
 
     @api.model
     def _get_signed_media(self, attachment_id, expires, signature):
         """The attachment a media URL names, if its signature holds and it has not expired."""
-        if expires < time.time() or not consteq(self._sign_media(attachment_id, expires), signature):
+        if expires < time.time() or not consteq(
+            self._sign_media(attachment_id, expires), signature
+        ):
             return self.env["ir.attachment"]
         return self.env["ir.attachment"].sudo().browse(attachment_id).exists()
 
@@ -600,16 +853,25 @@ class SmsConversationMessage(models.Model):
         now = fields.Datetime.now()
         for message in self:
             sms = message._get_sms()
-            if message.category != "compliance" and self.env["sms.consent"]._is_opted_out(message.number):
-                message._apply_send_result({"state": "error", "failure_type": "sms_optout",
-                                            "error_message": _("The recipient opted out of SMS.")})
+            if message.category != "compliance" and self.env[
+                "sms.consent"
+            ]._is_opted_out(message.number):
+                message._apply_send_result(
+                    {
+                        "state": "error",
+                        "failure_type": "sms_optout",
+                        "error_message": self.env._("The recipient opted out of SMS."),
+                    }
+                )
                 continue
             if sms.sms_two_way_not_before and sms.sms_two_way_not_before > now:
                 continue
             not_before = message._get_not_before(now)
             if not_before > now:
                 sms.sms_two_way_not_before = not_before
-                message.error_message = _("Deferred to the recipient's allowed hours (%s UTC).", not_before)
+                message.error_message = self.env._(
+                    "Deferred to the recipient's allowed hours (%s UTC).", not_before
+                )
                 continue
             sendable |= message
         return sendable
@@ -618,7 +880,10 @@ class SmsConversationMessage(models.Model):
         """When this message may be sent, per quiet hours and the strict profiles."""
         self.ensure_one()
         company = self.company_id
-        if self.category not in ("automated", "marketing") or not company.sms_quiet_hours:
+        if (
+            self.category not in ("automated", "marketing")
+            or not company.sms_quiet_hours
+        ):
             return now
         partner = self.partner_id
         tz = pick_timezone(partner.tz, self.number, company.partner_id.tz)
@@ -629,29 +894,51 @@ class SmsConversationMessage(models.Model):
         not_before = next_allowed_time(now, tz, start, end)
         if profile.max_marketing_per_day and self.category == "marketing":
             since = now - timedelta(days=1)
-            recent = self.search([
-                ("conversation_id", "=", self.conversation_id.id), ("category", "=", "marketing"),
-                ("state", "in", ("queued", "sent", "delivered")), ("create_date", ">", since), ("id", "!=", self.id),
-            ], order="create_date asc")
+            recent = self.search(
+                [
+                    ("conversation_id", "=", self.conversation_id.id),
+                    ("category", "=", "marketing"),
+                    ("state", "in", ("queued", "sent", "delivered")),
+                    ("create_date", ">", since),
+                    ("id", "!=", self.id),
+                ],
+                order="create_date asc",
+            )
             if len(recent) >= profile.max_marketing_per_day:
                 oldest_to_expire = recent[len(recent) - profile.max_marketing_per_day]
-                not_before = max(not_before, next_allowed_time(
-                    oldest_to_expire.create_date + timedelta(days=1), tz, start, end))
+                not_before = max(
+                    not_before,
+                    next_allowed_time(
+                        oldest_to_expire.create_date + timedelta(days=1), tz, start, end
+                    ),
+                )
         return not_before
 
     def _get_quiet_profile(self):
         try:
-            region = phonenumbers.region_code_for_number(phonenumbers.parse(self.number))
+            region = phonenumbers.region_code_for_number(
+                phonenumbers.parse(self.number)
+            )
         except phonenumbers.NumberParseException:
             return self.env["sms.quiet.profile"]
         country = self.env["res.country"].search([("code", "=", region)], limit=1)
-        return self.env["sms.quiet.profile"]._find(self.company_id, country, self.partner_id.state_id)
+        return self.env["sms.quiet.profile"]._find(
+            self.company_id, country, self.partner_id.state_id
+        )
 
     def _get_sms(self):
-        return self.env["sms.sms"].sudo().search([("uuid", "=", self.sms_uuid)]) if self.sms_uuid else self.env["sms.sms"]
+        return (
+            self.env["sms.sms"].sudo().search([("uuid", "=", self.sms_uuid)])
+            if self.sms_uuid
+            else self.env["sms.sms"]
+        )
 
     def _get_tracker(self):
-        return self.env["sms.tracker"].sudo().search([("sms_uuid", "=", self.sms_uuid)]) if self.sms_uuid else self.env["sms.tracker"]
+        return (
+            self.env["sms.tracker"].sudo().search([("sms_uuid", "=", self.sms_uuid)])
+            if self.sms_uuid
+            else self.env["sms.tracker"]
+        )
 
     def _mark_sending(self):
         """Being handed to the provider: should Odoo die before the answer, the outcome is unknown.
@@ -659,8 +946,15 @@ class SmsConversationMessage(models.Model):
         The ``sms.sms`` leave the queue (*Processing*), so no other worker
         claims them while the provider is being called.
         """
-        self.write({"state": "unknown", "error_message": _("Being sent to the provider.")})
-        self.env["sms.sms"].sudo().search([("uuid", "in", self.mapped("sms_uuid"))]).write({"state": "process"})
+        self.write(
+            {
+                "state": "unknown",
+                "error_message": self.env._("Being sent to the provider."),
+            }
+        )
+        self.env["sms.sms"].sudo().search(
+            [("uuid", "in", self.mapped("sms_uuid"))]
+        ).write({"state": "process"})
 
     def _apply_send_result(self, result):
         """Apply what ``sms.provider._send_batch`` said of this message.
@@ -672,23 +966,40 @@ class SmsConversationMessage(models.Model):
         self.ensure_one()
         sms, state = self._get_sms(), result["state"]
         if state == "accepted":
-            self.write({"state": "queued", "provider_sid": result["provider_sid"], "error_message": False})
+            self.write(
+                {
+                    "state": "queued",
+                    "provider_sid": result["provider_sid"],
+                    "error_message": False,
+                }
+            )
             self._get_tracker()._action_update_from_sms_state("pending")
             sms.write({"state": "pending", "failure_type": False, "to_delete": True})
         elif state in ("retry", "ambiguous"):
-            self.write({"state": "outgoing" if state == "retry" else "unknown",
-                        "error_message": result.get("error_message")})
-            sms.filtered(lambda s: s.state == "process").state = "outgoing"  # back in the queue
+            self.write(
+                {
+                    "state": "outgoing" if state == "retry" else "unknown",
+                    "error_message": result.get("error_message"),
+                }
+            )
+            sms.filtered(
+                lambda s: s.state == "process"
+            ).state = "outgoing"  # back in the queue
         else:
             failure_type = result.get("failure_type") or "unknown"
-            self.write({
-                "state": "error",
-                "failure_type": failure_type,
-                "error_code": result.get("error_code"),
-                "error_message": result.get("error_message"),
-            })
+            self.write(
+                {
+                    "state": "error",
+                    "failure_type": failure_type,
+                    "error_code": result.get("error_code"),
+                    "error_message": result.get("error_message"),
+                }
+            )
             self._get_tracker()._action_update_from_sms_state(
-                "error", failure_type=failure_type, failure_reason=result.get("error_message"))
+                "error",
+                failure_type=failure_type,
+                failure_reason=result.get("error_message"),
+            )
             sms.write({"state": "error", "failure_type": failure_type})
             self._check_opt_out_error(result.get("error_code"))
         if self.mail_message_id:
@@ -698,10 +1009,17 @@ class SmsConversationMessage(models.Model):
         """Apply a delivery status callback, never moving a message backwards."""
         self.ensure_one()
         new_state = STATUS_TO_MESSAGE_STATE.get(status)
-        if not new_state or STATE_RANK.get(new_state, 0) < STATE_RANK.get(self.state, 0):
+        if not new_state or STATE_RANK.get(new_state, 0) < STATE_RANK.get(
+            self.state, 0
+        ):
             return
-        self.write({"state": new_state, "error_code": error_code or self.error_code,
-                    "error_message": error_message or self.error_message})
+        self.write(
+            {
+                "state": new_state,
+                "error_code": error_code or self.error_code,
+                "error_message": error_message or self.error_message,
+            }
+        )
         tracker = self._get_tracker()
         if sms_state := STATUS_TO_SMS_STATE.get(status):
             tracker._action_update_from_sms_state(sms_state)
@@ -715,5 +1033,10 @@ class SmsConversationMessage(models.Model):
         """The provider refused because the recipient opted out: record it in Odoo too."""
         if str(error_code or "") in OPT_OUT_ERROR_CODES:
             self.env["sms.consent"]._record_opt_out(
-                self.number, partner=self.partner_id, source="provider",
-                text=_("Provider error %(code)s", code=error_code), gateway=self.gateway_id, message=self)
+                self.number,
+                partner=self.partner_id,
+                source="provider",
+                text=self.env._("Provider error %(code)s", code=error_code),
+                gateway=self.gateway_id,
+                message=self,
+            )

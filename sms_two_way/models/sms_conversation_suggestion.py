@@ -24,7 +24,7 @@ SYSTEM_PROMPT = (
     "Reply with the SMS text only."
 )
 PICK_PROMPT = (
-    "A customer of {company} texted: \"{text}\"\n"
+    'A customer of {company} texted: "{text}"\n'
     "Which of these prepared answers answers it exactly? Reply with its number only, or 0 if none does.\n{choices}"
 )
 
@@ -42,31 +42,56 @@ class SmsConversation(models.Model):
 
     _inherit = "sms.conversation"
 
-    suggested_reply = fields.Text(readonly=True, help="Drafted by the AI assistant; review it before sending.")
-    suggestion_faq_id = fields.Many2one("sms.faq", "Suggested FAQ answer", readonly=True, ondelete="set null")
-    suggestion_state = fields.Selection([
-        ("pending", "Being drafted"), ("done", "Ready"), ("failed", "Failed"),
-    ], readonly=True, index="btree_not_null")
-    suggestion_message_id = fields.Many2one("sms.conversation.message", readonly=True, ondelete="set null")
+    suggested_reply = fields.Text(
+        readonly=True, help="Drafted by the AI assistant; review it before sending."
+    )
+    suggestion_faq_id = fields.Many2one(
+        "sms.faq", "Suggested FAQ answer", readonly=True, ondelete="set null"
+    )
+    suggestion_state = fields.Selection(
+        [
+            ("pending", "Being drafted"),
+            ("done", "Ready"),
+            ("failed", "Failed"),
+        ],
+        readonly=True,
+        index="btree_not_null",
+    )
+    suggestion_message_id = fields.Many2one(
+        "sms.conversation.message", readonly=True, ondelete="set null"
+    )
 
     # ------------------------------------------------------------ settings
     @api.model
     def _get_ai_settings(self):
         """``{url, model, api_key, timeout}`` when the assistant is configured, else None."""
         params = self.env["ir.config_parameter"].sudo()
-        url, model = params.get_param("sms_two_way.ai_url"), params.get_param("sms_two_way.ai_model")
+        url, model = (
+            params.get_param("sms_two_way.ai_url"),
+            params.get_param("sms_two_way.ai_model"),
+        )
         if not (url and model):
             return None
         # Customers' texts and the API key only travel over HTTPS (or to an allowed loopback endpoint).
-        if problem := credential_url_problem(url, self.env["sms.gateway"]._allow_loopback_http()):
-            _logger.warning("AI assistant off: its endpoint cannot be used (%s)", problem)
+        if problem := credential_url_problem(
+            url, self.env["sms.gateway"]._allow_loopback_http()
+        ):
+            _logger.warning(
+                "AI assistant off: its endpoint cannot be used (%s)", problem
+            )
             return None
         try:
-            timeout = float(params.get_param("sms_two_way.ai_timeout") or DEFAULT_TIMEOUT)
+            timeout = float(
+                params.get_param("sms_two_way.ai_timeout") or DEFAULT_TIMEOUT
+            )
         except ValueError:
             timeout = DEFAULT_TIMEOUT
-        return {"url": url, "model": model, "api_key": params.get_param("sms_two_way.ai_api_key"),
-                "timeout": max(timeout, 1.0)}
+        return {
+            "url": url,
+            "model": model,
+            "api_key": params.get_param("sms_two_way.ai_api_key"),
+            "timeout": max(timeout, 1.0),
+        }
 
     # ------------------------------------------------------------ request
     def _request_reply_suggestion(self, message):
@@ -74,22 +99,31 @@ class SmsConversation(models.Model):
         self.ensure_one()
         if not self._get_ai_settings():
             return
-        self.sudo().write({"suggestion_state": "pending", "suggestion_message_id": message.id,
-                           "suggested_reply": False, "suggestion_faq_id": False})
+        self.sudo().write(
+            {
+                "suggestion_state": "pending",
+                "suggestion_message_id": message.id,
+                "suggested_reply": False,
+                "suggestion_faq_id": False,
+            }
+        )
         self.env.ref("sms_two_way.ir_cron_sms_suggest_replies").sudo()._trigger()
 
     @api.model
     def _cron_suggest_replies(self):
         """Draft the pending suggestions, one commit per conversation."""
         settings = self._get_ai_settings()
-        pending = self.sudo().search([("suggestion_state", "=", "pending")], limit=SUGGESTIONS_PER_RUN)
+        pending = self.sudo().search(
+            [("suggestion_state", "=", "pending")], limit=SUGGESTIONS_PER_RUN
+        )
         if not settings:
             pending.write({"suggestion_state": False})
             return
         for conversation in pending:
             conversation._draft_suggestion(settings)
             if not self.env.registry.in_test_mode():
-                self.env.cr.commit()  # each draft is kept even if a later call fails
+                # Each draft is kept even if a later call fails.
+                self.env.cr.commit()  # pylint: disable=invalid-commit
         if len(pending) == SUGGESTIONS_PER_RUN:
             self.env.ref("sms_two_way.ir_cron_sms_suggest_replies")._trigger()
 
@@ -99,16 +133,37 @@ class SmsConversation(models.Model):
         try:
             entry = self._pick_faq_entry(settings, message)
             if entry:
-                self.write({"suggested_reply": entry._render_answer(self.partner_id, self.company_id),
-                            "suggestion_faq_id": entry.id, "suggestion_state": "done"})
+                self.write(
+                    {
+                        "suggested_reply": entry._render_answer(
+                            self.partner_id, self.company_id
+                        ),
+                        "suggestion_faq_id": entry.id,
+                        "suggestion_state": "done",
+                    }
+                )
                 return
-            reply = self._chat(settings, [
-                {"role": "system", "content": SYSTEM_PROMPT.format(company=self.company_id.name)},
-                {"role": "user", "content": self._describe_for_assistant(message)},
-            ])
+            reply = self._chat(
+                settings,
+                [
+                    {
+                        "role": "system",
+                        "content": SYSTEM_PROMPT.format(company=self.company_id.name),
+                    },
+                    {"role": "user", "content": self._describe_for_assistant(message)},
+                ],
+            )
             self.write({"suggested_reply": reply[:1600], "suggestion_state": "done"})
-        except (requests.RequestException, ValueError, KeyError, IndexError, TypeError) as error:
-            _logger.warning("No reply suggestion for SMS conversation %s: %s", self.id, error)
+        except (
+            requests.RequestException,
+            ValueError,
+            KeyError,
+            IndexError,
+            TypeError,
+        ) as error:
+            _logger.warning(
+                "No reply suggestion for SMS conversation %s: %s", self.id, error
+            )
             self.write({"suggestion_state": "failed"})
 
     def _pick_faq_entry(self, settings, message):
@@ -122,28 +177,57 @@ class SmsConversation(models.Model):
         threshold = self.company_id.sms_faq_threshold
         matcher = self.env["sms.faq"]._get_matcher(self.company_id.id)
         found = matcher.match(message.body or "", self.partner_id.lang or None)
-        if found.refusal or not found.entry or found.confidence < threshold - MIDDLING_BAND:
+        if (
+            found.refusal
+            or not found.entry
+            or found.confidence < threshold - MIDDLING_BAND
+        ):
             return self.env["sms.faq"]
         candidates = [found.entry] + ([found.runner_up] if found.runner_up else [])
-        entries = self.env["sms.faq"].sudo().browse([candidate.id for candidate in candidates]).exists()
+        entries = (
+            self.env["sms.faq"]
+            .sudo()
+            .browse([candidate.id for candidate in candidates])
+            .exists()
+        )
         if not entries:
             return entries
-        choices = "\n".join(f"{index}. {entry.answer}" for index, entry in enumerate(entries, start=1))
-        answer = self._chat(settings, [{"role": "user", "content": PICK_PROMPT.format(
-            company=self.company_id.name, text=message.body or "", choices=choices)}])
+        choices = "\n".join(
+            f"{index}. {entry.answer}" for index, entry in enumerate(entries, start=1)
+        )
+        answer = self._chat(
+            settings,
+            [
+                {
+                    "role": "user",
+                    "content": PICK_PROMPT.format(
+                        company=self.company_id.name,
+                        text=message.body or "",
+                        choices=choices,
+                    ),
+                }
+            ],
+        )
         digits = "".join(ch for ch in answer if ch.isdigit())
         number = int(digits) if digits and len(digits) <= 2 else 0
-        return entries[number - 1] if 1 <= number <= len(entries) else self.env["sms.faq"]
+        return (
+            entries[number - 1] if 1 <= number <= len(entries) else self.env["sms.faq"]
+        )
 
     def _describe_for_assistant(self, message):
         """What the assistant is told: the FAQ, the contact's first name, open questions, recent messages."""
         self.ensure_one()
-        faqs = self.env["sms.faq"].sudo().search([("company_id", "=", self.company_id.id)])
+        faqs = (
+            self.env["sms.faq"].sudo().search([("company_id", "=", self.company_id.id)])
+        )
         lines = ["FAQ:"] + [f"- Q: {entry.name}\n  A: {entry.answer}" for entry in faqs]
         lines += ["", "Context:"] + [f"- {line}" for line in self._get_reply_context()]
         lines += ["", "Recent messages (oldest first):"]
-        recent = self.env["sms.conversation.message"].sudo().search(
-            [("conversation_id", "=", self.id)], limit=RECENT_MESSAGES)
+        recent = (
+            self.env["sms.conversation.message"]
+            .sudo()
+            .search([("conversation_id", "=", self.id)], limit=RECENT_MESSAGES)
+        )
         for line in reversed(recent):
             who = "Customer" if line.direction == "inbound" else "Us"
             lines.append(f"{who}: {line.body or ''}")
@@ -160,9 +244,18 @@ class SmsConversation(models.Model):
         self.ensure_one()
         facts = []
         if self.partner_id:
-            facts.append(f"Customer's first name: {placeholders.first_name(self.partner_id.name)}")
-        prompts = self.env["sms.prompt"].sudo().search(self.env["sms.prompt"]._get_open_domain(self))
-        facts += [f"Waiting for the customer's answer about: {prompt.description}" for prompt in prompts]
+            facts.append(
+                f"Customer's first name: {placeholders.first_name(self.partner_id.name)}"
+            )
+        prompts = (
+            self.env["sms.prompt"]
+            .sudo()
+            .search(self.env["sms.prompt"]._get_open_domain(self))
+        )
+        facts += [
+            f"Waiting for the customer's answer about: {prompt.description}"
+            for prompt in prompts
+        ]
         return facts or ["Nothing known about this customer."]
 
     def _chat(self, settings, messages):
@@ -170,9 +263,17 @@ class SmsConversation(models.Model):
         headers = {"Content-Type": "application/json"}
         if settings["api_key"]:
             headers["Authorization"] = f"Bearer {settings['api_key']}"
-        response = requests.post(settings["url"], json={
-            "model": settings["model"], "messages": messages, "temperature": 0.2, "max_tokens": 200,
-        }, headers=headers, timeout=settings["timeout"])
+        response = requests.post(
+            settings["url"],
+            json={
+                "model": settings["model"],
+                "messages": messages,
+                "temperature": 0.2,
+                "max_tokens": 200,
+            },
+            headers=headers,
+            timeout=settings["timeout"],
+        )
         response.raise_for_status()
         return response.json()["choices"][0]["message"]["content"].strip()
 
@@ -180,5 +281,11 @@ class SmsConversation(models.Model):
     def action_use_suggestion(self):
         """Copy the suggestion into the reply box, for the rep to edit and send."""
         self.ensure_one()
-        self.write({"reply_body": self.suggested_reply, "suggested_reply": False, "suggestion_state": False})
+        self.write(
+            {
+                "reply_body": self.suggested_reply,
+                "suggested_reply": False,
+                "suggestion_state": False,
+            }
+        )
         return True

@@ -6,7 +6,7 @@ import threading
 from psycopg2.errors import UniqueViolation
 from werkzeug.urls import url_join
 
-from odoo import _, api, fields, models, tools
+from odoo import api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
@@ -53,52 +53,87 @@ class SmsGateway(models.Model):
     _admin_only_fields = ("api_base_url",)
 
     name = fields.Char(required=True)
-    sequence = fields.Integer(default=10, help="The first active gateway of a company sends its new conversations.")
+    sequence = fields.Integer(
+        default=10,
+        help="The first active gateway of a company sends its new conversations.",
+    )
     active = fields.Boolean(default=True)
-    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, index=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company, index=True
+    )
     provider = fields.Selection(selection=[], required=True)
     api_base_url = fields.Char(
-        "API base URL", groups="base.group_system",
+        "API base URL",
+        groups="base.group_system",
         help="Advanced: the provider API root, where the credentials are sent (HTTPS only). "
-             "Leave empty for the provider's public API.",
+        "Leave empty for the provider's public API.",
     )
     request_timeout = fields.Float(
-        default=10.0, help="Seconds to wait for the provider before the attempt is retried later.")
+        default=10.0,
+        help="Seconds to wait for the provider before the attempt is retried later.",
+    )
     max_send_rate = fields.Float(
-        "Max messages per second", default=0.0,
+        "Max messages per second",
+        default=0.0,
         help="Odoo never hands this gateway's provider more messages per second, whatever the number of "
-             "workers or servers sending: 1 suits a long code, 3 a toll-free number, more a 10DLC campaign or "
-             "a short code. 0: no limit here (the provider queues what exceeds the number's rate).")
+        "workers or servers sending: 1 suits a long code, 3 a toll-free number, more a 10DLC campaign or "
+        "a short code. 0: no limit here (the provider queues what exceeds the number's rate).",
+    )
     webhook_token = fields.Char(
-        copy=False, readonly=True, groups="base.group_system",
+        copy=False,
+        readonly=True,
+        groups="base.group_system",
         default=lambda self: secrets.token_urlsafe(24),
         help="Unguessable part of the webhook URLs: rotating it invalidates the URLs pasted at the provider.",
     )
-    inbound_url = fields.Char(compute="_compute_webhook_urls", groups="base.group_system",
-                              help="Paste this URL as the provider's 'A message comes in' webhook (HTTP POST).")
-    status_url = fields.Char(compute="_compute_webhook_urls", groups="base.group_system",
-                             help="Sent to the provider with each message as its delivery status callback.")
+    inbound_url = fields.Char(
+        compute="_compute_webhook_urls",
+        groups="base.group_system",
+        help="Paste this URL as the provider's 'A message comes in' webhook (HTTP POST).",
+    )
+    status_url = fields.Char(
+        compute="_compute_webhook_urls",
+        groups="base.group_system",
+        help="Sent to the provider with each message as its delivery status callback.",
+    )
     conversation_count = fields.Integer(compute="_compute_conversation_count")
     provider_handles_opt_out = fields.Boolean(
-        "Provider answers opt-out keywords", compute="_compute_provider_handles_opt_out", store=True, readonly=False,
+        "Provider answers opt-out keywords",
+        compute="_compute_provider_handles_opt_out",
+        store=True,
+        readonly=False,
         help="The provider itself answers STOP, START and HELP and blocks sending after STOP (Twilio's "
-             "default). Odoo then records the change but sends no answer of its own, so the customer "
-             "never gets two.")
+        "default). Odoo then records the change but sends no answer of its own, so the customer "
+        "never gets two.",
+    )
 
     _sql_constraints = [
-        ("webhook_token_unique", "unique(webhook_token)", "Each gateway needs its own webhook token."),
+        (
+            "webhook_token_unique",
+            "unique(webhook_token)",
+            "Each gateway needs its own webhook token.",
+        ),
     ]
 
     @api.constrains("api_base_url")
     def _check_api_base_url(self):
         for gateway in self.sudo().filtered("api_base_url"):
-            if problem := credential_url_problem(gateway.api_base_url, self._allow_loopback_http()):
-                raise ValidationError(_("The API base URL %(url)s cannot be used: %(problem)s.",
-                                        url=gateway.api_base_url, problem=problem))
+            if problem := credential_url_problem(
+                gateway.api_base_url, self._allow_loopback_http()
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "The API base URL %(url)s cannot be used: %(problem)s.",
+                        url=gateway.api_base_url,
+                        problem=problem,
+                    )
+                )
 
     @api.model
     def _allow_loopback_http(self):
-        return bool(self.env["ir.config_parameter"].sudo().get_param(ALLOW_LOOPBACK_HTTP_PARAM))
+        return bool(
+            self.env["ir.config_parameter"].sudo().get_param(ALLOW_LOOPBACK_HTTP_PARAM)
+        )
 
     def _get_api_base_url(self, default_url):
         """The provider API root the credentials may be sent to, checked at each use.
@@ -109,8 +144,13 @@ class SmsGateway(models.Model):
         self.ensure_one()
         url = (self.sudo().api_base_url or default_url).rstrip("/")
         if problem := credential_url_problem(url, self._allow_loopback_http()):
-            raise UserError(_("Gateway %(name)s: the API base URL cannot be used: %(problem)s.",
-                              name=self.name, problem=problem))
+            raise UserError(
+                self.env._(
+                    "Gateway %(name)s: the API base URL cannot be used: %(problem)s.",
+                    name=self.name,
+                    problem=problem,
+                )
+            )
         return url
 
     def init(self):
@@ -127,21 +167,30 @@ class SmsGateway(models.Model):
         base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url")
         for gateway in self:
             token = gateway.sudo().webhook_token
-            gateway.inbound_url = url_join(base_url, f"/sms_two_way/inbound/{token}") if token else False
-            gateway.status_url = url_join(base_url, f"/sms_two_way/status/{token}") if token else False
+            gateway.inbound_url = (
+                url_join(base_url, f"/sms_two_way/inbound/{token}") if token else False
+            )
+            gateway.status_url = (
+                url_join(base_url, f"/sms_two_way/status/{token}") if token else False
+            )
 
     @api.depends("provider")
     def _compute_provider_handles_opt_out(self):
         for gateway in self:
-            gateway.provider_handles_opt_out = gateway.provider in self._get_providers_handling_opt_out()
+            gateway.provider_handles_opt_out = (
+                gateway.provider in self._get_providers_handling_opt_out()
+            )
 
     @api.model
     def _get_providers_handling_opt_out(self):
         return {"twilio"}
 
     def _compute_conversation_count(self):
-        counts = dict(self.env["sms.conversation"]._read_group(
-            [("gateway_id", "in", self.ids)], ["gateway_id"], ["__count"]))
+        counts = dict(
+            self.env["sms.conversation"]._read_group(
+                [("gateway_id", "in", self.ids)], ["gateway_id"], ["__count"]
+            )
+        )
         for gateway in self:
             gateway.conversation_count = counts.get(gateway, 0)
 
@@ -158,7 +207,12 @@ class SmsGateway(models.Model):
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
-            "params": {"title": _("Connection works"), "message": message, "type": "success", "sticky": False},
+            "params": {
+                "title": self.env._("Connection works"),
+                "message": message,
+                "type": "success",
+                "sticky": False,
+            },
         }
 
     def action_rotate_webhook_token(self):
@@ -167,7 +221,9 @@ class SmsGateway(models.Model):
 
     def action_view_conversations(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id("sms_two_way.sms_conversation_action")
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "sms_two_way.sms_conversation_action"
+        )
         action["domain"] = [("gateway_id", "=", self.id)]
         return action
 
@@ -192,7 +248,9 @@ class SmsGateway(models.Model):
     def _as_technical_user(self):
         """This gateway in the technical user's environment, in the gateway's company."""
         self.ensure_one()
-        return self.with_user(self._get_technical_user()).with_company(self.sudo().company_id)
+        return self.with_user(self._get_technical_user()).with_company(
+            self.sudo().company_id
+        )
 
     @api.model
     def _get_for_number(self, number, company):
@@ -216,12 +274,24 @@ class SmsGateway(models.Model):
         default = gateways[:1]
         if not default:
             return [no_gateway] * len(numbers)
-        e164s = [default._normalize_number(number) if number else False for number in numbers]
+        e164s = [
+            default._normalize_number(number) if number else False for number in numbers
+        ]
         talking_to = {}
         if wanted := {e164 for e164 in e164s if e164}:
-            conversations = self.env["sms.conversation"].sudo().search_fetch([
-                ("number", "in", list(wanted)), ("company_id", "=", company.id), ("gateway_id", "in", gateways.ids),
-            ], ["number", "gateway_id"], order="last_message_date desc, id desc")
+            conversations = (
+                self.env["sms.conversation"]
+                .sudo()
+                .search_fetch(
+                    [
+                        ("number", "in", list(wanted)),
+                        ("company_id", "=", company.id),
+                        ("gateway_id", "in", gateways.ids),
+                    ],
+                    ["number", "gateway_id"],
+                    order="last_message_date desc, id desc",
+                )
+            )
             for conversation in conversations:
                 talking_to.setdefault(conversation.number, conversation.gateway_id.id)
         # Looked up with local sudo, returned in the caller's environment.
@@ -278,28 +348,52 @@ class SmsGateway(models.Model):
             with self.env.cr.savepoint():
                 message = self._store_inbound(payload)
         except UniqueViolation as error:
-            if error.diag.constraint_name != "sms_conversation_message_provider_sid_unique":
+            if (
+                error.diag.constraint_name
+                != "sms_conversation_message_provider_sid_unique"
+            ):
                 raise
-            _logger.info("Dropped concurrent duplicate of inbound SMS %s", payload["provider_sid"])
+            _logger.info(
+                "Dropped concurrent duplicate of inbound SMS %s",
+                payload["provider_sid"],
+            )
             return Message.with_env(self.env)
         Message._get_process_cron()._trigger()
-        return message.with_env(self.env)  # stored with local sudo, returned with the caller's rights
+        return message.with_env(
+            self.env
+        )  # stored with local sudo, returned with the caller's rights
 
     def _store_inbound(self, payload):
-        number = self._normalize_number(payload["from_number"]) or payload["from_number"]
+        number = (
+            self._normalize_number(payload["from_number"]) or payload["from_number"]
+        )
         # The contact is matched while processing: storing stays a few indexed writes.
-        conversation = self.env["sms.conversation"].sudo()._get_or_create(self, number, match_partner=False)
+        conversation = (
+            self.env["sms.conversation"]
+            .sudo()
+            ._get_or_create(self, number, match_partner=False)
+        )
         vals = conversation._prepare_inbound_message_vals(payload)
         return self.env["sms.conversation.message"].sudo().create(vals)
 
     def _receive_status(self, status):
         """Apply a delivery status callback (what ``sms.provider._parse_status`` returns)."""
         self.ensure_one()
-        message = self.env["sms.conversation.message"].sudo()._find_by_provider_sid(self, status["provider_sid"])
+        message = (
+            self.env["sms.conversation.message"]
+            .sudo()
+            ._find_by_provider_sid(self, status["provider_sid"])
+        )
         if not message:
-            _logger.info("Status %s for unknown SMS %s ignored", status["status"], status["provider_sid"])
+            _logger.info(
+                "Status %s for unknown SMS %s ignored",
+                status["status"],
+                status["provider_sid"],
+            )
             return message
-        message._apply_status(status["status"], status.get("error_code"), status.get("error_message"))
+        message._apply_status(
+            status["status"], status.get("error_code"), status.get("error_message")
+        )
         return message
 
     # ------------------------------------------------------------ outbound
@@ -331,15 +425,21 @@ class SmsGateway(models.Model):
             if message.state == "unknown":
                 provider_sid = provider._find_sent(self, message)
                 if provider_sid:
-                    message._apply_send_result({"state": "accepted", "provider_sid": provider_sid})
+                    message._apply_send_result(
+                        {"state": "accepted", "provider_sid": provider_sid}
+                    )
                     continue
             to_send |= message
         if not to_send:
             return
         to_send._mark_sending()
         if commit:
-            self.env.cr.commit()
-        for message, result in zip(to_send, provider._send_batch(self, to_send)):
+            # Marked as being sent and committed before the provider is called: after a crash
+            # these are "outcome unknown" and checked with the provider, never sent twice.
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+        for message, result in zip(
+            to_send, provider._send_batch(self, to_send), strict=False
+        ):
             message._apply_send_result(result)
 
     def _reserve_send_slots(self, count):
@@ -355,7 +455,9 @@ class SmsGateway(models.Model):
         if not self.max_send_rate or self.max_send_rate <= 0 or not count:
             return [0.0] * count
         interval = 1.0 / self.max_send_rate
-        if getattr(threading.current_thread(), "testing", False):  # one test transaction holds everything
+        if getattr(
+            threading.current_thread(), "testing", False
+        ):  # one test transaction holds everything
             start = self._reserve_send_window(self.env.cr, interval * count)
         else:
             with self.env.registry.cursor() as cr:
@@ -366,11 +468,17 @@ class SmsGateway(models.Model):
 
     def _reserve_send_window(self, cr, seconds):
         """Book ``seconds`` of sending after the gateway's last booking; returns the seconds until it starts."""
-        cr.execute(SQL("""
+        cr.execute(
+            SQL(
+                """
             INSERT INTO sms_gateway_send_window AS w (gateway_id, next_at)
             VALUES (%(gateway)s, clock_timestamp() + make_interval(secs => %(seconds)s))
             ON CONFLICT (gateway_id) DO UPDATE
                SET next_at = greatest(w.next_at, clock_timestamp()) + make_interval(secs => %(seconds)s)
          RETURNING extract(epoch FROM next_at - clock_timestamp()) - %(seconds)s
-        """, gateway=self.id, seconds=seconds))
+        """,
+                gateway=self.id,
+                seconds=seconds,
+            )
+        )
         return float(cr.fetchone()[0])

@@ -1,6 +1,6 @@
 import logging
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..core import keywords as engine
@@ -30,44 +30,79 @@ class SmsKeyword(models.Model):
 
     name = fields.Char(required=True, translate=True)
     active = fields.Boolean(default=True)
-    sequence = fields.Integer(default=10, help="Rules are tried in this order; the first match wins.")
-    company_id = fields.Many2one("res.company", default=lambda self: self.env.company, index=True,
-                                 help="Leave empty for a rule shared by all companies.")
+    sequence = fields.Integer(
+        default=10, help="Rules are tried in this order; the first match wins."
+    )
+    company_id = fields.Many2one(
+        "res.company",
+        default=lambda self: self.env.company,
+        index=True,
+        help="Leave empty for a rule shared by all companies.",
+    )
     keyword = fields.Char(help="The word customers reply, e.g. C.")
-    aliases = fields.Char(help="Other words meaning the same, comma-separated, e.g. CONFIRM, CONFIRMED.")
-    match_mode = fields.Selection([
-        (engine.MODE_EXACT, "Whole message"),
-        (engine.MODE_FIRST_WORD, "First word"),
-        (engine.MODE_NUMBER, "Number in a range"),
-        (engine.MODE_REGEX, "Regular expression"),
-    ], default=engine.MODE_EXACT, required=True)
+    aliases = fields.Char(
+        help="Other words meaning the same, comma-separated, e.g. CONFIRM, CONFIRMED."
+    )
+    match_mode = fields.Selection(
+        [
+            (engine.MODE_EXACT, "Whole message"),
+            (engine.MODE_FIRST_WORD, "First word"),
+            (engine.MODE_NUMBER, "Number in a range"),
+            (engine.MODE_REGEX, "Regular expression"),
+        ],
+        default=engine.MODE_EXACT,
+        required=True,
+    )
     number_min = fields.Integer("From", default=1)
     number_max = fields.Integer("To", default=5)
-    pattern = fields.Char("Regular expression", help="Searched in the folded text (lower case, no accents).")
-    yes_intent = fields.Boolean("Also match yes-like replies", help="Y, yes, yeah, yep, ok, 👍...")
-    no_intent = fields.Boolean("Also match no-like replies", help="N, no, nope, can't make it...")
-    scope = fields.Selection([
-        ("any", "Any conversation"),
-        ("prompt", "Replies to a pending question"),
-    ], default="any", required=True)
-    prompt_kind = fields.Selection(selection="_get_prompt_kinds", string="Question kind")
-    action = fields.Selection([
-        ("opt_out", "Opt out"),
-        ("opt_in", "Opt in"),
-        ("help", "Send help"),
-        ("handoff", "Hand off to a person"),
-        ("server_action", "Run a server action"),
-        ("reply", "Only send the auto-reply"),
-        ("choice", "Pick a request (numbered choice)"),
-        ("prompt_answer", "Answer the question (yes/no)"),
-    ], required=True, default="reply")
+    pattern = fields.Char(
+        "Regular expression",
+        help="Searched in the folded text (lower case, no accents).",
+    )
+    yes_intent = fields.Boolean(
+        "Also match yes-like replies", help="Y, yes, yeah, yep, ok, 👍..."
+    )
+    no_intent = fields.Boolean(
+        "Also match no-like replies", help="N, no, nope, can't make it..."
+    )
+    scope = fields.Selection(
+        [
+            ("any", "Any conversation"),
+            ("prompt", "Replies to a pending question"),
+        ],
+        default="any",
+        required=True,
+    )
+    prompt_kind = fields.Selection(
+        selection="_get_prompt_kinds", string="Question kind"
+    )
+    action = fields.Selection(
+        [
+            ("opt_out", "Opt out"),
+            ("opt_in", "Opt in"),
+            ("help", "Send help"),
+            ("handoff", "Hand off to a person"),
+            ("server_action", "Run a server action"),
+            ("reply", "Only send the auto-reply"),
+            ("choice", "Pick a request (numbered choice)"),
+            ("prompt_answer", "Answer the question (yes/no)"),
+        ],
+        required=True,
+        default="reply",
+    )
     server_action_id = fields.Many2one(
-        "ir.actions.server", domain=[("model_id.model", "in", SERVER_ACTION_MODELS)], groups="base.group_system",
-        help="Chosen by administrators. Runs on the conversation as the SMS technical user. Its context holds sms_partner, sms_conversation, sms_message "
-             "(the text), sms_value (the matched value, e.g. 4) and sms_record (what the reply answers).")
+        "ir.actions.server",
+        domain=[("model_id.model", "in", SERVER_ACTION_MODELS)],
+        groups="base.group_system",
+        help="Chosen by administrators. Runs on the conversation as the SMS technical user. "
+        "Its context holds sms_partner, sms_conversation, sms_message "
+        "(the text), sms_value (the matched value, e.g. 4) and sms_record (what the reply answers).",
+    )
     reply_body = fields.Text(
-        "Auto-reply", translate=True,
-        help="Sent back after the action. Placeholders: {name}, {value}, {company}.")
+        "Auto-reply",
+        translate=True,
+        help="Sent back after the action. Placeholders: {name}, {value}, {company}.",
+    )
 
     @api.model
     def _get_prompt_kinds(self):
@@ -78,9 +113,17 @@ class SmsKeyword(models.Model):
     def _check_server_action(self):
         for rule in self.sudo().filtered("server_action_id"):
             action = rule.server_action_id
-            if action.usage != "ir_actions_server" or action.model_id.model not in SERVER_ACTION_MODELS:
-                raise ValidationError(_("Rule %(name)s: the server action must be a server action on %(models)s.",
-                                        name=rule.name, models=", ".join(SERVER_ACTION_MODELS)))
+            if (
+                action.usage != "ir_actions_server"
+                or action.model_id.model not in SERVER_ACTION_MODELS
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "Rule %(name)s: the server action must be a server action on %(models)s.",
+                        name=rule.name,
+                        models=", ".join(SERVER_ACTION_MODELS),
+                    )
+                )
 
     @api.constrains("match_mode", "pattern", "keyword", "number_min", "number_max")
     def _check_rule(self):
@@ -88,12 +131,18 @@ class SmsKeyword(models.Model):
             if rule.match_mode == engine.MODE_REGEX:
                 error = engine.validate_pattern(rule.pattern or "")
                 if error:
-                    raise ValidationError(_("Rule %(name)s: %(error)s", name=rule.name, error=error))
+                    raise ValidationError(
+                        self.env._(
+                            "Rule %(name)s: %(error)s", name=rule.name, error=error
+                        )
+                    )
             elif rule.match_mode == engine.MODE_NUMBER:
                 if rule.number_min > rule.number_max:
-                    raise ValidationError(_("Rule %s: the range is empty.", rule.name))
+                    raise ValidationError(
+                        self.env._("Rule %s: the range is empty.", rule.name)
+                    )
             elif not rule.keyword and not (rule.yes_intent or rule.no_intent):
-                raise ValidationError(_("Rule %s needs a keyword.", rule.name))
+                raise ValidationError(self.env._("Rule %s needs a keyword.", rule.name))
 
     # ------------------------------------------------------------ engine
     def _to_engine_rule(self):
@@ -125,8 +174,13 @@ class SmsKeyword(models.Model):
         if not rules:
             return self.browse(), None
         # A pattern that slipped past the constraint (e.g. an import) must not stop all replies.
-        valid = rules.filtered(lambda r: r.match_mode != engine.MODE_REGEX or not engine.validate_pattern(r.pattern))
-        match = engine.KeywordMatcher(rule._to_engine_rule() for rule in valid).match(text)
+        valid = rules.filtered(
+            lambda r: r.match_mode != engine.MODE_REGEX
+            or not engine.validate_pattern(r.pattern)
+        )
+        match = engine.KeywordMatcher(rule._to_engine_rule() for rule in valid).match(
+            text
+        )
         return (self.browse(match.rule.id), match) if match else (self.browse(), None)
 
     # ------------------------------------------------------------ "Try a message"
@@ -143,7 +197,9 @@ class SmsKeyword(models.Model):
         """Run this rule's action on an inbound ``message``, then its auto-reply."""
         self.ensure_one()
         _logger.info("SMS %s matched rule %s (%s)", message.id, self.name, match.reason)
-        message.handled_by = self._get_handled_by(prompt)  # a handoff by the action overrides it
+        message.handled_by = self._get_handled_by(
+            prompt
+        )  # a handoff by the action overrides it
         handled = getattr(self, f"_action_{self.action}")(message, match, prompt)
         if self.reply_body and handled is not False:
             message.conversation_id._send_auto_reply(self._render_reply(message, match))
@@ -157,12 +213,15 @@ class SmsKeyword(models.Model):
         return "prompt" if prompt else "keyword"
 
     def _render_reply(self, message, match):
-        return placeholders.render(self.reply_body, {
-            "name": message.partner_id.name,
-            "first_name": placeholders.first_name(message.partner_id.name),
-            "value": match.value if match else "",
-            "company": message.company_id.name,
-        })
+        return placeholders.render(
+            self.reply_body,
+            {
+                "name": message.partner_id.name,
+                "first_name": placeholders.first_name(message.partner_id.name),
+                "value": match.value if match else "",
+                "company": message.company_id.name,
+            },
+        )
 
     def _action_reply(self, message, match, prompt):
         return True
@@ -177,7 +236,9 @@ class SmsKeyword(models.Model):
         return message._apply_help()
 
     def _action_handoff(self, message, match, prompt):
-        message.conversation_id._handoff(message, reason=_("Rule %s asks for a person.", self.name))
+        message.conversation_id._handoff(
+            message, reason=self.env._("Rule %s asks for a person.", self.name)
+        )
         return True
 
     def _action_server_action(self, message, match, prompt):
@@ -189,14 +250,20 @@ class SmsKeyword(models.Model):
         """
         action = self.sudo().server_action_id
         if not action:
-            _logger.warning("Rule %s has no server action: SMS %s handed off", self.name, message.id)
+            _logger.warning(
+                "Rule %s has no server action: SMS %s handed off", self.name, message.id
+            )
             return False
         bot = self.env["sms.gateway"]._get_technical_user()
         conversation = message.conversation_id.with_user(bot)
-        record = prompt._get_record().with_user(bot) if prompt else conversation.browse()
+        record = (
+            prompt._get_record().with_user(bot) if prompt else conversation.browse()
+        )
         try:
             with self.env.cr.savepoint():
-                action.with_user(bot).with_company(conversation.company_id).with_context(
+                action.with_user(bot).with_company(
+                    conversation.company_id
+                ).with_context(
                     active_model="sms.conversation",
                     active_id=conversation.id,
                     active_ids=conversation.ids,
@@ -207,8 +274,14 @@ class SmsKeyword(models.Model):
                     sms_record=record,
                 ).run()
         except Exception as error:  # noqa: BLE001 - any failure of staff code is reported, the SMS kept
-            _logger.warning("Server action %s of rule %s failed on SMS %s (%s: %s): handed off",
-                            action.name, self.name, message.id, error.__class__.__name__, error)
+            _logger.warning(
+                "Server action %s of rule %s failed on SMS %s (%s: %s): handed off",
+                action.name,
+                self.name,
+                message.id,
+                error.__class__.__name__,
+                error,
+            )
             return False
         return True
 
@@ -224,8 +297,15 @@ class SmsKeyword(models.Model):
         prompt._close()
         record = prompt._get_record()
         if hasattr(record, "message_post"):
-            record.message_post(body=_("Answered %(answer)s by SMS: %(text)s", answer=answer, text=message.body),
-                                message_type="comment", subtype_xmlid="mail.mt_note")
+            record.message_post(
+                body=self.env._(
+                    "Answered %(answer)s by SMS: %(text)s",
+                    answer=answer,
+                    text=message.body,
+                ),
+                message_type="comment",
+                subtype_xmlid="mail.mt_note",
+            )
         if hasattr(record, "_sms_prompt_answered"):
             record._sms_prompt_answered(prompt, message, answer)
         return True

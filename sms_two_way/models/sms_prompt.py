@@ -1,7 +1,7 @@
 import logging
 from datetime import timedelta
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 
 _logger = logging.getLogger(__name__)
 
@@ -33,46 +33,73 @@ class SmsPrompt(models.Model):
     _inherit = ["sms.protected.fields.mixin"]
     _description = "SMS Pending Question"
     # What a reply is posted on and acts upon.
-    _server_only_fields = ("conversation_id", "res_model", "res_id", "pending_message_id", "candidate_order")
+    _server_only_fields = (
+        "conversation_id",
+        "res_model",
+        "res_id",
+        "pending_message_id",
+        "candidate_order",
+    )
     _order = "create_date desc, id desc"
     _rec_name = "description"
 
-    conversation_id = fields.Many2one("sms.conversation", required=True, ondelete="cascade", index=True)
+    conversation_id = fields.Many2one(
+        "sms.conversation", required=True, ondelete="cascade", index=True
+    )
     company_id = fields.Many2one(related="conversation_id.company_id", store=True)
     partner_id = fields.Many2one(related="conversation_id.partner_id")
     number = fields.Char(related="conversation_id.number")
-    kind = fields.Selection([
-        ("choice", "Which request?"),
-        ("yes_no", "Yes/no question"),
-    ], required=True)
-    description = fields.Char(required=True, help="How the request is named when the customer must choose.")
+    kind = fields.Selection(
+        [
+            ("choice", "Which request?"),
+            ("yes_no", "Yes/no question"),
+        ],
+        required=True,
+    )
+    description = fields.Char(
+        required=True, help="How the request is named when the customer must choose."
+    )
     res_model = fields.Char("Model", index=True)
     res_id = fields.Many2oneReference("Record", model_field="res_model", index=True)
-    state = fields.Selection([
-        ("open", "Waiting for reply"),
-        ("answered", "Answered"),
-        ("expired", "Expired"),
-        ("cancelled", "Cancelled"),
-    ], default="open", required=True, index=True)
+    state = fields.Selection(
+        [
+            ("open", "Waiting for reply"),
+            ("answered", "Answered"),
+            ("expired", "Expired"),
+            ("cancelled", "Cancelled"),
+        ],
+        default="open",
+        required=True,
+        index=True,
+    )
     expires_at = fields.Datetime(required=True, index=True)
     attempts = fields.Integer(help="Replies that did not answer the question.")
     # A "which request?" prompt keeps the reply being disambiguated and the
     # candidate prompt ids in the order they were numbered for the customer.
-    pending_message_id = fields.Many2one("sms.conversation.message", ondelete="set null")
+    pending_message_id = fields.Many2one(
+        "sms.conversation.message", ondelete="set null"
+    )
     candidate_order = fields.Char(readonly=True)
 
     # ------------------------------------------------------------ API
     @api.model
     def _open(self, conversation, record, kind, description, expires_at=None):
         """Register a question about ``record`` sent in ``conversation`` (returned in the caller's environment)."""
-        return self.browse(self.sudo().create({
-            "conversation_id": conversation.id,
-            "kind": kind,
-            "description": description,
-            "res_model": record._name if record else False,
-            "res_id": record.id if record else False,
-            "expires_at": expires_at or fields.Datetime.now() + timedelta(hours=DEFAULT_EXPIRY_HOURS),
-        }).id)
+        return self.browse(
+            self.sudo()
+            .create(
+                {
+                    "conversation_id": conversation.id,
+                    "kind": kind,
+                    "description": description,
+                    "res_model": record._name if record else False,
+                    "res_id": record.id if record else False,
+                    "expires_at": expires_at
+                    or fields.Datetime.now() + timedelta(hours=DEFAULT_EXPIRY_HOURS),
+                }
+            )
+            .id
+        )
 
     def _get_record(self):
         self.ensure_one()
@@ -85,8 +112,11 @@ class SmsPrompt(models.Model):
 
     @api.model
     def _get_open_domain(self, conversation):
-        return [("conversation_id", "=", conversation.id), ("state", "=", "open"),
-                ("expires_at", ">", fields.Datetime.now())]
+        return [
+            ("conversation_id", "=", conversation.id),
+            ("state", "=", "open"),
+            ("expires_at", ">", fields.Datetime.now()),
+        ]
 
     # ------------------------------------------------------------ routing
     @api.model
@@ -96,7 +126,12 @@ class SmsPrompt(models.Model):
         candidates = []
         Keyword = self.env["sms.keyword"]
         for prompt in prompts:
-            rule, match = Keyword._match(message.body, message.company_id, scope="prompt", prompt_kind=prompt.kind)
+            rule, match = Keyword._match(
+                message.body,
+                message.company_id,
+                scope="prompt",
+                prompt_kind=prompt.kind,
+            )
             if rule:
                 candidates.append((prompt, rule, match))
         if not candidates:
@@ -107,7 +142,9 @@ class SmsPrompt(models.Model):
         if len(candidates) == 1:
             prompt, rule, match = candidates[0]
             message.prompt_id = prompt
-            if rule._run(message, match, prompt) is False:  # the question could not take it
+            if (
+                rule._run(message, match, prompt) is False
+            ):  # the question could not take it
                 message.conversation_id._handoff(message)
             return True
         self._ask_which(message, sorted((c[0] for c in candidates), key=lambda p: p.id))
@@ -117,25 +154,41 @@ class SmsPrompt(models.Model):
     def _ask_which(self, message, prompts):
         """Several requests could take this reply: ask the customer to choose by number."""
         conversation = message.conversation_id
-        lines = [_("Which request are you answering?")]
-        lines += [_("Reply %(n)s for %(what)s", n=index, what=prompt.description)
-                  for index, prompt in enumerate(prompts, start=1)]
+        lines = [self.env._("Which request are you answering?")]
+        lines += [
+            self.env._("Reply %(n)s for %(what)s", n=index, what=prompt.description)
+            for index, prompt in enumerate(prompts, start=1)
+        ]
         # Local sudo: what the choice replays is set by this code only (a server-only field).
-        choice = self.sudo()._open(conversation, None, "choice", _("Choose a request"),
-                                    expires_at=fields.Datetime.now() + timedelta(hours=24))
-        choice.write({"pending_message_id": message.id, "candidate_order": ",".join(str(p.id) for p in prompts)})
+        choice = self.sudo()._open(
+            conversation,
+            None,
+            "choice",
+            self.env._("Choose a request"),
+            expires_at=fields.Datetime.now() + timedelta(hours=24),
+        )
+        choice.write(
+            {
+                "pending_message_id": message.id,
+                "candidate_order": ",".join(str(p.id) for p in prompts),
+            }
+        )
         conversation._send_auto_reply("\n".join(lines))
 
     def _resolve_choice(self, message, number):
         """The customer picked request ``number``: replay the original reply on it."""
         self.ensure_one()
-        ordered = self.browse([int(pid) for pid in (self.candidate_order or "").split(",") if pid]).exists()
+        ordered = self.browse(
+            [int(pid) for pid in (self.candidate_order or "").split(",") if pid]
+        ).exists()
         if not isinstance(number, int) or not 1 <= number <= len(ordered):
             return False
         self._close()
         chosen, original = ordered[number - 1], self.pending_message_id
         Keyword = self.env["sms.keyword"]
-        rule, match = Keyword._match(original.body, original.company_id, scope="prompt", prompt_kind=chosen.kind)
+        rule, match = Keyword._match(
+            original.body, original.company_id, scope="prompt", prompt_kind=chosen.kind
+        )
         if rule and chosen.state == "open":
             rule._run(original, match, chosen)
         return True
@@ -150,7 +203,9 @@ class SmsPrompt(models.Model):
 
     @api.model
     def _cron_expire(self):
-        expired = self.sudo().search([("state", "=", "open"), ("expires_at", "<=", fields.Datetime.now())])
+        expired = self.sudo().search(
+            [("state", "=", "open"), ("expires_at", "<=", fields.Datetime.now())]
+        )
         for prompt in expired:
             prompt._close("expired")
             record = prompt._get_record()

@@ -1,4 +1,4 @@
-from odoo import _, api, models
+from odoo import api, models
 from odoo.exceptions import AccessError
 
 
@@ -21,7 +21,9 @@ class SmsProtectedFieldsMixin(models.AbstractModel):
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
-            self._check_protected_fields({name: value for name, value in vals.items() if value}, creating=True)
+            self._check_protected_fields(
+                {name: value for name, value in vals.items() if value}, creating=True
+            )
         return super().create(vals_list)
 
     def write(self, vals):
@@ -33,10 +35,23 @@ class SmsProtectedFieldsMixin(models.AbstractModel):
             return
         admin_only = [name for name in self._admin_only_fields if name in vals]
         if admin_only and not self.env.is_system():
-            raise AccessError(_("Only administrators may set %s.", self._describe_fields(admin_only)))
-        server_only = [name for name in self._server_only_fields if name in vals and not creating]
+            raise AccessError(
+                self.env._(
+                    "Only administrators may set %s.", self._describe_fields(admin_only)
+                )
+            )
+        server_only = [
+            name for name in self._server_only_fields if name in vals and not creating
+        ]
         if server_only:
-            raise AccessError(_("%s can only be set by Odoo itself.", self._describe_fields(server_only)))
+            raise AccessError(
+                self.env._(
+                    "%s can only be set by Odoo itself.",
+                    self._describe_fields(server_only),
+                )
+            )
 
     def _describe_fields(self, names):
-        return ", ".join(self._fields[name]._description_string(self.env) for name in names)
+        return ", ".join(
+            self._fields[name]._description_string(self.env) for name in names
+        )

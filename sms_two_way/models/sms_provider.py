@@ -59,7 +59,12 @@ class SmsProvider(models.AbstractModel):
                 return None, SKIPPED
             if slots[index] > 0:
                 # Never more than the slot itself, whatever the clock (tests freeze time).
-                time.sleep(max(0.0, min(slots[index], slots[index] - (time.monotonic() - start))))
+                time.sleep(
+                    max(
+                        0.0,
+                        min(slots[index], slots[index] - (time.monotonic() - start)),
+                    )
+                )
                 if outage:
                     return None, SKIPPED
             try:
@@ -69,8 +74,10 @@ class SmsProvider(models.AbstractModel):
                     outage.append(error)
                 return None, error
 
-        with ThreadPoolExecutor(max_workers=min(MAX_CONCURRENT_SENDS, len(calls)),
-                                thread_name_prefix="sms_two_way_send") as pool:
+        with ThreadPoolExecutor(
+            max_workers=min(MAX_CONCURRENT_SENDS, len(calls)),
+            thread_name_prefix="sms_two_way_send",
+        ) as pool:
             return list(pool.map(run, range(len(calls))))
 
     def _find_sent(self, gateway, message):

@@ -7,7 +7,7 @@ from functools import partial
 
 import requests
 
-from odoo import _, models
+from odoo import models
 from odoo.exceptions import UserError
 
 from ..core.provider_urls import media_url_problem
@@ -18,7 +18,9 @@ try:
     from twilio.http.http_client import TwilioHttpClient
     from twilio.request_validator import RequestValidator
     from twilio.rest import Client
-except ImportError:  # declared in external_dependencies: the module cannot install without it
+except (
+    ImportError
+):  # declared in external_dependencies: the module cannot install without it
     Client = RequestValidator = TwilioHttpClient = TwilioRestException = None
 
 _logger = logging.getLogger(__name__)
@@ -71,18 +73,27 @@ class SmsProviderTwilio(models.AbstractModel):
         http_client = _HTTP_CLIENTS.get(timeout)
         if http_client is None:
             http_client = _HTTP_CLIENTS[timeout] = TwilioHttpClient(
-                pool_connections=True, timeout=timeout, logger=_SDK_LOGGER)
+                pool_connections=True, timeout=timeout, logger=_SDK_LOGGER
+            )
             # One kept-alive connection per concurrent send of a batch.
             adapter = requests.adapters.HTTPAdapter(pool_maxsize=MAX_CONCURRENT_SENDS)
             http_client.session.mount("https://", adapter)
             http_client.session.mount("http://", adapter)
-        client = Client(gateway.twilio_account_sid, gateway.twilio_auth_token, http_client=http_client)
+        client = Client(
+            gateway.twilio_account_sid,
+            gateway.twilio_auth_token,
+            http_client=http_client,
+        )
         client.api.base_url = gateway._get_api_base_url(TWILIO_API_URL)
         return client
 
     def _prepare_message_params(self, gateway, message):
         gateway = gateway.sudo()
-        params = {"to": message.number, "body": message.body, "status_callback": gateway.status_url}
+        params = {
+            "to": message.number,
+            "body": message.body,
+            "status_callback": gateway.status_url,
+        }
         if message.attachment_ids:  # MMS: Twilio fetches each MediaUrl
             params["media_url"] = message._get_media_urls()
         if gateway.twilio_messaging_service_sid:
@@ -95,30 +106,50 @@ class SmsProviderTwilio(models.AbstractModel):
     def _send_batch(self, gateway, messages):
         try:
             client = self._get_client(gateway)
-        except UserError as error:  # an API root credentials may not go to: keep the messages queued
+        except (
+            UserError
+        ) as error:  # an API root credentials may not go to: keep the messages queued
             _logger.warning("%s", error)
-            return [{"state": "retry", "error_message": str(error)} for _message in messages]
-        calls = [partial(client.messages.create, **self._prepare_message_params(gateway, message))
-                 for message in messages]
+            return [
+                {"state": "retry", "error_message": str(error)} for _message in messages
+            ]
+        calls = [
+            partial(
+                client.messages.create, **self._prepare_message_params(gateway, message)
+            )
+            for message in messages
+        ]
         outcomes = self._call_concurrently(gateway, calls, self._is_outage)
-        return [self._send_result(message, *outcome) for message, outcome in zip(messages, outcomes)]
+        return [
+            self._send_result(message, *outcome)
+            for message, outcome in zip(messages, outcomes, strict=False)
+        ]
 
     def _is_outage(self, error):
         """The provider is down or unreachable: the message was not taken, send later."""
         if isinstance(error, TwilioRestException):
             return error.status in RETRY_HTTP_STATUSES
-        return isinstance(error, requests.exceptions.RequestException) and self._never_reached_provider(error)
+        return isinstance(
+            error, requests.exceptions.RequestException
+        ) and self._never_reached_provider(error)
 
     def _send_result(self, message, sent, error):
         """The provider-neutral result (see ``sms.provider``) of one call of ``_send_batch``."""
         if error is SKIPPED:
-            return {"state": "retry", "error_message": _("Not sent: the provider is unavailable.")}
+            return {
+                "state": "retry",
+                "error_message": self.env._("Not sent: the provider is unavailable."),
+            }
         if error is None:
             return {"state": "accepted", "provider_sid": sent.sid}
         if isinstance(error, TwilioRestException):
             text = f"Twilio error {error.code or error.status}: {error.msg}"
             if self._is_outage(error):
-                _logger.warning("Twilio unavailable (HTTP %s), SMS %s stays queued", error.status, message.sms_uuid)
+                _logger.warning(
+                    "Twilio unavailable (HTTP %s), SMS %s stays queued",
+                    error.status,
+                    message.sms_uuid,
+                )
                 return {"state": "retry", "error_message": text}
             return {
                 "state": "error",
@@ -128,16 +159,38 @@ class SmsProviderTwilio(models.AbstractModel):
             }
         if isinstance(error, requests.exceptions.RequestException):
             if self._is_outage(error):
-                _logger.warning("Twilio unreachable (%s), SMS %s stays queued", error.__class__.__name__,
-                                message.sms_uuid)
-                return {"state": "retry", "error_message": _("Provider unreachable: %s", error.__class__.__name__)}
-            _logger.warning("Twilio did not answer for SMS %s (%s): will check before resending",
-                            message.sms_uuid, error.__class__.__name__)
-            return {"state": "ambiguous", "error_message": _("No answer from the provider: %s",
-                                                             error.__class__.__name__)}
+                _logger.warning(
+                    "Twilio unreachable (%s), SMS %s stays queued",
+                    error.__class__.__name__,
+                    message.sms_uuid,
+                )
+                return {
+                    "state": "retry",
+                    "error_message": self.env._(
+                        "Provider unreachable: %s", error.__class__.__name__
+                    ),
+                }
+            _logger.warning(
+                "Twilio did not answer for SMS %s (%s): will check before resending",
+                message.sms_uuid,
+                error.__class__.__name__,
+            )
+            return {
+                "state": "ambiguous",
+                "error_message": self.env._(
+                    "No answer from the provider: %s", error.__class__.__name__
+                ),
+            }
         # Anything else (a bug, a broken SDK) happened on our side of an unknown request.
-        _logger.warning("Sending SMS %s failed (%s): will check before resending", message.sms_uuid, error)
-        return {"state": "ambiguous", "error_message": f"{error.__class__.__name__}: {error}"}
+        _logger.warning(
+            "Sending SMS %s failed (%s): will check before resending",
+            message.sms_uuid,
+            error,
+        )
+        return {
+            "state": "ambiguous",
+            "error_message": f"{error.__class__.__name__}: {error}",
+        }
 
     @staticmethod
     def _never_reached_provider(error):
@@ -146,24 +199,44 @@ class SmsProviderTwilio(models.AbstractModel):
             return True
         if isinstance(error, requests.exceptions.ConnectionError):
             reason = getattr(error.args[0], "reason", None) if error.args else None
-            return "NewConnectionError" in repr(reason) or "NewConnectionError" in repr(error)
+            return "NewConnectionError" in repr(reason) or "NewConnectionError" in repr(
+                error
+            )
         return False
 
     def _find_sent(self, gateway, message):
         """Look for ``message`` among the provider's recent messages to its number."""
         client = self._get_client(gateway)
         since = message.create_date - timedelta(minutes=5)
-        known = set(message.search([("conversation_id", "=", message.conversation_id.id),
-                                    ("provider_sid", "!=", False)]).mapped("provider_sid"))
+        known = set(
+            message.search(
+                [
+                    ("conversation_id", "=", message.conversation_id.id),
+                    ("provider_sid", "!=", False),
+                ]
+            ).mapped("provider_sid")
+        )
         try:
             for sent in client.messages.list(to=message.number, limit=50):
                 created = sent.date_created and sent.date_created.replace(tzinfo=None)
                 # A message already matched to another record is not this one (same text sent twice).
-                if sent.body == message.body and sent.sid not in known and (not created or created >= since):
+                if (
+                    sent.body == message.body
+                    and sent.sid not in known
+                    and (not created or created >= since)
+                ):
                     return sent.sid
         except (TwilioRestException, requests.exceptions.RequestException) as error:
-            _logger.warning("Could not check SMS %s at Twilio (%s)", message.sms_uuid, error.__class__.__name__)
-            raise UserError(_("The provider could not be asked whether the message was sent.")) from error
+            _logger.warning(
+                "Could not check SMS %s at Twilio (%s)",
+                message.sms_uuid,
+                error.__class__.__name__,
+            )
+            raise UserError(
+                self.env._(
+                    "The provider could not be asked whether the message was sent."
+                )
+            ) from error
         return False
 
     # ------------------------------------------------------------ webhooks
@@ -173,7 +246,10 @@ class SmsProviderTwilio(models.AbstractModel):
         if not signature or not token:
             return False
         validator = RequestValidator(token)
-        return any(validator.validate(url, params, signature) for url in _public_urls(gateway, httprequest))
+        return any(
+            validator.validate(url, params, signature)
+            for url in _public_urls(gateway, httprequest)
+        )
 
     def _parse_inbound(self, gateway, params):
         sid = params.get("MessageSid") or params.get("SmsSid") or ""
@@ -191,7 +267,9 @@ class SmsProviderTwilio(models.AbstractModel):
             url = params.get(f"MediaUrl{index}")
             if not url:
                 raise ValueError(f"MediaUrl{index} is missing")
-            media.append({"url": url, "content_type": params.get(f"MediaContentType{index}")})
+            media.append(
+                {"url": url, "content_type": params.get(f"MediaContentType{index}")}
+            )
         return {
             "provider_sid": sid,
             "from_number": sender,
@@ -225,39 +303,69 @@ class SmsProviderTwilio(models.AbstractModel):
         """
         gateway = gateway.sudo()
         api_base_url = gateway._get_api_base_url(TWILIO_API_URL)
-        if problem := media_url_problem(url, api_base_url, gateway._allow_loopback_http()):
-            raise ValueError(_("media URL refused: %s", problem))
+        if problem := media_url_problem(
+            url, api_base_url, gateway._allow_loopback_http()
+        ):
+            raise ValueError(self.env._("media URL refused: %s", problem))
         timeout = min(timeout or math.inf, gateway.request_timeout or 10.0)
         deadline = time.monotonic() + timeout
         # Identity encoding and small chunks: the deadline is checked after every read.
-        with requests.get(url, auth=(gateway.twilio_account_sid, gateway.twilio_auth_token),
-                          headers={"Accept-Encoding": "identity"}, timeout=timeout, stream=True) as response:
+        with requests.get(
+            url,
+            auth=(gateway.twilio_account_sid, gateway.twilio_auth_token),
+            headers={"Accept-Encoding": "identity"},
+            timeout=timeout,
+            stream=True,
+        ) as response:
             response.raise_for_status()
             if int(response.headers.get("Content-Length") or 0) > max_bytes:
-                raise ValueError(_("media larger than %s bytes", max_bytes))
+                raise ValueError(self.env._("media larger than %s bytes", max_bytes))
             content = bytearray()
             for chunk in response.iter_content(MEDIA_CHUNK_BYTES):
                 content += chunk  # bytearray: amortized in place, no quadratic copies
                 if len(content) > max_bytes:
-                    raise ValueError(_("media larger than %s bytes", max_bytes))
-                if time.monotonic() > deadline:  # a trickling server: the read timeout is per chunk
-                    raise TimeoutError(_("media download took more than %s seconds", round(timeout, 1)))
-            return bytes(content), response.headers.get("Content-Type", "").split(";")[0] or None
+                    raise ValueError(
+                        self.env._("media larger than %s bytes", max_bytes)
+                    )
+                if (
+                    time.monotonic() > deadline
+                ):  # a trickling server: the read timeout is per chunk
+                    raise TimeoutError(
+                        self.env._(
+                            "media download took more than %s seconds",
+                            round(timeout, 1),
+                        )
+                    )
+            return bytes(content), response.headers.get("Content-Type", "").split(";")[
+                0
+            ] or None
 
     def _test_connection(self, gateway):
         gateway = gateway.sudo()
         if not gateway.twilio_account_sid or not gateway.twilio_auth_token:
-            raise UserError(_("Fill in the Account SID and the Auth Token first."))
+            raise UserError(
+                self.env._("Fill in the Account SID and the Auth Token first.")
+            )
         client = self._get_client(gateway)
         try:
             account = client.api.v2010.accounts(gateway.twilio_account_sid).fetch()
         except TwilioRestException as error:
-            raise UserError(_("Twilio refused the connection: %(msg)s (error %(code)s).",
-                              msg=error.msg, code=error.code or error.status)) from error
+            raise UserError(
+                self.env._(
+                    "Twilio refused the connection: %(msg)s (error %(code)s).",
+                    msg=error.msg,
+                    code=error.code or error.status,
+                )
+            ) from error
         except requests.exceptions.RequestException as error:
-            raise UserError(_("Twilio could not be reached: %s.", error.__class__.__name__)) from error
-        return _("Connected to Twilio account \"%(name)s\" (status: %(status)s).",
-                 name=account.friendly_name, status=account.status)
+            raise UserError(
+                self.env._("Twilio could not be reached: %s.", error.__class__.__name__)
+            ) from error
+        return self.env._(
+            'Connected to Twilio account "%(name)s" (status: %(status)s).',
+            name=account.friendly_name,
+            status=account.status,
+        )
 
 
 def _public_urls(gateway, httprequest):
@@ -270,12 +378,21 @@ def _public_urls(gateway, httprequest):
     the auth token.
     """
     headers = httprequest.headers
-    scheme = (headers.get("X-Forwarded-Proto") or httprequest.scheme).split(",")[0].strip()
-    host = (headers.get("X-Forwarded-Host") or headers.get("Host") or httprequest.host).split(",")[0].strip()
+    scheme = (
+        (headers.get("X-Forwarded-Proto") or httprequest.scheme).split(",")[0].strip()
+    )
+    host = (
+        (headers.get("X-Forwarded-Host") or headers.get("Host") or httprequest.host)
+        .split(",")[0]
+        .strip()
+    )
     path = httprequest.full_path if httprequest.query_string else httprequest.path
     urls = [f"{scheme}://{host}{path}"]
-    configured = gateway.sudo().inbound_url if "/inbound/" in httprequest.path else gateway.sudo().status_url
+    configured = (
+        gateway.sudo().inbound_url
+        if "/inbound/" in httprequest.path
+        else gateway.sudo().status_url
+    )
     if configured and configured not in urls:
         urls.append(configured)
     return urls
-

@@ -29,13 +29,21 @@ class SmsReplyReport(models.Model):
     handled_by = fields.Selection(HANDLED_BY, readonly=True)
     faq_id = fields.Many2one("sms.faq", "FAQ entry", readonly=True)
     message_count = fields.Integer("Messages", readonly=True, aggregator="sum")
-    automated_count = fields.Integer("Handled automatically", readonly=True, aggregator="sum")
-    handoff_count = fields.Integer("Handed to a person", readonly=True, aggregator="sum")
-    automation_rate = fields.Float("Automation rate (%)", readonly=True, aggregator="avg")
+    automated_count = fields.Integer(
+        "Handled automatically", readonly=True, aggregator="sum"
+    )
+    handoff_count = fields.Integer(
+        "Handed to a person", readonly=True, aggregator="sum"
+    )
+    automation_rate = fields.Float(
+        "Automation rate (%)", readonly=True, aggregator="avg"
+    )
 
     def init(self):
         tools.drop_view_if_exists(self.env.cr, self._table)
-        self.env.cr.execute(SQL("""
+        self.env.cr.execute(
+            SQL(
+                """
             CREATE OR REPLACE VIEW %(table)s AS (
                 SELECT m.id AS id,
                        m.create_date AS date,
@@ -54,4 +62,8 @@ class SmsReplyReport(models.Model):
                   JOIN sms_conversation c ON c.id = m.conversation_id
                  WHERE m.direction = 'inbound'
             )
-        """, table=SQL.identifier(self._table), automated=AUTOMATED))
+        """,
+                table=SQL.identifier(self._table),
+                automated=AUTOMATED,
+            )
+        )

@@ -36,10 +36,19 @@ class SmsSendOptions:
     attachment_ids: tuple = ()  # MMS media (ir.attachment ids)
 
 
-def send_options_context(gateway=None, category=None, auto_reply=False, not_before=None, attachment_ids=()):
+def send_options_context(
+    gateway=None, category=None, auto_reply=False, not_before=None, attachment_ids=()
+):
     """Context to send SMS through ``gateway``, as ``category``; for server code only."""
-    return {SEND_OPTIONS_KEY: SmsSendOptions(gateway.id if gateway else None, category, bool(auto_reply),
-                                             not_before, tuple(attachment_ids or ()))}
+    return {
+        SEND_OPTIONS_KEY: SmsSendOptions(
+            gateway.id if gateway else None,
+            category,
+            bool(auto_reply),
+            not_before,
+            tuple(attachment_ids or ()),
+        )
+    }
 
 
 class SmsSms(models.Model):
@@ -52,21 +61,32 @@ class SmsSms(models.Model):
 
     _inherit = "sms.sms"
 
-    gateway_id = fields.Many2one("sms.gateway", readonly=True, index="btree_not_null", ondelete="set null")
-    sms_two_way_category = fields.Selection([
-        ("direct", "Direct reply"),
-        ("automated", "Automated"),
-        ("marketing", "Marketing"),
-        ("compliance", "Compliance"),
-    ], string="SMS kind", readonly=True,
+    gateway_id = fields.Many2one(
+        "sms.gateway", readonly=True, index="btree_not_null", ondelete="set null"
+    )
+    sms_two_way_category = fields.Selection(
+        [
+            ("direct", "Direct reply"),
+            ("automated", "Automated"),
+            ("marketing", "Marketing"),
+            ("compliance", "Compliance"),
+        ],
+        string="SMS kind",
+        readonly=True,
         help="Direct replies and compliance answers go out at once; automated and marketing "
-             "messages wait for the recipient's allowed hours. Compliance answers also reach "
-             "numbers that just opted out.")
+        "messages wait for the recipient's allowed hours. Compliance answers also reach "
+        "numbers that just opted out.",
+    )
     sms_two_way_auto_reply = fields.Boolean("Automatic reply", readonly=True)
-    sms_two_way_not_before = fields.Datetime("Deferred until", readonly=True, index="btree_not_null")
+    sms_two_way_not_before = fields.Datetime(
+        "Deferred until", readonly=True, index="btree_not_null"
+    )
     sms_two_way_attachment_ids = fields.Many2many(
-        "ir.attachment", string="MMS media", readonly=True,
-        help="Pictures sent with the text (MMS) by providers that carry media.")
+        "ir.attachment",
+        string="MMS media",
+        readonly=True,
+        help="Pictures sent with the text (MMS) by providers that carry media.",
+    )
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -77,9 +97,10 @@ class SmsSms(models.Model):
             gateways = [gateway] * len(unrouted)
         else:
             # One lookup for the whole batch: mass SMS must not pay a query per message.
-            gateways = self.env["sms.gateway"]._get_for_numbers([vals.get("number") for vals in unrouted],
-                                                                self.env.company)
-        for vals, vals_gateway in zip(unrouted, gateways):
+            gateways = self.env["sms.gateway"]._get_for_numbers(
+                [vals.get("number") for vals in unrouted], self.env.company
+            )
+        for vals, vals_gateway in zip(unrouted, gateways, strict=False):
             vals["gateway_id"] = vals_gateway.id
         for vals in vals_list:
             for field_name, value in choices.items():
@@ -108,12 +129,23 @@ class SmsSms(models.Model):
             "sms_two_way_attachment_ids": [(6, 0, list(options.attachment_ids))],
         }
 
-    def send(self, unlink_failed=False, unlink_sent=True, auto_commit=False, raise_exception=False):
+    def send(
+        self,
+        unlink_failed=False,
+        unlink_sent=True,
+        auto_commit=False,
+        raise_exception=False,
+    ):
         # Gateways commit "being sent" before calling the provider, only where the caller commits.
-        commit = auto_commit is True and not getattr(threading.current_thread(), "testing", False)
+        commit = auto_commit is True and not getattr(
+            threading.current_thread(), "testing", False
+        )
         return super(SmsSms, self.with_context(sms_two_way_commit=commit)).send(
-            unlink_failed=unlink_failed, unlink_sent=unlink_sent, auto_commit=auto_commit,
-            raise_exception=raise_exception)
+            unlink_failed=unlink_failed,
+            unlink_sent=unlink_sent,
+            auto_commit=auto_commit,
+            raise_exception=raise_exception,
+        )
 
     def _split_batch(self):
         """Gateway SMS in batches the gateway sends concurrently; each is committed on its own
@@ -135,10 +167,18 @@ class SmsSms(models.Model):
         the provider whether it has them before sending anything again.
         """
         stale = fields.Datetime.now() - INTERRUPTED_SEND_AFTER
-        interrupted = self.search([("state", "=", "process"), ("gateway_id", "!=", False), ("write_date", "<", stale)])
+        interrupted = self.search(
+            [
+                ("state", "=", "process"),
+                ("gateway_id", "!=", False),
+                ("write_date", "<", stale),
+            ]
+        )
         if interrupted:
-            _logger.warning("%s SMS were interrupted while being sent: queued again, checked before resending",
-                            len(interrupted))
+            _logger.warning(
+                "%s SMS were interrupted while being sent: queued again, checked before resending",
+                len(interrupted),
+            )
             interrupted.write({"state": "outgoing"})
 
     def _claim_outgoing(self):
@@ -154,9 +194,13 @@ class SmsSms(models.Model):
         self.flush_recordset(["state"])
         try:
             with self.env.cr.savepoint():
-                self.env.cr.execute(SQL(
-                    "SELECT id FROM sms_sms WHERE id = ANY(%s) AND state = 'outgoing' FOR UPDATE SKIP LOCKED",
-                    self.ids), log_exceptions=False)
+                self.env.cr.execute(
+                    SQL(
+                        "SELECT id FROM sms_sms WHERE id = ANY(%s) AND state = 'outgoing' FOR UPDATE SKIP LOCKED",
+                        self.ids,
+                    ),
+                    log_exceptions=False,
+                )
                 claimed = [row[0] for row in self.env.cr.fetchall()]
         except SerializationFailure:
             return self.browse()
@@ -165,12 +209,21 @@ class SmsSms(models.Model):
     def _send(self, unlink_failed=False, unlink_sent=True, raise_exception=False):
         by_gateway = self.grouped("gateway_id")
         if iap_sms := by_gateway.pop(self.env["sms.gateway"], None):
-            super(SmsSms, iap_sms)._send(unlink_failed=unlink_failed, unlink_sent=unlink_sent,
-                                         raise_exception=raise_exception)
+            super(SmsSms, iap_sms)._send(
+                unlink_failed=unlink_failed,
+                unlink_sent=unlink_sent,
+                raise_exception=raise_exception,
+            )
         for gateway, sms_records in by_gateway.items():
             if gateway.active:
-                gateway._send_sms_records(sms_records._claim_outgoing(),
-                                          commit=self.env.context.get("sms_two_way_commit", False))
+                gateway._send_sms_records(
+                    sms_records._claim_outgoing(),
+                    commit=self.env.context.get("sms_two_way_commit", False),
+                )
             else:
-                super(SmsSms, sms_records)._send(unlink_failed=unlink_failed, unlink_sent=unlink_sent,
-                                                 raise_exception=raise_exception)
+                super(SmsSms, sms_records)._send(
+                    unlink_failed=unlink_failed,
+                    unlink_sent=unlink_sent,
+                    raise_exception=raise_exception,
+                )
+        return None  # as sms.sms._send

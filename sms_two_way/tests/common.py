@@ -7,6 +7,7 @@
   Twilio sends them; the stored messages are then processed as the cron
   would (``process_inbound``).
 """
+
 import uuid
 from urllib.parse import urlsplit
 
@@ -14,7 +15,6 @@ from odoo.tests import HttpCase, TransactionCase, new_test_user
 from odoo.tests.common import _super_send
 
 from .fake_twilio import FakeTwilio, sign_twilio_request
-
 
 PROVIDER_TIMEOUT = 60.0
 HTTP_TIMEOUT = 300  # requests to the test server: only a hang takes this long
@@ -40,44 +40,76 @@ class SmsTwoWayMixin:
         super().setUpClass()
         cls.fake_twilio = FakeTwilio().start()
         cls.addClassCleanup(cls.fake_twilio.stop)
-        cls.env["ir.config_parameter"].sudo().set_param("web.base.url", cls._base_url_for_tests())
+        cls.env["ir.config_parameter"].sudo().set_param(
+            "web.base.url", cls._base_url_for_tests()
+        )
         # The fake provider listens on 127.0.0.1 over plain HTTP: an administrator's explicit allowance.
-        cls.env["ir.config_parameter"].sudo().set_param("sms_two_way.allow_loopback_http_api", "True")
+        cls.env["ir.config_parameter"].sudo().set_param(
+            "sms_two_way.allow_loopback_http_api", "True"
+        )
         cls.company = cls.env.company
         cls.company.country_id = cls.env.ref("base.be")
         # Tests must not depend on the hour they run at: quiet-hours tests switch it on with frozen time.
         cls.company.sms_quiet_hours = False
-        cls.gateway = cls.env["sms.gateway"].create({
-            "name": "Twilio test",
-            "provider": "twilio",
-            "company_id": cls.company.id,
-            "sequence": 1,
-            "twilio_account_sid": cls.fake_twilio.account_sid,
-            "twilio_auth_token": cls.fake_twilio.auth_token,
-            "twilio_from_number": "+3225550100",
-            "api_base_url": cls.fake_twilio.base_url,
-            # A hang detector, not a speed limit: the loopback provider may be slow to
-            # answer on busy cores.  Tests that need a timeout set a short one themselves.
-            "request_timeout": PROVIDER_TIMEOUT,
-        })
-        cls.simulator = cls.env["sms.gateway"].create({
-            "name": "Simulator test", "provider": "simulator", "company_id": cls.company.id, "sequence": 5,
-        })
-        cls.partner = cls.env["res.partner"].create({
-            "name": "Alice Customer", "mobile": "0470 12 34 56", "country_id": cls.env.ref("base.be").id,
-        })
+        cls.gateway = cls.env["sms.gateway"].create(
+            {
+                "name": "Twilio test",
+                "provider": "twilio",
+                "company_id": cls.company.id,
+                "sequence": 1,
+                "twilio_account_sid": cls.fake_twilio.account_sid,
+                "twilio_auth_token": cls.fake_twilio.auth_token,
+                "twilio_from_number": "+3225550100",
+                "api_base_url": cls.fake_twilio.base_url,
+                # A hang detector, not a speed limit: the loopback provider may be slow to
+                # answer on busy cores.  Tests that need a timeout set a short one themselves.
+                "request_timeout": PROVIDER_TIMEOUT,
+            }
+        )
+        cls.simulator = cls.env["sms.gateway"].create(
+            {
+                "name": "Simulator test",
+                "provider": "simulator",
+                "company_id": cls.company.id,
+                "sequence": 5,
+            }
+        )
+        cls.partner = cls.env["res.partner"].create(
+            {
+                "name": "Alice Customer",
+                "mobile": "0470 12 34 56",
+                "country_id": cls.env.ref("base.be").id,
+            }
+        )
         cls.partner_number = "+32470123456"
-        cls.sms_user = new_test_user(cls.env, "sms_rep", groups="base.group_user,sms_two_way.group_sms_user",
-                                     company_id=cls.company.id)
+        cls.sms_user = new_test_user(
+            cls.env,
+            "sms_rep",
+            groups="base.group_user,sms_two_way.group_sms_user",
+            company_id=cls.company.id,
+        )
 
     @classmethod
     def create_rep(cls, login, name="Rita Rep", **vals):
         """An internal user of the SMS group: a sales rep who answers texts."""
-        return cls.env["res.users"].create({
-            "name": name, "login": login, "email": f"{login}@example.com",
-            "groups_id": [(6, 0, [cls.env.ref("base.group_user").id, cls.env.ref("sms_two_way.group_sms_user").id])],
-            **vals,
-        })
+        return cls.env["res.users"].create(
+            {
+                "name": name,
+                "login": login,
+                "email": f"{login}@example.com",
+                "groups_id": [
+                    (
+                        6,
+                        0,
+                        [
+                            cls.env.ref("base.group_user").id,
+                            cls.env.ref("sms_two_way.group_sms_user").id,
+                        ],
+                    )
+                ],
+                **vals,
+            }
+        )
 
     @classmethod
     def _base_url_for_tests(cls):
@@ -105,7 +137,11 @@ class SmsTwoWayMixin:
         }
 
     def find_messages(self, **domain):
-        return self.env["sms.conversation.message"].sudo().search([(k, "=", v) for k, v in domain.items()])
+        return (
+            self.env["sms.conversation.message"]
+            .sudo()
+            .search([(k, "=", v) for k, v in domain.items()])
+        )
 
     def process_inbound(self):
         """Run what the crons run after a webhook: process the pending inbound messages, then
@@ -128,8 +164,18 @@ class SmsTwoWayHttpCase(SmsTwoWayMixin, HttpCase):
         gateway = gateway or self.gateway
         return f"{self.base_url()}/sms_two_way/{kind}/{token or gateway.sudo().webhook_token}"
 
-    def post_webhook(self, params, kind="inbound", gateway=None, sign=True, url=None, headers=None,
-                     signed_url=None, auth_token=None, process=True):
+    def post_webhook(
+        self,
+        params,
+        kind="inbound",
+        gateway=None,
+        sign=True,
+        url=None,
+        headers=None,
+        signed_url=None,
+        auth_token=None,
+        process=True,
+    ):
         """POST ``params`` as Twilio would, signed with the gateway's auth token.
 
         With ``process``, what an accepted inbound webhook stored is then
@@ -139,8 +185,12 @@ class SmsTwoWayHttpCase(SmsTwoWayMixin, HttpCase):
         headers = dict(headers or {})
         if sign:
             token = auth_token or (gateway or self.gateway).sudo().twilio_auth_token
-            headers["X-Twilio-Signature"] = sign_twilio_request(token, signed_url or url, params)
-        response = self.url_open(url, data=params, headers=headers, allow_redirects=False)
+            headers["X-Twilio-Signature"] = sign_twilio_request(
+                token, signed_url or url, params
+            )
+        response = self.url_open(
+            url, data=params, headers=headers, allow_redirects=False
+        )
         if process and kind == "inbound" and response.status_code == 200:
             self.process_inbound()
         return response

@@ -78,7 +78,9 @@ class FakeTwilio:
                 fake._dispatch(self, "POST")
 
         class Server(ThreadingHTTPServer):
-            request_queue_size = 128  # concurrent senders: the default backlog of 5 drops connections
+            request_queue_size = (
+                128  # concurrent senders: the default backlog of 5 drops connections
+            )
 
         self._server = Server(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
@@ -244,7 +246,7 @@ class FakeTwilio:
             for start in range(0, len(content), chunk):
                 if start:
                     time.sleep(drip_seconds)
-                handler.wfile.write(content[start:start + chunk])
+                handler.wfile.write(content[start : start + chunk])
                 handler.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
             return  # the client gave up (timeout test): nothing to answer to

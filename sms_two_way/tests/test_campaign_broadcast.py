@@ -8,7 +8,9 @@ from odoo import fields
 from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
 
-from odoo.addons.sms_two_way.models.sms_campaign_broadcast_recipient import SmsCampaignBroadcastRecipient
+from odoo.addons.sms_two_way.models.sms_campaign_broadcast_recipient import (
+    SmsCampaignBroadcastRecipient,
+)
 
 from .common import SmsTwoWayCase
 from .test_quiet_hours import utc_of
@@ -22,28 +24,54 @@ class TestCampaignBroadcast(SmsTwoWayCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.company.sms_quiet_hours = True  # with frozen time
-        cls.campaign = cls.env["sms.campaign"].create({"name": "FitClub", "join_keywords": "FIT"})
+        cls.campaign = cls.env["sms.campaign"].create(
+            {"name": "FitClub", "join_keywords": "FIT"}
+        )
         cls.today = fields.Date.today()
         cls.noon = utc_of(cls.today, 12, "Europe/Brussels")
-        cls.env["ir.config_parameter"].sudo().set_param("sms_two_way.campaign_batch_seconds", "3")
+        cls.env["ir.config_parameter"].sudo().set_param(
+            "sms_two_way.campaign_batch_seconds", "3"
+        )
 
     def add_subscriber(self, index, state="confirmed", tz="Europe/Brussels"):
-        partner = self.env["res.partner"].create({
-            "name": f"Member {index}", "mobile": f"+324700000{index:02d}", "tz": tz,
-            "country_id": self.env.ref("base.be").id})
+        partner = self.env["res.partner"].create(
+            {
+                "name": f"Member {index}",
+                "mobile": f"+324700000{index:02d}",
+                "tz": tz,
+                "country_id": self.env.ref("base.be").id,
+            }
+        )
         conversation = self.env["sms.conversation"]._get_for_recipient(partner=partner)
-        lead = self.env["crm.lead"].create({"name": f"Lead {index}", "partner_id": partner.id,
-                                            "sms_campaign_id": self.campaign.id})
-        return self.env["sms.campaign.subscriber"].create({
-            "campaign_id": self.campaign.id, "partner_id": partner.id, "number": conversation.number,
-            "conversation_id": conversation.id, "state": state, "join_date": self.noon - timedelta(days=1),
-            "lead_id": lead.id,
-        })
+        lead = self.env["crm.lead"].create(
+            {
+                "name": f"Lead {index}",
+                "partner_id": partner.id,
+                "sms_campaign_id": self.campaign.id,
+            }
+        )
+        return self.env["sms.campaign.subscriber"].create(
+            {
+                "campaign_id": self.campaign.id,
+                "partner_id": partner.id,
+                "number": conversation.number,
+                "conversation_id": conversation.id,
+                "state": state,
+                "join_date": self.noon - timedelta(days=1),
+                "lead_id": lead.id,
+            }
+        )
 
     def new_broadcast(self, **vals):
-        return self.env["sms.campaign.broadcast"].create({
-            "name": "News", "campaign_id": self.campaign.id, "body": "Hi {first_name}, {campaign} news!",
-            "scheduled_at": self.noon, **vals})
+        return self.env["sms.campaign.broadcast"].create(
+            {
+                "name": "News",
+                "campaign_id": self.campaign.id,
+                "body": "Hi {first_name}, {campaign} news!",
+                "scheduled_at": self.noon,
+                **vals,
+            }
+        )
 
     def run_cron(self, at):
         with freeze_time(at):
@@ -66,18 +94,33 @@ class TestCampaignBroadcast(SmsTwoWayCase):
         self.env["phone.blacklist"].sudo()._add([blacklisted.number])
         self.run_cron(self.noon)
         self.assertCountEqual(self.sent_numbers(), confirmed.mapped("number"))
-        self.assertIn("Hi Member, FitClub news!", [f["Body"] for f in self.fake_twilio.message_requests()])
+        self.assertIn(
+            "Hi Member, FitClub news!",
+            [f["Body"] for f in self.fake_twilio.message_requests()],
+        )
         self.assertEqual(broadcast.state, "done")
-        self.assertEqual((broadcast.recipient_count, broadcast.sent_count, broadcast.skipped_count), (3, 2, 1))
+        self.assertEqual(
+            (broadcast.recipient_count, broadcast.sent_count, broadcast.skipped_count),
+            (3, 2, 1),
+        )
         messages = self.find_messages(direction="outbound")
         self.assertEqual(set(messages.mapped("category")), {"marketing"})
         for subscriber in confirmed:
             # Logged in one batch, still on each contact's chatter as an SMS.
-            [log] = self.env["mail.message"].search([("model", "=", "res.partner"),
-                                                     ("res_id", "=", subscriber.partner_id.id),
-                                                     ("message_type", "=", "sms")])
+            [log] = self.env["mail.message"].search(
+                [
+                    ("model", "=", "res.partner"),
+                    ("res_id", "=", subscriber.partner_id.id),
+                    ("message_type", "=", "sms"),
+                ]
+            )
             self.assertIn("FitClub news!", log.body)
-            self.assertEqual(messages.filtered(lambda m: m.number == subscriber.number).mail_message_id, log)
+            self.assertEqual(
+                messages.filtered(
+                    lambda m, number=subscriber.number: m.number == number
+                ).mail_message_id,
+                log,
+            )
 
     def test_opt_out_during_send_is_respected(self):
         first, second = self.add_subscriber(1), self.add_subscriber(2)
@@ -115,7 +158,9 @@ class TestCampaignBroadcast(SmsTwoWayCase):
         self.assertEqual(broadcast.next_batch_at, self.noon + timedelta(seconds=3))
         self.assertEqual((broadcast.pending_count, broadcast.sent_count), (2, 3))
         self.run_cron(self.noon + timedelta(seconds=2))
-        self.assertEqual(len(self.sent_numbers()), 3, "the throttle holds the next batch")
+        self.assertEqual(
+            len(self.sent_numbers()), 3, "the throttle holds the next batch"
+        )
         self.run_cron(self.noon + timedelta(seconds=3))
         self.assertEqual(len(self.sent_numbers()), 5)
         self.assertEqual(broadcast.state, "done")
@@ -130,7 +175,9 @@ class TestCampaignBroadcast(SmsTwoWayCase):
         self.run_cron(at)
         self.assertEqual(self.sent_numbers(), [brussels.number])
         morning = utc_of(self.today, 8, "America/New_York")
-        recipient = broadcast.recipient_ids.filtered(lambda r: r.subscriber_id == new_york)
+        recipient = broadcast.recipient_ids.filtered(
+            lambda r: r.subscriber_id == new_york
+        )
         self.assertEqual(recipient.not_before, morning)
         self.run_cron(at + timedelta(minutes=5))
         self.assertEqual(broadcast.next_batch_at, morning)
@@ -151,14 +198,26 @@ class TestCampaignBroadcast(SmsTwoWayCase):
         self.assertEqual(len(self.sent_numbers()), 3)
 
         # Batch 2 crashes while queueing (worker killed): the batch transaction is undone.
-        with patch.object(SmsCampaignBroadcastRecipient, "_queue_sms", side_effect=RuntimeError("worker killed")), \
-                self.assertLogs("odoo.addons.sms_two_way.models.sms_campaign_broadcast", "ERROR"):
+        with (
+            patch.object(
+                SmsCampaignBroadcastRecipient,
+                "_queue_sms",
+                side_effect=RuntimeError("worker killed"),
+            ),
+            self.assertLogs(
+                "odoo.addons.sms_two_way.models.sms_campaign_broadcast", "ERROR"
+            ),
+        ):
             self.run_cron(self.noon + timedelta(seconds=3))
         self.assertEqual(len(self.sent_numbers()), 3)
-        self.assertEqual(broadcast.pending_count, 4, "the crashed batch left its recipients pending")
+        self.assertEqual(
+            broadcast.pending_count, 4, "the crashed batch left its recipients pending"
+        )
 
         # Batch 2 again: committed, then the worker dies before calling the provider.
-        with patch.object(type(self.env["sms.sms"]), "send", lambda *args, **kwargs: None):
+        with patch.object(
+            type(self.env["sms.sms"]), "send", lambda *args, **kwargs: None
+        ):
             self.run_cron(self.noon + timedelta(minutes=2))
         self.assertEqual(len(self.sent_numbers()), 3)
         self.assertEqual(broadcast.queued_count, 3)
@@ -169,8 +228,13 @@ class TestCampaignBroadcast(SmsTwoWayCase):
         with freeze_time(self.noon + timedelta(minutes=6)):
             self.env["sms.sms"]._process_queue()
         self.assertEqual(broadcast.state, "done")
-        self.assertEqual(Counter(self.sent_numbers()), Counter(subscribers.mapped("number")))
-        self.assertEqual((broadcast.sent_count, broadcast.queued_count, broadcast.pending_count), (7, 0, 0))
+        self.assertEqual(
+            Counter(self.sent_numbers()), Counter(subscribers.mapped("number"))
+        )
+        self.assertEqual(
+            (broadcast.sent_count, broadcast.queued_count, broadcast.pending_count),
+            (7, 0, 0),
+        )
 
     def test_final_stats(self):
         first, second = self.add_subscriber(1), self.add_subscriber(2)
@@ -181,18 +245,28 @@ class TestCampaignBroadcast(SmsTwoWayCase):
         with freeze_time(self.noon + timedelta(hours=1)):
             first.lead_id.stage_id = won
             inbound_vals = first.conversation_id._prepare_inbound_message_vals(
-                {"body": "Great", "provider_sid": "SMreply1"})
+                {"body": "Great", "provider_sid": "SMreply1"}
+            )
             reply = self.env["sms.conversation.message"].create(inbound_vals)
             # create_date comes from the database clock, which freeze_time does not stop: date
             # the reply in the frozen hour so the test passes whatever the hour it runs at.
             reply.flush_recordset()
-            self.env.cr.execute("UPDATE sms_conversation_message SET create_date = %s WHERE id = %s",
-                                [self.noon + timedelta(hours=1), reply.id])
+            self.env.cr.execute(
+                "UPDATE sms_conversation_message SET create_date = %s WHERE id = %s",
+                [self.noon + timedelta(hours=1), reply.id],
+            )
             reply.invalidate_recordset(["create_date"])
-            self.env["sms.consent"]._record_opt_out(second.number, "keyword", text="STOP")
+            self.env["sms.consent"]._record_opt_out(
+                second.number, "keyword", text="STOP"
+            )
         broadcast.invalidate_recordset()
-        self.assertEqual((broadcast.reply_count, broadcast.opt_out_count, broadcast.won_count), (1, 1, 1))
-        report = self.env["sms.campaign.report"].search([("campaign_id", "=", self.campaign.id)])
+        self.assertEqual(
+            (broadcast.reply_count, broadcast.opt_out_count, broadcast.won_count),
+            (1, 1, 1),
+        )
+        report = self.env["sms.campaign.report"].search(
+            [("campaign_id", "=", self.campaign.id)]
+        )
         self.assertEqual(sum(report.mapped("join_count")), 2)
         self.assertEqual(sum(report.mapped("opt_out_count")), 1)
         self.assertEqual(sum(report.mapped("won_count")), 1)
@@ -206,18 +280,34 @@ class TestCampaignAccess(SmsTwoWayCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.marketer = new_test_user(cls.env, "sms_marketer", groups="sms_two_way.group_sms_marketing",
-                                     company_id=cls.company.id)
-        cls.salesman = new_test_user(cls.env, "sms_salesman", groups="sales_team.group_sale_salesman",
-                                     company_id=cls.company.id)
-        cls.campaign = cls.env["sms.campaign"].create({"name": "FitClub", "join_keywords": "FIT"})
+        cls.marketer = new_test_user(
+            cls.env,
+            "sms_marketer",
+            groups="sms_two_way.group_sms_marketing",
+            company_id=cls.company.id,
+        )
+        cls.salesman = new_test_user(
+            cls.env,
+            "sms_salesman",
+            groups="sales_team.group_sale_salesman",
+            company_id=cls.company.id,
+        )
+        cls.campaign = cls.env["sms.campaign"].create(
+            {"name": "FitClub", "join_keywords": "FIT"}
+        )
 
     def test_marketer_manages_campaigns_and_broadcasts(self):
-        campaign = self.env["sms.campaign"].with_user(self.marketer).create(
-            {"name": "Yoga", "join_keywords": "YOGA"})
+        campaign = (
+            self.env["sms.campaign"]
+            .with_user(self.marketer)
+            .create({"name": "Yoga", "join_keywords": "YOGA"})
+        )
         self.assertEqual(campaign.keyword_id.keyword, "YOGA")
-        broadcast = self.env["sms.campaign.broadcast"].with_user(self.marketer).create(
-            {"name": "Hello", "campaign_id": campaign.id, "body": "Hi"})
+        broadcast = (
+            self.env["sms.campaign.broadcast"]
+            .with_user(self.marketer)
+            .create({"name": "Hello", "campaign_id": campaign.id, "body": "Hi"})
+        )
         broadcast.action_schedule()
         self.assertEqual(broadcast.state, "scheduled")
 
@@ -228,14 +318,19 @@ class TestCampaignAccess(SmsTwoWayCase):
         with self.assertRaises(AccessError):
             campaign.write({"name": "Mine"})
         with self.assertRaises(AccessError):
-            self.env["sms.campaign"].with_user(self.salesman).create({"name": "X", "join_keywords": "X"})
+            self.env["sms.campaign"].with_user(self.salesman).create(
+                {"name": "X", "join_keywords": "X"}
+            )
         with self.assertRaises(AccessError):
             self.env["sms.campaign.broadcast"].with_user(self.salesman).create(
-                {"name": "Hello", "campaign_id": self.campaign.id, "body": "Hi"})
+                {"name": "Hello", "campaign_id": self.campaign.id, "body": "Hi"}
+            )
 
     def test_other_company_campaigns_are_hidden(self):
         company_b = self.env["res.company"].create({"name": "Company B"})
-        other = self.env["sms.campaign"].create({"name": "B", "join_keywords": "B", "company_id": company_b.id})
+        other = self.env["sms.campaign"].create(
+            {"name": "B", "join_keywords": "B", "company_id": company_b.id}
+        )
         visible = self.env["sms.campaign"].with_user(self.marketer).search([])
         self.assertIn(self.campaign, visible)
         self.assertNotIn(other, visible)

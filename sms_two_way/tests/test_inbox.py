@@ -13,8 +13,14 @@ class TestInboxStateMachine(SmsTwoWayHttpCase):
         super().setUpClass()
         cls.rep = cls.create_rep("rita_rep")
         cls.partner.user_id = cls.rep
-        cls.env["sms.keyword"].create({"name": "Hours", "keyword": "HOURS", "action": "reply",
-                                       "reply_body": "We are open 9-17."})
+        cls.env["sms.keyword"].create(
+            {
+                "name": "Hours",
+                "keyword": "HOURS",
+                "action": "reply",
+                "reply_body": "We are open 9-17.",
+            }
+        )
 
     def reply_activities(self, conversation):
         return conversation._get_reply_activities()
@@ -31,11 +37,20 @@ class TestInboxStateMachine(SmsTwoWayHttpCase):
         activity = self.reply_activities(conversation)
         self.assertEqual(activity.user_id, self.rep)
         self.receive_sms("hours")
-        self.assertIn("We are open 9-17.", [form["Body"] for form in self.fake_twilio.message_requests()])
-        self.assertEqual(conversation.inbox_state, "needs_reply", "an automatic answer settles nothing")
+        self.assertIn(
+            "We are open 9-17.",
+            [form["Body"] for form in self.fake_twilio.message_requests()],
+        )
+        self.assertEqual(
+            conversation.inbox_state,
+            "needs_reply",
+            "an automatic answer settles nothing",
+        )
         self.assertEqual(self.reply_activities(conversation), activity)
         self.receive_sms("And can I bring my dog?")
-        self.assertEqual(self.reply_activities(conversation), activity, "one open activity at most")
+        self.assertEqual(
+            self.reply_activities(conversation), activity, "one open activity at most"
+        )
         self.assertIn("bring my dog", str(activity.note))
 
     def test_a_persons_answer_closes_flag_and_activity_together(self):
@@ -46,19 +61,31 @@ class TestInboxStateMachine(SmsTwoWayHttpCase):
         self.assertFalse(self.reply_activities(conversation))
         answer = self.find_messages(direction="outbound", body="We will call you back.")
         self.assertEqual(answer.author_id, self.rep)
-        self.assertIn("Answered by SMS.", " ".join(conversation.message_ids.mapped("body")))
+        self.assertIn(
+            "Answered by SMS.", " ".join(conversation.message_ids.mapped("body"))
+        )
         self.receive_sms("Thanks!")
         self.assertEqual(conversation.inbox_state, "needs_reply")
         self.assertEqual(len(self.reply_activities(conversation)), 1)
 
     def test_automated_outbound_is_no_answer(self):
         conversation = self.receive_sms("Do you deliver on Sunday?").conversation_id
-        conversation.with_user(self.rep)._send_text("Reminder: your order ships today", category="automated")
-        webhook = self.env.ref("base.public_user")  # rules triggered by a webhook run as the public user
-        conversation.with_user(webhook).sudo()._send_text("Sent by a rule", category="direct")
+        conversation.with_user(self.rep)._send_text(
+            "Reminder: your order ships today", category="automated"
+        )
+        webhook = self.env.ref(
+            "base.public_user"
+        )  # rules triggered by a webhook run as the public user
+        conversation.with_user(webhook).sudo()._send_text(
+            "Sent by a rule", category="direct"
+        )
         self.assertEqual(conversation.inbox_state, "needs_reply")
         self.assertTrue(self.reply_activities(conversation))
-        self.assertFalse(self.find_messages(conversation_id=conversation.id, direction="outbound").author_id)
+        self.assertFalse(
+            self.find_messages(
+                conversation_id=conversation.id, direction="outbound"
+            ).author_id
+        )
 
     def test_mark_done_closes_the_activity(self):
         conversation = self.receive_sms("Call me maybe").conversation_id
@@ -68,17 +95,23 @@ class TestInboxStateMachine(SmsTwoWayHttpCase):
 
     def test_activity_done_marks_the_conversation_done(self):
         conversation = self.receive_sms("Please call").conversation_id
-        self.reply_activities(conversation).with_user(self.rep).action_feedback(feedback="Called her")
+        self.reply_activities(conversation).with_user(self.rep).action_feedback(
+            feedback="Called her"
+        )
         self.assertEqual(conversation.inbox_state, "done")
 
     def test_activity_follows_reassignment(self):
-        other = self.env["res.users"].create({"name": "Otto", "login": "otto_rep", "email": "otto@example.com"})
+        other = self.env["res.users"].create(
+            {"name": "Otto", "login": "otto_rep", "email": "otto@example.com"}
+        )
         conversation = self.receive_sms("Who handles invoices?").conversation_id
         conversation.user_id = other
         self.assertEqual(self.reply_activities(conversation).user_id, other)
 
     def test_machine_text_is_left_to_a_person_without_auto_reply(self):
-        conversation = self.receive_sms("This is an automated message. Do not reply.").conversation_id
+        conversation = self.receive_sms(
+            "This is an automated message. Do not reply."
+        ).conversation_id
         self.assertEqual(conversation.inbox_state, "needs_reply")
         self.assertTrue(self.reply_activities(conversation))
         self.assertFalse(self.fake_twilio.message_requests())
@@ -96,7 +129,11 @@ class TestInboxStateMachine(SmsTwoWayHttpCase):
         self.assertEqual(conversation.with_user(self.rep).unread_count, 1)
         self.answer_as(self.rep, conversation)
         conversation.invalidate_recordset(["unread_count"])
-        self.assertEqual(conversation.with_user(self.rep).unread_count, 0, "answering reads the thread")
+        self.assertEqual(
+            conversation.with_user(self.rep).unread_count,
+            0,
+            "answering reads the thread",
+        )
 
     def test_contact_chatter_entry_links_to_the_conversation(self):
         message = self.receive_sms("Where is my order?")
@@ -104,9 +141,14 @@ class TestInboxStateMachine(SmsTwoWayHttpCase):
         self.assertRegex(message.mail_message_id.body, link)
 
     def assignment_notifications(self, conversation):
-        return self.env["mail.message"].search([
-            ("model", "=", "sms.conversation"), ("res_id", "=", conversation.id),
-            ("message_type", "=", "user_notification"), ("partner_ids", "in", self.rep.partner_id.ids)])
+        return self.env["mail.message"].search(
+            [
+                ("model", "=", "sms.conversation"),
+                ("res_id", "=", conversation.id),
+                ("message_type", "=", "user_notification"),
+                ("partner_ids", "in", self.rep.partner_id.ids),
+            ]
+        )
 
     def test_assignee_is_notified_once_per_burst(self):
         conversation = self.receive_sms("Question one").conversation_id
@@ -115,7 +157,11 @@ class TestInboxStateMachine(SmsTwoWayHttpCase):
         self.assertEqual(len(self.assignment_notifications(conversation)), 1)
         self.answer_as(self.rep, conversation)
         self.receive_sms("A new question after the answer")
-        self.assertEqual(len(self.assignment_notifications(conversation)), 2, "a new burst, a new notification")
+        self.assertEqual(
+            len(self.assignment_notifications(conversation)),
+            2,
+            "a new burst, a new notification",
+        )
 
     def test_notifications_are_a_per_user_setting(self):
         self.rep.with_user(self.rep).write({"sms_notify_replies": False})
@@ -124,8 +170,13 @@ class TestInboxStateMachine(SmsTwoWayHttpCase):
         self.assertFalse(self.assignment_notifications(conversation))
 
     def test_kanban_shows_every_inbox_column(self):
-        groups = self.env["sms.conversation"].read_group([], ["inbox_state"], ["inbox_state"])
-        self.assertEqual([group["inbox_state"] for group in groups], ["needs_reply", "waiting", "done"])
+        groups = self.env["sms.conversation"].read_group(
+            [], ["inbox_state"], ["inbox_state"]
+        )
+        self.assertEqual(
+            [group["inbox_state"] for group in groups],
+            ["needs_reply", "waiting", "done"],
+        )
 
 
 @tagged("post_install", "-at_install")
@@ -137,15 +188,29 @@ class TestHandoffRoundRobin(SmsTwoWayHttpCase):
         super().setUpClass()
         cls.members = cls.env["res.users"]
         for name in ("Ann", "Ben", "Cat"):
-            cls.members |= cls.env["res.users"].create({
-                "name": name, "login": f"rr_{name.lower()}", "email": f"{name.lower()}@example.com"})
-        cls.leader = cls.env["res.users"].create({"name": "Lea", "login": "rr_lea", "email": "lea@example.com"})
-        cls.team = cls.env["crm.team"].create({
-            "name": "SMS desk", "user_id": cls.leader.id, "member_ids": [Command.set(cls.members.ids)]})
+            cls.members |= cls.env["res.users"].create(
+                {
+                    "name": name,
+                    "login": f"rr_{name.lower()}",
+                    "email": f"{name.lower()}@example.com",
+                }
+            )
+        cls.leader = cls.env["res.users"].create(
+            {"name": "Lea", "login": "rr_lea", "email": "lea@example.com"}
+        )
+        cls.team = cls.env["crm.team"].create(
+            {
+                "name": "SMS desk",
+                "user_id": cls.leader.id,
+                "member_ids": [Command.set(cls.members.ids)],
+            }
+        )
         cls.company.sms_handoff_team_id = cls.team
 
     def assignee_of(self, number):
-        return self.receive_sms("A question nobody automated", sender=number).conversation_id.user_id
+        return self.receive_sms(
+            "A question nobody automated", sender=number
+        ).conversation_id.user_id
 
     def test_members_take_turns_and_the_pointer_persists(self):
         numbers = [f"+3247000010{index}" for index in range(5)]
@@ -158,7 +223,9 @@ class TestHandoffRoundRobin(SmsTwoWayHttpCase):
     def test_salesperson_then_handoff_user_come_first(self):
         self.partner.user_id = self.leader
         self.assertEqual(self.assignee_of(self.partner_number), self.leader)
-        desk = self.env["res.users"].create({"name": "Desk", "login": "rr_desk", "email": "desk@example.com"})
+        desk = self.env["res.users"].create(
+            {"name": "Desk", "login": "rr_desk", "email": "desk@example.com"}
+        )
         self.company.sms_handoff_user_id = desk
         self.assertEqual(self.assignee_of("+32470000200"), desk)
         self.assertFalse(self.company.sms_handoff_last_user_id, "the team was not used")

@@ -9,7 +9,6 @@ from .common import PROVIDER_TIMEOUT, SmsTwoWayCase
 
 @tagged("post_install", "-at_install")
 class TestOutbound(SmsTwoWayCase):
-
     def _queue_sms(self, body="Hello from Odoo", gateway=None):
         ctx = send_options_context(gateway) if gateway else {}
         self.partner.with_context(**ctx)._message_sms(body)
@@ -23,7 +22,11 @@ class TestOutbound(SmsTwoWayCase):
         does not depend on how fast the loopback provider answers.
         """
         self.gateway.request_timeout = 0.5
-        self.fake_twilio.mode, self.fake_twilio.hang_seconds, self.fake_twilio.hang_stores = "hang", 2.0, stores
+        (
+            self.fake_twilio.mode,
+            self.fake_twilio.hang_seconds,
+            self.fake_twilio.hang_stores,
+        ) = "hang", 2.0, stores
         try:
             yield
         finally:
@@ -41,7 +44,9 @@ class TestOutbound(SmsTwoWayCase):
         self.assertEqual(message.state, "queued")
         self.assertEqual(message.provider_sid, self.fake_twilio.messages[0]["sid"])
         self.assertEqual(message.conversation_id.partner_id, self.partner)
-        self.assertEqual(message.mail_message_id.notification_ids.notification_status, "pending")
+        self.assertEqual(
+            message.mail_message_id.notification_ids.notification_status, "pending"
+        )
 
     def test_messaging_service_sid(self):
         self.gateway.twilio_messaging_service_sid = "MG" + "2" * 32
@@ -54,20 +59,36 @@ class TestOutbound(SmsTwoWayCase):
         """send(auto_commit=True) commits each batch: gateway SMS are batched apart from
         Odoo's own SMS, at most GATEWAY_BATCH_SIZE at a time."""
         other_company = self.env["res.company"].create({"name": "No gateway Co"})
-        ours = self.env["sms.sms"].create([{"number": f"+324700000{i:02}", "body": "x"}
-                                           for i in range(GATEWAY_BATCH_SIZE + 1)])
-        iap = self.env["sms.sms"].with_company(other_company).create(
-            [{"number": f"+3247000001{i}", "body": "y"} for i in range(2)])
+        ours = self.env["sms.sms"].create(
+            [
+                {"number": f"+324700000{i:02}", "body": "x"}
+                for i in range(GATEWAY_BATCH_SIZE + 1)
+            ]
+        )
+        iap = (
+            self.env["sms.sms"]
+            .with_company(other_company)
+            .create([{"number": f"+3247000001{i}", "body": "y"} for i in range(2)])
+        )
         batches = [list(batch) for batch in (ours | iap)._split_batch()]
-        self.assertEqual(batches, [ours.ids[:GATEWAY_BATCH_SIZE], ours.ids[GATEWAY_BATCH_SIZE:], iap.ids])
+        self.assertEqual(
+            batches,
+            [ours.ids[:GATEWAY_BATCH_SIZE], ours.ids[GATEWAY_BATCH_SIZE:], iap.ids],
+        )
 
     def test_company_without_gateway_keeps_odoo_default(self):
         other_company = self.env["res.company"].create({"name": "No gateway Co"})
-        sms = self.env["sms.sms"].with_company(other_company).create({"number": "+32470000000", "body": "x"})
+        sms = (
+            self.env["sms.sms"]
+            .with_company(other_company)
+            .create({"number": "+32470000000", "body": "x"})
+        )
         self.assertFalse(sms.gateway_id)
 
     def test_reply_goes_through_the_gateway_the_customer_texted(self):
-        conversation = self.env["sms.conversation"]._get_or_create(self.simulator, self.partner_number)
+        conversation = self.env["sms.conversation"]._get_or_create(
+            self.simulator, self.partner_number
+        )
         sms = self.env["sms.sms"].create({"number": "0470 12 34 56", "body": "x"})
         self.assertEqual(sms.gateway_id, self.simulator)
         self.assertEqual(conversation.partner_id, self.partner)
@@ -87,7 +108,9 @@ class TestOutbound(SmsTwoWayCase):
         self.fake_twilio.reject_code = 21610
         sms = self._queue_sms("After STOP")
         self.assertEqual(sms.failure_type, "sms_optout")
-        self.assertEqual(self.env["sms.consent"].search([]).mapped("direction"), ["opt_out"])
+        self.assertEqual(
+            self.env["sms.consent"].search([]).mapped("direction"), ["opt_out"]
+        )
 
     def test_outage_then_timeout_then_recovery_sends_once(self):
         # 1. Provider answers 500: not accepted, the SMS stays queued.
@@ -110,7 +133,9 @@ class TestOutbound(SmsTwoWayCase):
         self.env["sms.sms"]._process_queue()
         self.assertEqual(message.state, "queued")
         self.assertEqual(message.provider_sid, self.fake_twilio.messages[0]["sid"])
-        self.assertEqual(len(self.fake_twilio.messages), 1, "the customer must receive the SMS once")
+        self.assertEqual(
+            len(self.fake_twilio.messages), 1, "the customer must receive the SMS once"
+        )
         self.assertEqual(len(self.fake_twilio.message_requests()), 2)
         self.assertEqual(sms.state, "pending")
 
@@ -123,7 +148,9 @@ class TestOutbound(SmsTwoWayCase):
         self.assertEqual(second.state, "unknown")
         self.env["sms.sms"]._process_queue()
         self.assertEqual(second.state, "queued")
-        self.assertEqual(len(self.fake_twilio.messages), 2, "the customer gets the second text too")
+        self.assertEqual(
+            len(self.fake_twilio.messages), 2, "the customer gets the second text too"
+        )
         self.assertEqual(second.provider_sid, self.fake_twilio.messages[1]["sid"])
 
     def test_outage_then_recovery_sends_once(self):
@@ -137,7 +164,9 @@ class TestOutbound(SmsTwoWayCase):
         self.assertEqual(self.find_messages(direction="outbound").state, "queued")
 
     def test_unreachable_provider_stays_queued(self):
-        self.gateway.api_base_url = "http://127.0.0.1:9"  # nothing listens on the discard port
+        self.gateway.api_base_url = (
+            "http://127.0.0.1:9"  # nothing listens on the discard port
+        )
         sms = self._queue_sms("Nobody home")
         self.assertEqual(sms.state, "outgoing")
         self.assertEqual(self.find_messages(direction="outbound").state, "outgoing")
@@ -154,10 +183,14 @@ class TestOutbound(SmsTwoWayCase):
             self.fake_twilio.mode = "error500"
             self._queue_sms("Log check")
         self.assertTrue(logs.output)
-        self.assertFalse([line for line in logs.output if self.fake_twilio.auth_token in line])
+        self.assertFalse(
+            [line for line in logs.output if self.fake_twilio.auth_token in line]
+        )
 
     def test_conversation_reply_box(self):
-        conversation = self.env["sms.conversation"]._get_or_create(self.gateway, self.partner_number)
+        conversation = self.env["sms.conversation"]._get_or_create(
+            self.gateway, self.partner_number
+        )
         conversation.reply_body = "On my way"
         conversation.action_send_reply()
         [form] = self.fake_twilio.message_requests()
@@ -166,7 +199,9 @@ class TestOutbound(SmsTwoWayCase):
         self.assertEqual(conversation.message_line_ids.body, "On my way")
 
     def test_reply_to_unknown_number(self):
-        conversation = self.env["sms.conversation"]._get_or_create(self.gateway, "+32499000111")
+        conversation = self.env["sms.conversation"]._get_or_create(
+            self.gateway, "+32499000111"
+        )
         self.assertFalse(conversation.partner_id)
         conversation.reply_body = "Hello stranger"
         conversation.action_send_reply()

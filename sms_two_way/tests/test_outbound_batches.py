@@ -22,24 +22,49 @@ class TestOutboundBatches(SmsTwoWayCase):
 
     def queue(self, count, body="Batch"):
         numbers = [f"+3247011{index:04}" for index in range(count)]
-        return self.env["sms.sms"].sudo().with_context(sms_two_way_category="direct").create(
-            [{"number": number, "body": f"{body} {index}"} for index, number in enumerate(numbers)])
+        return (
+            self.env["sms.sms"]
+            .sudo()
+            .with_context(sms_two_way_category="direct")
+            .create(
+                [
+                    {"number": number, "body": f"{body} {index}"}
+                    for index, number in enumerate(numbers)
+                ]
+            )
+        )
 
     def outbound(self, sms):
-        return self.env["sms.conversation.message"].sudo().search([("sms_uuid", "in", sms.mapped("uuid"))])
+        return (
+            self.env["sms.conversation.message"]
+            .sudo()
+            .search([("sms_uuid", "in", sms.mapped("uuid"))])
+        )
 
     def test_a_batch_is_sent_concurrently(self):
-        self.fake_twilio.delay_seconds = 0.2  # every call is still in flight when the next ones start
+        self.fake_twilio.delay_seconds = (
+            0.2  # every call is still in flight when the next ones start
+        )
         sms = self.queue(12)
         self.env["sms.sms"]._process_queue()
         self.assertEqual(len(self.fake_twilio.messages), 12)
-        self.assertGreater(self.fake_twilio.max_in_flight, 1, "the provider calls overlap")
-        self.assertLessEqual(self.fake_twilio.max_in_flight, MAX_CONCURRENT_SENDS, "the pool is bounded")
+        self.assertGreater(
+            self.fake_twilio.max_in_flight, 1, "the provider calls overlap"
+        )
+        self.assertLessEqual(
+            self.fake_twilio.max_in_flight, MAX_CONCURRENT_SENDS, "the pool is bounded"
+        )
         messages = self.outbound(sms)
         self.assertEqual(set(messages.mapped("state")), {"queued"})
         sids = {message["sid"] for message in self.fake_twilio.messages}
-        self.assertEqual(set(messages.mapped("provider_sid")), sids, "each answer is applied to its own SMS")
-        by_body = {message["body"]: message["sid"] for message in self.fake_twilio.messages}
+        self.assertEqual(
+            set(messages.mapped("provider_sid")),
+            sids,
+            "each answer is applied to its own SMS",
+        )
+        by_body = {
+            message["body"]: message["sid"] for message in self.fake_twilio.messages
+        }
         for message in messages:
             self.assertEqual(message.provider_sid, by_body[message.body])
 
@@ -47,25 +72,38 @@ class TestOutboundBatches(SmsTwoWayCase):
         self.fake_twilio.mode = "error500"
         sms = self.queue(30)
         self.env["sms.sms"]._process_queue()
-        self.assertLess(len(self.fake_twilio.message_requests()), 30, "a provider that is down is not hammered")
+        self.assertLess(
+            len(self.fake_twilio.message_requests()),
+            30,
+            "a provider that is down is not hammered",
+        )
         self.assertEqual(set(sms.mapped("state")), {"outgoing"})
         self.assertEqual(set(self.outbound(sms).mapped("state")), {"outgoing"})
         self.fake_twilio.mode = "ok"
         self.env["sms.sms"]._process_queue()
-        self.assertEqual(sorted(m["body"] for m in self.fake_twilio.messages), sorted(sms.mapped("body")))
+        self.assertEqual(
+            sorted(m["body"] for m in self.fake_twilio.messages),
+            sorted(sms.mapped("body")),
+        )
 
     def test_max_rate_holds_within_and_across_batches(self):
         rate = 20.0
         self.gateway.max_send_rate = rate
         start = time.monotonic()
-        self.gateway._reserve_send_slots(10)  # another worker's batch booked the next half second
+        self.gateway._reserve_send_slots(
+            10
+        )  # another worker's batch booked the next half second
         self.queue(6)
         self.env["sms.sms"]._process_queue()
         times = sorted(self.fake_twilio.message_times)
         self.assertEqual(len(times), 6)
         # Lower bounds only: a slow machine makes the calls later, never earlier.
-        self.assertGreaterEqual(times[0] - start, 10 / rate * 0.95, "waits for the other batch's window")
-        self.assertGreaterEqual(times[-1] - start, 15 / rate * 0.95, "then sends at the gateway's rate")
+        self.assertGreaterEqual(
+            times[0] - start, 10 / rate * 0.95, "waits for the other batch's window"
+        )
+        self.assertGreaterEqual(
+            times[-1] - start, 15 / rate * 0.95, "then sends at the gateway's rate"
+        )
 
     def test_sms_are_marked_being_sent_before_the_provider_is_called(self):
         sms = self.queue(2)
@@ -83,7 +121,9 @@ class TestOutboundBatches(SmsTwoWayCase):
 
     def test_crash_after_the_provider_took_the_batch_never_sends_twice(self):
         sms = self.queue(3)
-        with patch.object(SmsConversationMessage, "_apply_send_result", side_effect=WorkerKilled):
+        with patch.object(
+            SmsConversationMessage, "_apply_send_result", side_effect=WorkerKilled
+        ):
             self.send_until_killed(sms)
         # What the dead worker committed before calling the provider:
         self.assertEqual(set(sms.mapped("state")), {"process"})
@@ -91,14 +131,25 @@ class TestOutboundBatches(SmsTwoWayCase):
         self.assertEqual(len(self.fake_twilio.messages), 3)
 
         self.env["sms.sms"]._process_queue()
-        self.assertEqual(len(self.fake_twilio.message_requests()), 3, "a recent send may still be running")
+        self.assertEqual(
+            len(self.fake_twilio.message_requests()),
+            3,
+            "a recent send may still be running",
+        )
         self.age_interrupted(sms)
         self.env["sms.sms"]._process_queue()
-        self.assertEqual(len(self.fake_twilio.message_requests()), 3, "checked with the provider, not resent")
+        self.assertEqual(
+            len(self.fake_twilio.message_requests()),
+            3,
+            "checked with the provider, not resent",
+        )
         self.assertEqual(len(self.fake_twilio.messages), 3)
         messages = self.outbound(sms)
         self.assertEqual(set(messages.mapped("state")), {"queued"})
-        self.assertEqual(set(messages.mapped("provider_sid")), {m["sid"] for m in self.fake_twilio.messages})
+        self.assertEqual(
+            set(messages.mapped("provider_sid")),
+            {m["sid"] for m in self.fake_twilio.messages},
+        )
 
     def test_crash_before_the_provider_got_the_batch_sends_once(self):
         sms = self.queue(2)
@@ -107,7 +158,10 @@ class TestOutboundBatches(SmsTwoWayCase):
         self.assertFalse(self.fake_twilio.messages)
         self.age_interrupted(sms)
         self.env["sms.sms"]._process_queue()
-        self.assertEqual(sorted(m["body"] for m in self.fake_twilio.messages), sorted(sms.mapped("body")))
+        self.assertEqual(
+            sorted(m["body"] for m in self.fake_twilio.messages),
+            sorted(sms.mapped("body")),
+        )
         self.assertEqual(set(self.outbound(sms).mapped("state")), {"queued"})
 
     def send_until_killed(self, sms):
@@ -122,6 +176,11 @@ class TestOutboundBatches(SmsTwoWayCase):
     def age_interrupted(self, sms):
         """Let the interrupted send grow stale, as after a restart."""
         sms.flush_recordset()
-        self.env.cr.execute("UPDATE sms_sms SET write_date = %s WHERE id = ANY(%s)",
-                            [fields.Datetime.now() - INTERRUPTED_SEND_AFTER - timedelta(minutes=1), sms.ids])
+        self.env.cr.execute(
+            "UPDATE sms_sms SET write_date = %s WHERE id = ANY(%s)",
+            [
+                fields.Datetime.now() - INTERRUPTED_SEND_AFTER - timedelta(minutes=1),
+                sms.ids,
+            ],
+        )
         sms.invalidate_recordset()

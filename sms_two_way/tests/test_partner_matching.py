@@ -56,7 +56,9 @@ class TestPartnerMatching(SmsTwoWayCase):
 
     def test_lookup_uses_the_contact_number_indexes(self):
         """The candidates come from phone_validation's indexes, not a scan of every contact."""
-        conversation = self.env["sms.conversation"]._get_or_create(self.gateway, self.partner_number)
+        conversation = self.env["sms.conversation"]._get_or_create(
+            self.gateway, self.partner_number
+        )
         # Enough contacts for the planner to prefer an index to a scan, as in a real database.
         self.env.cr.execute("""
             INSERT INTO res_partner (name, mobile, phone, active, type)
@@ -64,21 +66,34 @@ class TestPartnerMatching(SmsTwoWayCase):
                    true, 'contact'
               FROM generate_series(1, 5000) n""")
         self.env.cr.execute("ANALYZE res_partner")
-        query = conversation._get_candidate_partners_query(written_forms(self.partner_number))
+        query = conversation._get_candidate_partners_query(
+            written_forms(self.partner_number)
+        )
         self.env.cr.execute(SQL("EXPLAIN %s", query))
         plan = " ".join(row[0] for row in self.env.cr.fetchall())
         # phone_validation's btree (or, with pg_trgm, trigram) indexes on the stripped numbers
-        self.assertRegex(plan, r"Index Scan on res_partner_mobile_partial_(tgm|gin_idx)")
+        self.assertRegex(
+            plan, r"Index Scan on res_partner_mobile_partial_(tgm|gin_idx)"
+        )
         self.assertRegex(plan, r"Index Scan on res_partner_phone_partial_(tgm|gin_idx)")
         self.assertNotIn("Seq Scan", plan)
 
     def test_national_number_read_in_the_contact_country_first(self):
         """A US contact written nationally can be texted even when the company has no country."""
         self.company.country_id = False
-        partner = self.env["res.partner"].create({"name": "Dana", "mobile": "(201) 555-0161",
-                                                  "country_id": self.env.ref("base.us").id})
-        gateway, number = self.env["sms.conversation"]._resolve_recipient(partner=partner)
+        partner = self.env["res.partner"].create(
+            {
+                "name": "Dana",
+                "mobile": "(201) 555-0161",
+                "country_id": self.env.ref("base.us").id,
+            }
+        )
+        gateway, number = self.env["sms.conversation"]._resolve_recipient(
+            partner=partner
+        )
         self.assertEqual((gateway, number), (self.gateway, "+12015550161"))
         conversation = self.env["sms.conversation"]._get_for_recipient(partner=partner)
-        self.assertEqual((conversation.number, conversation.partner_id), ("+12015550161", partner))
+        self.assertEqual(
+            (conversation.number, conversation.partner_id), ("+12015550161", partner)
+        )
         self.assertEqual(self._match("+12015550161"), partner)

@@ -17,26 +17,42 @@ class TestInboundProcessing(SmsTwoWayHttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.other_partner = cls.env["res.partner"].create({
-            "name": "Bob Bystander", "mobile": OTHER_NUMBER, "country_id": cls.env.ref("base.be").id})
-        cls.manager = new_test_user(cls.env, "sms_manager", groups="base.group_user,sms_two_way.group_sms_manager",
-                                    company_id=cls.company.id)
-        cls.process_cron = cls.env.ref("sms_two_way.ir_cron_sms_two_way_process_inbound")
+        cls.other_partner = cls.env["res.partner"].create(
+            {
+                "name": "Bob Bystander",
+                "mobile": OTHER_NUMBER,
+                "country_id": cls.env.ref("base.be").id,
+            }
+        )
+        cls.manager = new_test_user(
+            cls.env,
+            "sms_manager",
+            groups="base.group_user,sms_two_way.group_sms_manager",
+            company_id=cls.company.id,
+        )
+        cls.process_cron = cls.env.ref(
+            "sms_two_way.ir_cron_sms_two_way_process_inbound"
+        )
 
     def Message(self):
         return self.env["sms.conversation.message"]
 
     def make_due(self):
         """Let time pass until every postponed retry is due."""
-        self.Message().sudo().search([("process_state", "=", "pending")]).write({
-            "process_next_date": fields.Datetime.now() - timedelta(seconds=1)})
+        self.Message().sudo().search([("process_state", "=", "pending")]).write(
+            {"process_next_date": fields.Datetime.now() - timedelta(seconds=1)}
+        )
 
     def process_until_settled(self):
         """Process, letting each backoff elapse, until no message is pending any more."""
         for _attempt in range(len(PROCESS_RETRY_DELAYS) + 2):
             self.make_due()
             self.process_inbound()
-            if not self.Message().sudo().search_count([("process_state", "=", "pending")]):
+            if (
+                not self.Message()
+                .sudo()
+                .search_count([("process_state", "=", "pending")])
+            ):
                 return
         self.fail("messages still pending after every retry")
 
@@ -48,7 +64,9 @@ class TestInboundProcessing(SmsTwoWayHttpCase):
         self.assertEqual(message.process_attempts, len(PROCESS_RETRY_DELAYS) + 1)
         self.assertTrue(message.conversation_id.needs_reply)
         self.assertTrue(message.conversation_id.has_processing_error)
-        failed = self.env["sms.conversation"].search([("has_processing_error", "=", True)])
+        failed = self.env["sms.conversation"].search(
+            [("has_processing_error", "=", True)]
+        )
         self.assertEqual(failed, message.conversation_id)
         other = self.find_messages(number=OTHER_NUMBER, direction="inbound")
         self.assertEqual(other.process_state, "done")
@@ -64,17 +82,27 @@ class TestInboundProcessing(SmsTwoWayHttpCase):
 
     # ------------------------------------------------------------ acknowledge first
     def test_webhook_stores_and_triggers_without_processing(self):
-        self.env["ir.cron.trigger"].search([("cron_id", "=", self.process_cron.id)]).unlink()
+        self.env["ir.cron.trigger"].search(
+            [("cron_id", "=", self.process_cron.id)]
+        ).unlink()
         url = self.fake_twilio.add_media("/2010-04-01/pic.png", b"\x89PNG", "image/png")
-        message = self.receive_sms("Hello there", process=False, NumMedia="1", MediaUrl0=url)
+        message = self.receive_sms(
+            "Hello there", process=False, NumMedia="1", MediaUrl0=url
+        )
         self.assertEqual(message.process_state, "pending")
         self.assertEqual(message.media_urls, [{"url": url, "content_type": None}])
         self.assertFalse(message.mail_message_id, "no chatter post in the request")
         self.assertFalse(message.attachment_ids, "no media download in the request")
         self.assertFalse(self.fake_twilio.requests, "no provider call in the request")
-        self.assertFalse(message.conversation_id.partner_id, "no contact matching in the request")
-        self.assertTrue(self.env["ir.cron.trigger"].search([("cron_id", "=", self.process_cron.id)]),
-                        "the processing cron is woken by the webhook's own transaction")
+        self.assertFalse(
+            message.conversation_id.partner_id, "no contact matching in the request"
+        )
+        self.assertTrue(
+            self.env["ir.cron.trigger"].search(
+                [("cron_id", "=", self.process_cron.id)]
+            ),
+            "the processing cron is woken by the webhook's own transaction",
+        )
 
         self.assertEqual(self.process_inbound(), 1)
         self.assertEqual(message.process_state, "done")
@@ -84,21 +112,36 @@ class TestInboundProcessing(SmsTwoWayHttpCase):
         self.assertTrue(message.conversation_id.needs_reply)
 
     def test_auto_replies_are_queued_not_sent_while_processing(self):
-        self.env["sms.keyword"].create({"name": "Hours", "keyword": "HOURS", "action": "reply",
-                                        "reply_body": "Open 9-17"})
+        self.env["sms.keyword"].create(
+            {
+                "name": "Hours",
+                "keyword": "HOURS",
+                "action": "reply",
+                "reply_body": "Open 9-17",
+            }
+        )
         self.receive_sms("hours", process=False)
         self.env["sms.conversation.message"]._process_pending()
-        self.assertFalse(self.fake_twilio.message_requests(), "processing does not call the provider")
+        self.assertFalse(
+            self.fake_twilio.message_requests(), "processing does not call the provider"
+        )
         queued = self.env["sms.sms"].sudo().search([("body", "=", "Open 9-17")])
         self.assertEqual(queued.state, "outgoing")
         sms_cron = self.env.ref("sms.ir_cron_sms_scheduler_action")
-        self.assertTrue(self.env["ir.cron.trigger"].search([("cron_id", "=", sms_cron.id)]))
+        self.assertTrue(
+            self.env["ir.cron.trigger"].search([("cron_id", "=", sms_cron.id)])
+        )
         self.env["sms.sms"].sudo()._process_queue()
-        self.assertEqual([form["Body"] for form in self.fake_twilio.message_requests()], ["Open 9-17"])
+        self.assertEqual(
+            [form["Body"] for form in self.fake_twilio.message_requests()],
+            ["Open 9-17"],
+        )
 
     def test_media_download_has_a_total_time_budget(self):
         url = self.fake_twilio.add_media("/2010-04-01/late.png", b"late", "image/png")
-        message = self.receive_sms("Pictures", process=False, NumMedia="2", MediaUrl0=url, MediaUrl1=url)
+        message = self.receive_sms(
+            "Pictures", process=False, NumMedia="2", MediaUrl0=url, MediaUrl1=url
+        )
         message._attach_media(time_budget=0)
         self.assertFalse(message.attachment_ids)
         self.assertIn("media 1", message.media_error)
@@ -107,15 +150,31 @@ class TestInboundProcessing(SmsTwoWayHttpCase):
 
     # ------------------------------------------------------------ failures stay stored
     def test_failing_server_action_is_kept_in_error(self):
-        action = self.env["ir.actions.server"].create({
-            "name": "Broken", "model_id": self.env.ref("sms_two_way.model_sms_conversation").id,
-            "state": "code", "code": "raise UserError('Printer on fire')"})
-        self.env["sms.keyword"].create({"name": "Print", "keyword": "PRINT", "action": "server_action",
-                                        "server_action_id": action.id, "reply_body": "Printed"})
+        action = self.env["ir.actions.server"].create(
+            {
+                "name": "Broken",
+                "model_id": self.env.ref("sms_two_way.model_sms_conversation").id,
+                "state": "code",
+                "code": "raise UserError('Printer on fire')",
+            }
+        )
+        self.env["sms.keyword"].create(
+            {
+                "name": "Print",
+                "keyword": "PRINT",
+                "action": "server_action",
+                "server_action_id": action.id,
+                "reply_body": "Printed",
+            }
+        )
         message = self.receive_failing_and_bystander("print")
         self.assert_failed_alone(message, "UserError: Printer on fire")
-        self.assertFalse(message.mail_message_id, "the failed attempt's chatter post was rolled back")
-        self.assertNotIn("Printed", [form["Body"] for form in self.fake_twilio.message_requests()])
+        self.assertFalse(
+            message.mail_message_id, "the failed attempt's chatter post was rolled back"
+        )
+        self.assertNotIn(
+            "Printed", [form["Body"] for form in self.fake_twilio.message_requests()]
+        )
 
     def test_stop_from_a_short_code_is_kept_in_error(self):
         self.gateway.provider_handles_opt_out = False
@@ -124,61 +183,102 @@ class TestInboundProcessing(SmsTwoWayHttpCase):
         self.assert_failed_alone(message, "Error")
 
     def test_answer_to_a_number_lead_field_is_kept_in_error(self):
-        campaign = self.env["sms.campaign"].create({"name": "FitClub", "join_keywords": "FIT",
-                                                    "gateway_id": self.gateway.id})
+        campaign = self.env["sms.campaign"].create(
+            {"name": "FitClub", "join_keywords": "FIT", "gateway_id": self.gateway.id}
+        )
         revenue = self.env["ir.model.fields"]._get("crm.lead", "expected_revenue")
-        campaign.question_ids = [(0, 0, {"sequence": 1, "question": "Budget?", "lead_field_id": revenue.id}),
-                                 (0, 0, {"sequence": 2, "question": "Goal?"})]
+        campaign.question_ids = [
+            (0, 0, {"sequence": 1, "question": "Budget?", "lead_field_id": revenue.id}),
+            (0, 0, {"sequence": 2, "question": "Goal?"}),
+        ]
         self.receive_sms("FIT")
-        self.assertIn("Budget?", [form["Body"] for form in self.fake_twilio.message_requests()])
+        self.assertIn(
+            "Budget?", [form["Body"] for form in self.fake_twilio.message_requests()]
+        )
         message = self.receive_failing_and_bystander("a lot")
         self.assert_failed_alone(message, "ValueError")
 
     # ------------------------------------------------------------ retries, order, Retry button
     def test_retries_back_off_then_error_then_retry_button(self):
-        action = self.env["ir.actions.server"].create({
-            "name": "Flaky", "model_id": self.env.ref("sms_two_way.model_sms_conversation").id,
-            "state": "code",
-            "code": "if not env['ir.config_parameter'].sudo().get_param('test.fixed'): raise UserError('Not yet')"})
-        self.env["sms.keyword"].create({"name": "Flaky", "keyword": "FLAKY", "action": "server_action",
-                                        "server_action_id": action.id})
+        action = self.env["ir.actions.server"].create(
+            {
+                "name": "Flaky",
+                "model_id": self.env.ref("sms_two_way.model_sms_conversation").id,
+                "state": "code",
+                "code": "if not env['ir.config_parameter'].sudo().get_param('test.fixed'): raise UserError('Not yet')",
+            }
+        )
+        self.env["sms.keyword"].create(
+            {
+                "name": "Flaky",
+                "keyword": "FLAKY",
+                "action": "server_action",
+                "server_action_id": action.id,
+            }
+        )
         message = self.receive_sms("flaky", process=False)
         for attempt, delay in enumerate(PROCESS_RETRY_DELAYS, start=1):
             before = fields.Datetime.now()
             self.process_inbound()
-            self.assertEqual((message.process_state, message.process_attempts), ("pending", attempt))
+            self.assertEqual(
+                (message.process_state, message.process_attempts), ("pending", attempt)
+            )
             self.assertEqual(message.process_error, "UserError: Not yet")
-            self.assertGreaterEqual(message.process_next_date, before + delay - timedelta(seconds=1))
-            self.assertEqual(self.process_inbound(), 0, "not retried before its backoff elapsed")
+            self.assertGreaterEqual(
+                message.process_next_date, before + delay - timedelta(seconds=1)
+            )
+            self.assertEqual(
+                self.process_inbound(), 0, "not retried before its backoff elapsed"
+            )
             self.make_due()
         self.process_inbound()
         self.assertEqual(message.process_state, "error")
         self.assertFalse(message.process_next_date)
-        self.assertEqual(self.Message().search([("process_state", "=", "error")]), message,
-                         "the 'Processing failed' filter finds it")
+        self.assertEqual(
+            self.Message().search([("process_state", "=", "error")]),
+            message,
+            "the 'Processing failed' filter finds it",
+        )
 
         with self.assertRaises(AccessError):
             message.with_user(self.sms_user).action_retry_processing()
         self.env["ir.config_parameter"].sudo().set_param("test.fixed", "1")
         message.conversation_id.with_user(self.manager).action_retry_processing()
-        self.assertEqual((message.process_state, message.process_attempts), ("pending", 0))
+        self.assertEqual(
+            (message.process_state, message.process_attempts), ("pending", 0)
+        )
         self.process_inbound()
         self.assertEqual(message.process_state, "done")
         self.assertFalse(message.process_error)
         self.assertFalse(message.conversation_id.has_processing_error)
 
     def test_conversation_messages_processed_in_arrival_order(self):
-        action = self.env["ir.actions.server"].create({
-            "name": "Flaky", "model_id": self.env.ref("sms_two_way.model_sms_conversation").id,
-            "state": "code", "code": "raise UserError('Not now')"})
-        self.env["sms.keyword"].create({"name": "Flaky", "keyword": "FIRST", "action": "server_action",
-                                        "server_action_id": action.id})
+        action = self.env["ir.actions.server"].create(
+            {
+                "name": "Flaky",
+                "model_id": self.env.ref("sms_two_way.model_sms_conversation").id,
+                "state": "code",
+                "code": "raise UserError('Not now')",
+            }
+        )
+        self.env["sms.keyword"].create(
+            {
+                "name": "Flaky",
+                "keyword": "FIRST",
+                "action": "server_action",
+                "server_action_id": action.id,
+            }
+        )
         first = self.receive_sms("first", process=False)
         second = self.receive_sms("second", process=False)
         other = self.receive_sms("elsewhere", sender=OTHER_NUMBER, process=False)
         self.process_inbound()
         self.assertEqual(first.process_state, "pending")
-        self.assertEqual(second.process_state, "pending", "waits while an earlier message of its conversation waits")
+        self.assertEqual(
+            second.process_state,
+            "pending",
+            "waits while an earlier message of its conversation waits",
+        )
         self.assertEqual(other.process_state, "done", "other conversations go on")
         action.code = "pass"
         self.make_due()

@@ -19,7 +19,10 @@ class FakeChatEndpoint:
 
     def __init__(self):
         self.mode, self.delay = "ok", 3.0
-        self.draft, self.pick = "Hi Alice, a team member will check and get back to you.", "0"
+        self.draft, self.pick = (
+            "Hi Alice, a team member will check and get back to you.",
+            "0",
+        )
         self.requests = []
         endpoint = self
 
@@ -34,8 +37,18 @@ class FakeChatEndpoint:
                 if endpoint.mode == "slow":
                     time.sleep(endpoint.delay)
                 asked = body["messages"][-1]["content"]
-                content = endpoint.pick if "Reply with its number only" in asked else endpoint.draft
-                payload = json.dumps({"choices": [{"message": {"role": "assistant", "content": content}}]}).encode()
+                content = (
+                    endpoint.pick
+                    if "Reply with its number only" in asked
+                    else endpoint.draft
+                )
+                payload = json.dumps(
+                    {
+                        "choices": [
+                            {"message": {"role": "assistant", "content": content}}
+                        ]
+                    }
+                ).encode()
                 try:
                     self.send_response(200)
                     self.send_header("Content-Type", "application/json")
@@ -43,13 +56,15 @@ class FakeChatEndpoint:
                     self.end_headers()
                     self.wfile.write(payload)
                 except OSError:  # the client gave up (timeout)
-                    pass
+                    return
 
             def log_message(self, *args):
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1/chat/completions"
+        self.url = (
+            f"http://127.0.0.1:{self.server.server_address[1]}/v1/chat/completions"
+        )
 
     def start(self):
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
@@ -69,10 +84,18 @@ class TestReplySuggestion(SmsTwoWayHttpCase):
         super().setUpClass()
         cls.endpoint = FakeChatEndpoint().start()
         cls.addClassCleanup(cls.endpoint.stop)
-        cls.parking = cls.env["sms.faq"].create({"question": "Is there parking?\nWhere can I park?",
-                                                 "answer": "Free parking behind the building, {first_name}."})
-        cls.env["sms.faq"].create({"question": "What are your opening hours?", "answer": "Open 9-17."})
-        cls.env["sms.faq"].create({"question": "How much is a membership?", "answer": "99 EUR a month."})
+        cls.parking = cls.env["sms.faq"].create(
+            {
+                "question": "Is there parking?\nWhere can I park?",
+                "answer": "Free parking behind the building, {first_name}.",
+            }
+        )
+        cls.env["sms.faq"].create(
+            {"question": "What are your opening hours?", "answer": "Open 9-17."}
+        )
+        cls.env["sms.faq"].create(
+            {"question": "How much is a membership?", "answer": "99 EUR a month."}
+        )
         cls.cron = cls.env.ref("sms_two_way.ir_cron_sms_suggest_replies")
 
     def setUp(self):
@@ -89,7 +112,11 @@ class TestReplySuggestion(SmsTwoWayHttpCase):
         params.set_param("sms_two_way.ai_timeout", str(timeout))
 
     def triggers(self):
-        return self.env["ir.cron.trigger"].sudo().search_count([("cron_id", "=", self.cron.id)])
+        return (
+            self.env["ir.cron.trigger"]
+            .sudo()
+            .search_count([("cron_id", "=", self.cron.id)])
+        )
 
     def sent_bodies(self):
         return [form["Body"] for form in self.fake_twilio.message_requests()]
@@ -108,7 +135,11 @@ class TestReplySuggestion(SmsTwoWayHttpCase):
         message = self.receive_sms("Can I bring my dog and my cat to the sauna?")
         conversation = message.conversation_id
         self.assertEqual(conversation.suggestion_state, "pending")
-        self.assertEqual(self.endpoint.requests, [], "nothing is called while the message is processed")
+        self.assertEqual(
+            self.endpoint.requests,
+            [],
+            "nothing is called while the message is processed",
+        )
         self.assertEqual(self.triggers(), before + 1)
         self.env["sms.conversation"]._cron_suggest_replies()
         self.assertEqual(conversation.suggestion_state, "done")
@@ -117,12 +148,20 @@ class TestReplySuggestion(SmsTwoWayHttpCase):
         self.assertEqual(request["headers"]["Authorization"], "Bearer sk-test")
         self.assertEqual(request["body"]["model"], "test-model")
         sent = json.dumps(request["body"])
-        self.assertIn("Free parking behind the building", sent, "the FAQ answers are the assistant's facts")
+        self.assertIn(
+            "Free parking behind the building",
+            sent,
+            "the FAQ answers are the assistant's facts",
+        )
         self.assertIn("Alice", sent)
         self.assertIn("Can I bring my dog", sent)
         self.assertNotIn("470123456", sent, "no phone number leaves Odoo")
         self.assertNotIn("Alice Customer", sent, "the first name only")
-        self.assertEqual(self.sent_bodies(), [self.company.sms_handoff_ack_body], "a suggestion is never sent")
+        self.assertEqual(
+            self.sent_bodies(),
+            [self.company.sms_handoff_ack_body],
+            "a suggestion is never sent",
+        )
         conversation.with_user(self.sms_user).action_use_suggestion()
         self.assertEqual(conversation.reply_body, self.endpoint.draft)
         self.assertFalse(conversation.suggestion_state)
@@ -142,7 +181,11 @@ class TestReplySuggestion(SmsTwoWayHttpCase):
         message = self.receive_sms("Can I bring my dog and my cat to the sauna?")
         begin = time.monotonic()
         self.env["sms.conversation"]._cron_suggest_replies()
-        self.assertLess(time.monotonic() - begin, self.endpoint.delay, "the configured timeout applies")
+        self.assertLess(
+            time.monotonic() - begin,
+            self.endpoint.delay,
+            "the configured timeout applies",
+        )
         self.assertEqual(message.conversation_id.suggestion_state, "failed")
 
     def middling_text(self):
@@ -160,7 +203,9 @@ class TestReplySuggestion(SmsTwoWayHttpCase):
         self.env["sms.conversation"]._cron_suggest_replies()
         conversation = message.conversation_id
         self.assertEqual(conversation.suggestion_faq_id, self.parking)
-        self.assertEqual(conversation.suggested_reply, "Free parking behind the building, Alice.")
+        self.assertEqual(
+            conversation.suggested_reply, "Free parking behind the building, Alice."
+        )
         self.assertEqual(len(self.endpoint.requests), 1)
 
     def test_middling_confidence_free_text_pick_is_ignored(self):
@@ -170,16 +215,25 @@ class TestReplySuggestion(SmsTwoWayHttpCase):
         self.env["sms.conversation"]._cron_suggest_replies()
         conversation = message.conversation_id
         self.assertFalse(conversation.suggestion_faq_id)
-        self.assertEqual(conversation.suggested_reply, self.endpoint.draft, "no pick: an ordinary draft")
+        self.assertEqual(
+            conversation.suggested_reply,
+            self.endpoint.draft,
+            "no pick: an ordinary draft",
+        )
         self.assertEqual(len(self.endpoint.requests), 2)
 
     def test_endpoint_over_plain_http_is_never_called(self):
         self.configure()
-        self.env["ir.config_parameter"].sudo().set_param("sms_two_way.allow_loopback_http_api", False)
+        self.env["ir.config_parameter"].sudo().set_param(
+            "sms_two_way.allow_loopback_http_api", False
+        )
         message = self.receive_sms("Can I bring my dog and my cat to the sauna?")
         self.env["sms.conversation"]._cron_suggest_replies()
         self.assertFalse(message.conversation_id.suggested_reply)
-        self.assertFalse(self.endpoint.requests, "the API key and the customer's text went out in clear")
+        self.assertFalse(
+            self.endpoint.requests,
+            "the API key and the customer's text went out in clear",
+        )
 
     def test_settings_are_for_administrators_only(self):
         self.configure()
@@ -187,4 +241,6 @@ class TestReplySuggestion(SmsTwoWayHttpCase):
         for name in ("sms_ai_url", "sms_ai_model", "sms_ai_api_key", "sms_ai_timeout"):
             self.assertEqual(fields[name].groups, "base.group_system", name)
         with self.assertRaises(AccessError):
-            self.env["ir.config_parameter"].with_user(self.sms_user).search([("key", "=", "sms_two_way.ai_api_key")])
+            self.env["ir.config_parameter"].with_user(self.sms_user).search(
+                [("key", "=", "sms_two_way.ai_api_key")]
+            )

@@ -1,6 +1,6 @@
 from markupsafe import Markup
 
-from odoo import _, fields, models
+from odoo import fields, models
 from odoo.tools import plaintext2html
 
 from .sms_prompt import APPOINTMENT_KINDS
@@ -16,8 +16,14 @@ class SmsConversation(models.Model):
         self.ensure_one()
         given = self.env.context.get("sms_appointment_attendee_ids") or []
         attendees = self.env["calendar.attendee"].sudo().browse(given)
-        prompts = self.env["sms.prompt"].sudo().search(self.env["sms.prompt"]._get_open_domain(self)
-                                                       + [("kind", "in", list(APPOINTMENT_KINDS))])
+        prompts = (
+            self.env["sms.prompt"]
+            .sudo()
+            .search(
+                self.env["sms.prompt"]._get_open_domain(self)
+                + [("kind", "in", list(APPOINTMENT_KINDS))]
+            )
+        )
         for prompt in prompts:
             attendees |= prompt._get_record()
         return attendees.exists()
@@ -28,7 +34,9 @@ class SmsConversation(models.Model):
         organizers = attendees.event_id.user_id
         if organizers and not self.user_id and not self.partner_id.user_id:
             # The reply activity notifies the organizer: no second "assigned to you".
-            self.with_context(mail_auto_subscribe_no_notify=True).user_id = organizers[:1]
+            self.with_context(mail_auto_subscribe_no_notify=True).user_id = organizers[
+                :1
+            ]
         result = super()._handoff(message, reason=reason, **kwargs)
         for attendee in attendees:
             organizer = attendee.event_id.user_id
@@ -39,9 +47,11 @@ class SmsConversation(models.Model):
     def _sms_appointment_activity(self, user, attendee, message, reason=None):
         """One open to-do per organizer on the conversation: later replies refresh its note."""
         note = Markup("<p>%s</p><p>%s</p>%s") % (
-            reason or _("A customer reply about an appointment needs an answer."),
+            reason
+            or self.env._("A customer reply about an appointment needs an answer."),
             attendee.event_id._get_html_link(),
-            plaintext2html(message.body or ""))
+            plaintext2html(message.body or ""),
+        )
         activity = self.activity_ids.filtered(lambda a: a.user_id == user)
         if activity:
             activity[:1].note = note
@@ -49,7 +59,7 @@ class SmsConversation(models.Model):
         self.activity_schedule(
             "mail.mail_activity_data_todo",
             user_id=user.id,
-            summary=_("SMS about %s needs an answer", attendee.event_id.name),
+            summary=self.env._("SMS about %s needs an answer", attendee.event_id.name),
             note=note,
         )
 
@@ -58,11 +68,28 @@ class SmsConversation(models.Model):
         facts = super()._get_reply_context()
         if not self.partner_id:
             return facts
-        event = self.env["calendar.event"].sudo().search([
-            ("start", ">", fields.Datetime.now()),
-            ("attendee_ids", "any", [("partner_id", "=", self.partner_id.id), ("state", "!=", "declined")]),
-        ], order="start", limit=1)
-        attendee = event.attendee_ids.filtered(lambda a: a.partner_id == self.partner_id)[:1]
+        event = (
+            self.env["calendar.event"]
+            .sudo()
+            .search(
+                [
+                    ("start", ">", fields.Datetime.now()),
+                    (
+                        "attendee_ids",
+                        "any",
+                        [
+                            ("partner_id", "=", self.partner_id.id),
+                            ("state", "!=", "declined"),
+                        ],
+                    ),
+                ],
+                order="start",
+                limit=1,
+            )
+        )
+        attendee = event.attendee_ids.filtered(
+            lambda a: a.partner_id == self.partner_id
+        )[:1]
         if attendee:
             facts.append(f"Next appointment: {attendee._sms_describe()}")
         return facts

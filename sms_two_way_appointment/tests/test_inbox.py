@@ -5,7 +5,6 @@ from .common import AppointmentCase
 
 @tagged("post_install", "-at_install")
 class TestAppointmentInbox(AppointmentCase):
-
     def test_confirming_after_a_handed_off_question_keeps_it_open(self):
         """Ada asks to move her appointment (a person must answer), then confirms it with "C".
 
@@ -25,7 +24,11 @@ class TestAppointmentInbox(AppointmentCase):
         self.assertTrue(conversation.needs_reply)
         self.assertEqual(len(conversation.activity_ids), 1)
         self.assertEqual(conversation.activity_ids.user_id, self.organizer)
-        inbox = self.env["sms.conversation"].with_user(self.organizer).search([("inbox_state", "=", "needs_reply")])
+        inbox = (
+            self.env["sms.conversation"]
+            .with_user(self.organizer)
+            .search([("inbox_state", "=", "needs_reply")])
+        )
         self.assertIn(conversation, inbox)
         conversation = conversation.with_user(self.organizer)
         conversation.reply_body = "5pm works, see you then."

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from markupsafe import Markup
 
-from odoo import _, fields, models
+from odoo import fields, models
 from odoo.tools import is_html_empty
 from odoo.tools.misc import get_lang
 
@@ -36,19 +36,31 @@ class SurveyUserInput(models.Model):
 
     _inherit = "survey.user_input"
 
-    sms_conversation_id = fields.Many2one("sms.conversation", "SMS conversation", readonly=True,
-                                          ondelete="set null", index="btree_not_null")
-    sms_question_id = fields.Many2one("survey.question", "Question asked by SMS", readonly=True,
-                                      ondelete="set null")
-    sms_state = fields.Selection([
-        ("invited", "Invited"),
-        ("in_progress", "Answering"),
-        ("handoff", "Needs a person"),
-        ("done", "Completed"),
-        ("abandoned", "Opted out"),
-        ("expired", "No reply"),
-    ], string="SMS status", readonly=True, index=True, copy=False,
-        help="Set on answers collected by SMS.")
+    sms_conversation_id = fields.Many2one(
+        "sms.conversation",
+        "SMS conversation",
+        readonly=True,
+        ondelete="set null",
+        index="btree_not_null",
+    )
+    sms_question_id = fields.Many2one(
+        "survey.question", "Question asked by SMS", readonly=True, ondelete="set null"
+    )
+    sms_state = fields.Selection(
+        [
+            ("invited", "Invited"),
+            ("in_progress", "Answering"),
+            ("handoff", "Needs a person"),
+            ("done", "Completed"),
+            ("abandoned", "Opted out"),
+            ("expired", "No reply"),
+        ],
+        string="SMS status",
+        readonly=True,
+        index=True,
+        copy=False,
+        help="Set on answers collected by SMS.",
+    )
 
     # ------------------------------------------------------------ questions
     def _sms_lang(self):
@@ -62,15 +74,24 @@ class SurveyUserInput(models.Model):
         with a note on the answer.
         """
         self.ensure_one()
-        questions = self.predefined_question_ids.filtered(lambda q: not q.is_page).sorted(
-            key=lambda q: (q.sequence, q.id))
+        questions = self.predefined_question_ids.filtered(
+            lambda q: not q.is_page
+        ).sorted(key=lambda q: (q.sequence, q.id))
         if after:
-            questions = questions[questions.ids.index(after.id) + 1:] if after in questions else questions.browse()
+            questions = (
+                questions[questions.ids.index(after.id) + 1 :]
+                if after in questions
+                else questions.browse()
+            )
         inactive = self._get_inactive_conditional_questions()
         for question in questions - inactive:
             if question.sms_compatible:
                 return question
-            self._sms_note(_("Question “%s” cannot be answered by SMS: skipped.", question.title))
+            self._sms_note(
+                self.env._(
+                    "Question “%s” cannot be answered by SMS: skipped.", question.title
+                )
+            )
         return self.env["survey.question"]
 
     def _sms_ask(self, question, category="direct", intro=False):
@@ -79,43 +100,80 @@ class SurveyUserInput(models.Model):
         self._sms_close_prompts()
         survey = self.survey_id.with_context(lang=self._sms_lang())
         hours = survey.sms_expiry_hours or DEFAULT_SMS_EXPIRY_HOURS
-        self.env["sms.prompt"]._open(self.sms_conversation_id.sudo(), self, PROMPT_KIND, survey.title,
-                                     expires_at=fields.Datetime.now() + timedelta(hours=hours))
-        self.write({"sms_question_id": question.id, "last_displayed_page_id": question.id})
+        self.env["sms.prompt"]._open(
+            self.sms_conversation_id.sudo(),
+            self,
+            PROMPT_KIND,
+            survey.title,
+            expires_at=fields.Datetime.now() + timedelta(hours=hours),
+        )
+        self.write(
+            {"sms_question_id": question.id, "last_displayed_page_id": question.id}
+        )
         text = self._sms_question_text(question)
-        self._sms_send("\n".join([survey.title, text]) if intro else text, category=category)
+        self._sms_send(
+            "\n".join([survey.title, text]) if intro else text, category=category
+        )
 
     def _sms_question_text(self, question):
         """The question's title followed by how to answer it."""
         question = question.with_context(lang=self._sms_lang())
-        return "\n".join(filter(None, [question.title, self.with_context(lang=self._sms_lang())
-                                       ._sms_instructions(question)]))
+        return "\n".join(
+            filter(
+                None,
+                [
+                    question.title,
+                    self.with_context(lang=self._sms_lang())._sms_instructions(
+                        question
+                    ),
+                ],
+            )
+        )
 
     def _sms_instructions(self, question):
         qtype = question.question_type
         if qtype in ("simple_choice", "multiple_choice"):
-            options = ", ".join(self.env._("%(number)s for %(label)s", number=number, label=answer.value)
-                                for number, answer in enumerate(question.suggested_answer_ids, start=1))
+            options = ", ".join(
+                self.env._(
+                    "%(number)s for %(label)s", number=number, label=answer.value
+                )
+                for number, answer in enumerate(question.suggested_answer_ids, start=1)
+            )
             if qtype == "simple_choice":
-                return _("Reply %s.", options)
-            return _("Reply one or more numbers (e.g. 1,3): %s.", options)
+                return self.env._("Reply %s.", options)
+            return self.env._("Reply one or more numbers (e.g. 1,3): %s.", options)
         if qtype == "scale":
-            text = _("Reply a number from %(min)s to %(max)s.", min=question.scale_min, max=question.scale_max)
-            labels = [f"{value} = {label}" for value, label in (
-                (question.scale_min, question.scale_min_label), (question.scale_max, question.scale_max_label))
-                if label]
+            text = self.env._(
+                "Reply a number from %(min)s to %(max)s.",
+                min=question.scale_min,
+                max=question.scale_max,
+            )
+            labels = [
+                f"{value} = {label}"
+                for value, label in (
+                    (question.scale_min, question.scale_min_label),
+                    (question.scale_max, question.scale_max_label),
+                )
+                if label
+            ]
             return f"{text} ({', '.join(labels)})" if labels else text
         if qtype == "numerical_box":
             if question.validation_required:
-                return _("Reply a number from %(min)s to %(max)s.", min=_number(question.validation_min_float_value),
-                         max=_number(question.validation_max_float_value))
-            return _("Reply a number.")
+                return self.env._(
+                    "Reply a number from %(min)s to %(max)s.",
+                    min=_number(question.validation_min_float_value),
+                    max=_number(question.validation_max_float_value),
+                )
+            return self.env._("Reply a number.")
         if qtype == "date":
-            return _("Reply a date, e.g. %s.", self._sms_example_date().strftime(self._sms_date_format()))
+            return self.env._(
+                "Reply a date, e.g. %s.",
+                self._sms_example_date().strftime(self._sms_date_format()),
+            )
         if qtype == "datetime":
             example = self._sms_example_date().strftime(self._sms_date_format())
-            return _("Reply a date and time, e.g. %s 14:30.", example)
-        return _("Reply with your answer.")
+            return self.env._("Reply a date and time, e.g. %s 14:30.", example)
+        return self.env._("Reply with your answer.")
 
     def _sms_date_format(self):
         return get_lang(self.env, self._sms_lang()).date_format or "%m/%d/%Y"
@@ -129,11 +187,19 @@ class SurveyUserInput(models.Model):
         """A reply to the question ``prompt`` asked: store it and go on, or re-ask."""
         self.ensure_one()
         question = self.sms_question_id
-        if self.state == "done" or not question or self.sms_state not in SMS_OPEN_STATES:
+        if (
+            self.state == "done"
+            or not question
+            or self.sms_state not in SMS_OPEN_STATES
+        ):
             prompt._close("cancelled")
-            message.conversation_id._handoff(message, reason=_("The survey this reply answers is over."))
+            message.conversation_id._handoff(
+                message, reason=self.env._("The survey this reply answers is over.")
+            )
             return True
-        value, problem = self.with_context(lang=self._sms_lang())._sms_read_answer(question, message.body or "")
+        value, problem = self.with_context(lang=self._sms_lang())._sms_read_answer(
+            question, message.body or ""
+        )
         if problem:
             return self._sms_invalid_answer(message, prompt, question, problem)
         if self.state == "new":
@@ -151,25 +217,34 @@ class SurveyUserInput(models.Model):
         """``(value for _save_lines, None)`` or ``(None, why the reply is not an answer)``."""
         reader = getattr(self, f"_sms_read_{question.question_type}")
         value, problem = reader(question, text)
-        if problem is None and question.question_type in ("char_box", "numerical_box", "date", "datetime"):
+        if problem is None and question.question_type in (
+            "char_box",
+            "numerical_box",
+            "date",
+            "datetime",
+        ):
             errors = question.validate_question(value)
             problem = errors.get(question.id)
         return value, problem
 
     def _sms_read_simple_choice(self, question, text):
-        index = answers.parse_choice(text, question.suggested_answer_ids.mapped("value"))
+        index = answers.parse_choice(
+            text, question.suggested_answer_ids.mapped("value")
+        )
         if index is None:
             if self._sms_comment_is_answer(question):
                 return SmsComment(text.strip()), None
-            return None, _("Sorry, I did not understand your choice.")
+            return None, self.env._("Sorry, I did not understand your choice.")
         return question.suggested_answer_ids[index].id, None
 
     def _sms_read_multiple_choice(self, question, text):
-        indexes = answers.parse_choices(text, question.suggested_answer_ids.mapped("value"))
+        indexes = answers.parse_choices(
+            text, question.suggested_answer_ids.mapped("value")
+        )
         if not indexes:
             if self._sms_comment_is_answer(question):
                 return SmsComment(text.strip()), None
-            return None, _("Sorry, I did not understand your choices.")
+            return None, self.env._("Sorry, I did not understand your choices.")
         return [question.suggested_answer_ids[index].id for index in indexes], None
 
     def _sms_comment_is_answer(self, question):
@@ -179,14 +254,17 @@ class SurveyUserInput(models.Model):
     def _sms_read_scale(self, question, text):
         number = extract_number(text)
         if number is None or not question.scale_min <= number <= question.scale_max:
-            return None, _("Sorry, that is not a number from %(min)s to %(max)s.",
-                           min=question.scale_min, max=question.scale_max)
+            return None, self.env._(
+                "Sorry, that is not a number from %(min)s to %(max)s.",
+                min=question.scale_min,
+                max=question.scale_max,
+            )
         return str(number), None  # a string: _save_lines reads 0 as "skipped"
 
     def _sms_read_numerical_box(self, question, text):
         number = answers.parse_decimal(text)
         if number is None:
-            return None, _("Sorry, that is not a number.")
+            return None, self.env._("Sorry, that is not a number.")
         return str(number), None
 
     def _sms_read_char_box(self, question, text):
@@ -196,28 +274,41 @@ class SurveyUserInput(models.Model):
         return text.strip(), None
 
     def _sms_read_date(self, question, text):
-        found, error = answers.parse_date(text, self._sms_date_format(), self._sms_lang(),
-                                          fields.Date.context_today(self))
+        found, error = answers.parse_date(
+            text,
+            self._sms_date_format(),
+            self._sms_lang(),
+            fields.Date.context_today(self),
+        )
         if error:
             return None, self._sms_date_problem(error)
         return fields.Date.to_string(found), None
 
     def _sms_read_datetime(self, question, text):
-        found, error = answers.parse_datetime(text, self._sms_date_format(), self._sms_lang(),
-                                              fields.Date.context_today(self))
+        found, error = answers.parse_datetime(
+            text,
+            self._sms_date_format(),
+            self._sms_lang(),
+            fields.Date.context_today(self),
+        )
         if error:
             return None, self._sms_date_problem(error)
         local = found.replace(tzinfo=self._sms_timezone())
-        return fields.Datetime.to_string(local.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)), None
+        return fields.Datetime.to_string(
+            local.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+        ), None
 
     def _sms_date_problem(self, error):
         if error == answers.AMBIGUOUS:
-            return _("Sorry, that date can be read in more than one way.")
-        return _("Sorry, that is not a date I understand.")
+            return self.env._("Sorry, that date can be read in more than one way.")
+        return self.env._("Sorry, that is not a date I understand.")
 
     def _sms_timezone(self):
         """The contact's time zone: the one a typed time is meant in."""
-        for name in (self.partner_id.tz, self.sms_conversation_id.company_id.partner_id.tz):
+        for name in (
+            self.partner_id.tz,
+            self.sms_conversation_id.company_id.partner_id.tz,
+        ):
             if not name:
                 continue
             try:
@@ -235,12 +326,21 @@ class SurveyUserInput(models.Model):
         prompt._close()
         if question.constr_mandatory:
             self.sms_state = "handoff"
-            reason = _("Survey “%(survey)s”: the answer to the mandatory question “%(question)s” "
-                       "was not understood twice.", survey=self.survey_id.title, question=question.title)
+            reason = self.env._(
+                "Survey “%(survey)s”: the answer to the mandatory question “%(question)s” "
+                "was not understood twice.",
+                survey=self.survey_id.title,
+                question=question.title,
+            )
             self._sms_note(reason)
             message.conversation_id._handoff(message, reason=reason)
             return True
-        self._sms_note(_("Question “%s” skipped: the SMS answer was not understood twice.", question.title))
+        self._sms_note(
+            self.env._(
+                "Question “%s” skipped: the SMS answer was not understood twice.",
+                question.title,
+            )
+        )
         self._sms_continue(question)
         return True
 
@@ -256,48 +356,77 @@ class SurveyUserInput(models.Model):
         self._mark_done()
         self.write({"sms_state": "done", "sms_question_id": False})
         survey = self.survey_id.with_context(lang=self._sms_lang())
-        body = "" if is_html_empty(survey.description_done) else _html_to_sms(survey.description_done)
-        self._sms_send(body or self.with_context(lang=self._sms_lang())._sms_default_thanks())
+        body = (
+            ""
+            if is_html_empty(survey.description_done)
+            else _html_to_sms(survey.description_done)
+        )
+        self._sms_send(
+            body or self.with_context(lang=self._sms_lang())._sms_default_thanks()
+        )
 
     def _sms_default_thanks(self):
-        return _("Thank you for your answers!")
+        return self.env._("Thank you for your answers!")
 
     # ------------------------------------------------------------ helpers
     def _sms_send(self, body, category="direct"):
         """Answers to the contact's replies are automatic replies, not capped: a survey cannot loop."""
-        self.sms_conversation_id.sudo()._send_text(body, category=category, auto_reply=category == "direct")
+        self.sms_conversation_id.sudo()._send_text(
+            body, category=category, auto_reply=category == "direct"
+        )
 
     def _sms_close_prompts(self, state="answered"):
-        self.env["sms.prompt"].sudo().search([
-            ("res_model", "=", self._name), ("res_id", "in", self.ids), ("state", "=", "open"),
-            ("kind", "=", PROMPT_KIND)])._close(state)
+        self.env["sms.prompt"].sudo().search(
+            [
+                ("res_model", "=", self._name),
+                ("res_id", "in", self.ids),
+                ("state", "=", "open"),
+                ("kind", "=", PROMPT_KIND),
+            ]
+        )._close(state)
 
     def _sms_note(self, body):
-        self.message_post(body=Markup("<p>%s</p>") % body, message_type="comment", subtype_xmlid="mail.mt_note")
+        self.message_post(
+            body=Markup("<p>%s</p>") % body,
+            message_type="comment",
+            subtype_xmlid="mail.mt_note",
+        )
 
     # ------------------------------------------------------------ prompt hooks
     def _sms_prompt_cancelled(self, prompt):
         """The contact opted out mid-survey: the answer is abandoned, kept as is."""
         if self.sms_state in SMS_OPEN_STATES:
             self.write({"sms_state": "abandoned", "sms_question_id": False})
-            self._sms_note(_("The contact opted out of SMS: survey abandoned."))
+            self._sms_note(
+                self.env._("The contact opted out of SMS: survey abandoned.")
+            )
 
     def _sms_prompt_expired(self, prompt):
         """No reply in time: the answer stays in progress; later texts are no longer answers."""
         if self.sms_state in ("invited", "in_progress"):
             self.write({"sms_state": "expired"})
-            self._sms_note(_("No SMS reply within %s hours.", self.survey_id.sms_expiry_hours))
+            self._sms_note(
+                self.env._(
+                    "No SMS reply within %s hours.", self.survey_id.sms_expiry_hours
+                )
+            )
 
     # ------------------------------------------------------------ actions
     def action_sms_resume(self):
         """Staff sorted things out with the contact: text the pending question again."""
         self.env["survey.survey"]._sms_check_sms_user()
-        for user_input in self.filtered(lambda ui: ui.sms_state in ("handoff", "expired") and ui.state != "done"):
-            if user_input.env["sms.consent"]._is_opted_out(user_input.sms_conversation_id.number):
+        for user_input in self.filtered(
+            lambda ui: ui.sms_state in ("handoff", "expired") and ui.state != "done"
+        ):
+            if user_input.env["sms.consent"]._is_opted_out(
+                user_input.sms_conversation_id.number
+            ):
                 continue
             question = user_input.sms_question_id or user_input._sms_next_question()
             if question:
-                user_input.sms_state = "in_progress" if user_input.state == "in_progress" else "invited"
+                user_input.sms_state = (
+                    "in_progress" if user_input.state == "in_progress" else "invited"
+                )
                 user_input._sms_ask(question, category="automated")
         return True
 

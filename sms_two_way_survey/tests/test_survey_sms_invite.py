@@ -11,32 +11,52 @@ from .common import SurveySmsCase
 
 @tagged("post_install", "-at_install")
 class TestSurveySmsInvite(SurveySmsCase):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.survey = cls.create_survey("How did we do?", [
-            ("Rate your experience", "scale", {"scale_min": 1, "scale_max": 5}),
-        ])
-        cls.bob = cls.env["res.partner"].create({"name": "Bob", "mobile": "+32470555666"})
-        cls.no_mobile = cls.env["res.partner"].create({"name": "No Mobile", "email": "nomobile@example.com"})
-        cls.opted_out = cls.env["res.partner"].create({"name": "Opted Out", "mobile": "+32470777888"})
-        cls.env["sms.consent"]._record_opt_out("+32470777888", "keyword", partner=cls.opted_out)
+        cls.survey = cls.create_survey(
+            "How did we do?",
+            [
+                ("Rate your experience", "scale", {"scale_min": 1, "scale_max": 5}),
+            ],
+        )
+        cls.bob = cls.env["res.partner"].create(
+            {"name": "Bob", "mobile": "+32470555666"}
+        )
+        cls.no_mobile = cls.env["res.partner"].create(
+            {"name": "No Mobile", "email": "nomobile@example.com"}
+        )
+        cls.opted_out = cls.env["res.partner"].create(
+            {"name": "Opted Out", "mobile": "+32470777888"}
+        )
+        cls.env["sms.consent"]._record_opt_out(
+            "+32470777888", "keyword", partner=cls.opted_out
+        )
         cls.survey_user = new_test_user(
-            cls.env, "survey_manager_sms", company_id=cls.company.id,
-            groups="base.group_user,survey.group_survey_user,sms_two_way.group_sms_user")
+            cls.env,
+            "survey_manager_sms",
+            company_id=cls.company.id,
+            groups="base.group_user,survey.group_survey_user,sms_two_way.group_sms_user",
+        )
 
     def test_invite_skips_who_cannot_be_texted(self):
         contacts = self.partner | self.bob | self.no_mobile | self.opted_out
         user_inputs = self.survey.sms_invite(contacts.ids)
         self.assertEqual(user_inputs.partner_id, self.partner | self.bob)
-        self.assertEqual(sorted(form["To"] for form in self.fake_twilio.message_requests()),
-                         ["+32470123456", "+32470555666"])
-        self.assertFalse(self.survey.sms_invite(self.partner), "already answering by SMS: not invited twice")
+        self.assertEqual(
+            sorted(form["To"] for form in self.fake_twilio.message_requests()),
+            ["+32470123456", "+32470555666"],
+        )
+        self.assertFalse(
+            self.survey.sms_invite(self.partner),
+            "already answering by SMS: not invited twice",
+        )
         self.assertEqual(len(self.open_prompts()), 2)
 
     def test_invite_refused_for_a_survey_sms_cannot_ask(self):
-        grid = self.create_survey("Grid only", [("Grid", "matrix", {"answers": ["Good", "Bad"]})])
+        grid = self.create_survey(
+            "Grid only", [("Grid", "matrix", {"answers": ["Good", "Bad"]})]
+        )
         with self.assertRaises(UserError):
             grid.sms_invite(self.partner.ids)
         self.survey.action_archive()
@@ -45,11 +65,17 @@ class TestSurveySmsInvite(SurveySmsCase):
 
     def test_invite_in_quiet_hours_is_deferred_but_the_question_opens(self):
         self.company.sms_quiet_hours = True
-        night = datetime(2025, 3, 10, 23, 0, tzinfo=ZoneInfo("Europe/Brussels")).astimezone(ZoneInfo("UTC"))
+        night = datetime(
+            2025, 3, 10, 23, 0, tzinfo=ZoneInfo("Europe/Brussels")
+        ).astimezone(ZoneInfo("UTC"))
         with freeze_time(night.replace(tzinfo=None)):
             user_input = self.survey.sms_invite(self.partner.ids)
         self.assertFalse(self.fake_twilio.message_requests(), "deferred to the morning")
-        sms = self.env["sms.sms"].sudo().search([("body", "like", "Rate your experience")])
+        sms = (
+            self.env["sms.sms"]
+            .sudo()
+            .search([("body", "like", "Rate your experience")])
+        )
         self.assertEqual(sms.state, "outgoing")
         self.assertTrue(sms.sms_two_way_not_before)
         self.assertEqual(len(self.open_prompts(user_input)), 1)
@@ -57,20 +83,39 @@ class TestSurveySmsInvite(SurveySmsCase):
     def test_staff_counters(self):
         user_inputs = self.survey.sms_invite((self.partner | self.bob).ids)
         self.survey.invalidate_recordset()
-        self.assertEqual((self.survey.sms_invite_count, self.survey.sms_in_progress_count,
-                          self.survey.sms_done_count), (2, 2, 0))
+        self.assertEqual(
+            (
+                self.survey.sms_invite_count,
+                self.survey.sms_in_progress_count,
+                self.survey.sms_done_count,
+            ),
+            (2, 2, 0),
+        )
         self.reply("5")
         self.survey.invalidate_recordset()
-        self.assertEqual((self.survey.sms_invite_count, self.survey.sms_in_progress_count,
-                          self.survey.sms_done_count), (2, 1, 1))
-        action = self.survey.with_context(sms_states=["done"]).action_view_sms_user_inputs()
-        self.assertEqual(self.env["survey.user_input"].search(action["domain"]),
-                         user_inputs.filtered(lambda ui: ui.partner_id == self.partner))
+        self.assertEqual(
+            (
+                self.survey.sms_invite_count,
+                self.survey.sms_in_progress_count,
+                self.survey.sms_done_count,
+            ),
+            (2, 1, 1),
+        )
+        action = self.survey.with_context(
+            sms_states=["done"]
+        ).action_view_sms_user_inputs()
+        self.assertEqual(
+            self.env["survey.user_input"].search(action["domain"]),
+            user_inputs.filtered(lambda ui: ui.partner_id == self.partner),
+        )
 
     def test_wizard_from_contacts_by_a_survey_user(self):
         contacts = self.partner | self.no_mobile | self.opted_out
-        Wizard = self.env["survey.sms.invite"].with_user(self.survey_user).with_context(
-            active_model="res.partner", active_ids=contacts.ids)
+        Wizard = (
+            self.env["survey.sms.invite"]
+            .with_user(self.survey_user)
+            .with_context(active_model="res.partner", active_ids=contacts.ids)
+        )
         wizard = Wizard.create({"survey_id": self.survey.id})
         self.assertEqual(wizard.partner_ids, contacts)
         self.assertTrue(wizard.sms_compatible)
@@ -79,19 +124,30 @@ class TestSurveySmsInvite(SurveySmsCase):
         self.assertIn("opted out", wizard.skipped_html)
         result = wizard.action_invite()
         self.assertEqual(result["params"]["type"], "success")
-        user_input = self.env["survey.user_input"].search([("survey_id", "=", self.survey.id)])
-        self.assertEqual((user_input.partner_id, user_input.sms_state), (self.partner, "invited"))
+        user_input = self.env["survey.user_input"].search(
+            [("survey_id", "=", self.survey.id)]
+        )
+        self.assertEqual(
+            (user_input.partner_id, user_input.sms_state), (self.partner, "invited")
+        )
         self.assertEqual(len(self.fake_twilio.message_requests()), 1)
 
     def test_only_sms_users_invite_by_sms(self):
-        survey_only = new_test_user(self.env, "survey_no_sms", groups="base.group_user,survey.group_survey_user")
+        survey_only = new_test_user(
+            self.env, "survey_no_sms", groups="base.group_user,survey.group_survey_user"
+        )
         with self.assertRaises(AccessError):
             self.survey.with_user(survey_only).sms_invite(self.partner.ids)
-        wizard = self.env["survey.sms.invite"].with_user(survey_only).create(
-            {"survey_id": self.survey.id, "partner_ids": self.partner.ids})
+        wizard = (
+            self.env["survey.sms.invite"]
+            .with_user(survey_only)
+            .create({"survey_id": self.survey.id, "partner_ids": self.partner.ids})
+        )
         with self.assertRaises(AccessError):
             wizard.action_invite()
-        self.assertFalse(self.env["survey.user_input"].search([("survey_id", "=", self.survey.id)]))
+        self.assertFalse(
+            self.env["survey.user_input"].search([("survey_id", "=", self.survey.id)])
+        )
         user_input = self.survey.sms_invite(self.partner.ids)
         user_input.sms_state = "handoff"
         self.fake_twilio.requests.clear()
@@ -100,20 +156,31 @@ class TestSurveySmsInvite(SurveySmsCase):
         self.assertFalse(self.fake_twilio.message_requests())
 
     def test_wizard_warns_about_unsupported_questions(self):
-        mixed = self.create_survey("Mixed", [
-            ("Grid", "matrix", {"answers": ["Good", "Bad"]}),
-            ("Rate us", "scale", {"scale_min": 1, "scale_max": 5}),
-        ])
-        wizard = self.env["survey.sms.invite"].create({"survey_id": mixed.id, "partner_ids": self.partner.ids})
+        mixed = self.create_survey(
+            "Mixed",
+            [
+                ("Grid", "matrix", {"answers": ["Good", "Bad"]}),
+                ("Rate us", "scale", {"scale_min": 1, "scale_max": 5}),
+            ],
+        )
+        wizard = self.env["survey.sms.invite"].create(
+            {"survey_id": mixed.id, "partner_ids": self.partner.ids}
+        )
         self.assertFalse(wizard.sms_compatible)
         self.assertEqual(wizard.sms_unsupported_question_ids.mapped("title"), ["Grid"])
         action = mixed.action_sms_invite()
         self.assertEqual(action["context"]["default_survey_id"], mixed.id)
 
     def test_server_action_example_invites_the_contact(self):
-        action = self.env.ref("sms_two_way_survey.ir_actions_server_survey_sms_invite_partner")
+        action = self.env.ref(
+            "sms_two_way_survey.ir_actions_server_survey_sms_invite_partner"
+        )
         self.survey.title = "Customer satisfaction"
-        action.with_context(active_model="res.partner", active_ids=self.bob.ids, active_id=self.bob.id).run()
-        user_input = self.env["survey.user_input"].search([("survey_id", "=", self.survey.id)])
+        action.with_context(
+            active_model="res.partner", active_ids=self.bob.ids, active_id=self.bob.id
+        ).run()
+        user_input = self.env["survey.user_input"].search(
+            [("survey_id", "=", self.survey.id)]
+        )
         self.assertEqual(user_input.partner_id, self.bob)
         self.assertEqual(user_input.sms_state, "invited")

@@ -7,6 +7,7 @@ answer, ``@person`` for a message that needs a person, or ``@none`` for a
 message with nothing to answer ("thanks!").  Answering a ``@person`` or
 ``@none`` message, or answering with another entry, is a wrong answer.
 """
+
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,14 +59,22 @@ class Outcome:
 
 def load_entries(name):
     data = json.loads((HERE / f"{name}_entries.json").read_text(encoding="utf-8"))
-    return [FaqEntry(id=item["key"], questions=tuple(item["question"].splitlines()), lang=item.get("lang"))
-            for item in data["entries"]]
+    return [
+        FaqEntry(
+            id=item["key"],
+            questions=tuple(item["question"].splitlines()),
+            lang=item.get("lang"),
+        )
+        for item in data["entries"]
+    ]
 
 
 def load_messages(name):
     """``(label, lang, text)`` triples."""
     rows = []
-    for line in (HERE / f"{name}_messages.tsv").read_text(encoding="utf-8").splitlines():
+    for line in (
+        (HERE / f"{name}_messages.tsv").read_text(encoding="utf-8").splitlines()
+    ):
         if line.strip() and not line.startswith("#"):
             label, lang, text = line.split("\t", 2)
             rows.append((label, None if lang == "-" else lang, text))

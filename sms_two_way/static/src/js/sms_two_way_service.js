@@ -1,4 +1,4 @@
-import { registry } from "@web/core/registry";
+import {registry} from "@web/core/registry";
 
 /**
  * Shows a customer's SMS reply on an open contact (or any record chatter)
@@ -8,15 +8,15 @@ import { registry } from "@web/core/registry";
  * also carries the conversation id.
  */
 export const smsTwoWayLiveService = {
-    dependencies: ["bus_service", "mail.store"],
-    start(env, { bus_service: busService, "mail.store": store }) {
-        busService.subscribe("sms_two_way/inbound", ({ model, id }) => {
-            const thread = model && store.Thread.get({ model, id });
-            if (thread) {
-                thread.fetchNewMessages();
-            }
-        });
-    },
+  dependencies: ["bus_service", "mail.store"],
+  start(env, {bus_service: busService, "mail.store": store}) {
+    busService.subscribe("sms_two_way/inbound", ({model, id}) => {
+      const thread = model && store.Thread.get({model, id});
+      if (thread) {
+        thread.fetchNewMessages();
+      }
+    });
+  },
 };
 
 registry.category("services").add("sms_two_way.live", smsTwoWayLiveService);

@@ -5,32 +5,32 @@
  * A step timeout only detects a stuck tour, so give every step the most Odoo allows.
  */
 export function withStepTimeout(steps) {
-    return steps.map((step) => ({ timeout: 60000, ...step }));
+  return steps.map((step) => ({timeout: 60000, ...step}));
 }
 
 export function goTo(content, url) {
-    return {
-        content,
-        trigger: "body",
-        run: () => {
-            window.location.href = url;
-        },
-        expectUnloadPage: true,
-    };
+  return {
+    content,
+    trigger: "body",
+    run: () => {
+      window.location.href = url;
+    },
+    expectUnloadPage: true,
+  };
 }
 
 export function replyFromPhone(phone, text) {
-    return [
-        {
-            content: `Reply "${text}" from the phone`,
-            trigger: `${phone} input[name=body]`,
-            run: `edit ${text}`,
-        },
-        {
-            content: "Send the reply",
-            trigger: `${phone} .o_sms_simulator_send`,
-            run: "click",
-            expectUnloadPage: true,
-        },
-    ];
+  return [
+    {
+      content: `Reply "${text}" from the phone`,
+      trigger: `${phone} input[name=body]`,
+      run: `edit ${text}`,
+    },
+    {
+      content: "Send the reply",
+      trigger: `${phone} .o_sms_simulator_send`,
+      run: "click",
+      expectUnloadPage: true,
+    },
+  ];
 }
