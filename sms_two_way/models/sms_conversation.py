@@ -342,7 +342,7 @@ class SmsConversation(models.Model):
         self.check_access("read")
         messages = self.env["sms.conversation.message"].search(
             [("conversation_id", "=", self.id)],
-            order="create_date desc, id desc",
+            order="id desc",  # arrival order: an answer queued while processing may carry an older create_date
             limit=limit,
         )
         return {

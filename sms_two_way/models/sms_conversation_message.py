@@ -541,10 +541,11 @@ class SmsConversationMessage(models.Model):
         with a local sudo: Odoo refuses a non-superuser post authored by a
         contact without an email address, and SMS contacts often have none.
         Its title links to the conversation, where staff answer in the chat.
+        The e-mail notifications it sends to followers come from the company's
+        address (else the technical user's): an SMS contact has no e-mail.
         """
-        partner = self.partner_id.with_user(
-            self.env["sms.gateway"]._get_technical_user()
-        ).sudo()
+        bot = self.env["sms.gateway"]._get_technical_user()
+        partner = self.partner_id.with_user(bot).sudo()
         link = self.conversation_id._get_html_link(
             title=self.env._("SMS from %(number)s", number=self.number)
         )
@@ -555,6 +556,9 @@ class SmsConversationMessage(models.Model):
             mail_create_nosubscribe=True, mail_post_autofollow=False
         ).message_post(
             body=body,
+            email_from=self.partner_id.email_formatted
+            or self.company_id.sudo().email_formatted
+            or bot.email_formatted,
             author_id=partner.id,
             message_type="comment",
             subtype_xmlid="mail.mt_comment",

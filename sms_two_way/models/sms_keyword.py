@@ -245,8 +245,10 @@ class SmsKeyword(models.Model):
         """Run the rule's server action as the SMS technical user, never as the superuser.
 
         The action is staff-written code: if it fails (for instance it needs
-        rights the technical user does not have), its changes are rolled back,
-        the failure is logged and a person answers the SMS, which stays stored.
+        rights the technical user does not have), the exception reaches the
+        inbound processing, which rolls the message's processing back, keeps
+        the SMS stored and retries it, then leaves it in "Processing failed"
+        for a person (see ``sms.conversation.message._process_claimed``).
         """
         action = self.sudo().server_action_id
         if not action:
@@ -259,30 +261,16 @@ class SmsKeyword(models.Model):
         record = (
             prompt._get_record().with_user(bot) if prompt else conversation.browse()
         )
-        try:
-            with self.env.cr.savepoint():
-                action.with_user(bot).with_company(
-                    conversation.company_id
-                ).with_context(
-                    active_model="sms.conversation",
-                    active_id=conversation.id,
-                    active_ids=conversation.ids,
-                    sms_partner=conversation.partner_id,
-                    sms_conversation=conversation,
-                    sms_message=message.body,
-                    sms_value=match.value if match else None,
-                    sms_record=record,
-                ).run()
-        except Exception as error:  # noqa: BLE001 - any failure of staff code is reported, the SMS kept
-            _logger.warning(
-                "Server action %s of rule %s failed on SMS %s (%s: %s): handed off",
-                action.name,
-                self.name,
-                message.id,
-                error.__class__.__name__,
-                error,
-            )
-            return False
+        action.with_user(bot).with_company(conversation.company_id).with_context(
+            active_model="sms.conversation",
+            active_id=conversation.id,
+            active_ids=conversation.ids,
+            sms_partner=conversation.partner_id,
+            sms_conversation=conversation,
+            sms_message=message.body,
+            sms_value=match.value if match else None,
+            sms_record=record,
+        ).run()
         return True
 
     def _action_choice(self, message, match, prompt):

@@ -182,23 +182,6 @@ class TestInboundProcessing(SmsTwoWayHttpCase):
         self.assertEqual(message.number, "12345")
         self.assert_failed_alone(message, "Error")
 
-    def test_answer_to_a_number_lead_field_is_kept_in_error(self):
-        campaign = self.env["sms.campaign"].create(
-            {"name": "FitClub", "join_keywords": "FIT", "gateway_id": self.gateway.id}
-        )
-        revenue = self.env["ir.model.fields"]._get("crm.lead", "expected_revenue")
-        campaign.question_ids = [
-            (0, 0, {"sequence": 1, "question": "Budget?", "lead_field_id": revenue.id}),
-            (0, 0, {"sequence": 2, "question": "Goal?"}),
-        ]
-        self.receive_sms("FIT")
-        self.assertIn(
-            "Budget?", [form["Body"] for form in self.fake_twilio.message_requests()]
-        )
-        message = self.receive_failing_and_bystander("a lot")
-        self.assert_failed_alone(message, "ValueError")
-
-    # ------------------------------------------------------------ retries, order, Retry button
     def test_retries_back_off_then_error_then_retry_button(self):
         action = self.env["ir.actions.server"].create(
             {

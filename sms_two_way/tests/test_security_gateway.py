@@ -111,7 +111,7 @@ class TestGatewayCredentials(SmsTwoWayHttpCase):
         )
         message = self.receive_sms("Slow", NumMedia="1", MediaUrl0=url)
         self.assertFalse(message.attachment_ids)
-        self.assertIn("longer than", message.media_error)
+        self.assertIn("took more than", message.media_error)
 
     def test_large_media_is_assembled_once(self):
         content = bytes(range(256)) * 4096  # 1 MiB, 128 chunks

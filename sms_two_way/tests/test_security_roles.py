@@ -7,6 +7,7 @@ from odoo import http
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import new_test_user, tagged
 
+from ..models.sms_conversation_message import PROCESS_RETRY_DELAYS
 from .common import SmsTwoWayCase, SmsTwoWayHttpCase
 
 
@@ -126,7 +127,12 @@ class TestTechnicalUser(SecurityFixtures, SmsTwoWayHttpCase):
             }
         )
         message = self.receive_sms("own")
+        for _attempt in range(len(PROCESS_RETRY_DELAYS)):  # each retry fails the same way
+            message.sudo().process_next_date = False
+            self.process_inbound()
         self.assertNotEqual(self.admin.name, "Owned")
+        self.assertEqual(message.process_state, "error")
+        self.assertIn("AccessError", message.process_error)
         self.assertTrue(message.conversation_id.needs_reply, "handed off to a person")
         bodies = [form["Body"] for form in self.fake_twilio.message_requests()]
         self.assertNotIn("Done", bodies, "no rule reply after a failed action")
@@ -188,6 +194,7 @@ class TestKeywordServerAction(SecurityFixtures, SmsTwoWayCase):
     def test_server_action_rule_without_action_hands_off(self):
         self.rule.with_user(self.sms_manager).write({"action": "server_action"})
         message = self.simulator._receive_inbound(inbound("go", "+32470555100"))
+        self.process_inbound()
         self.assertTrue(message.conversation_id.needs_reply)
 
 
@@ -386,6 +393,7 @@ class TestRecordRules(SecurityFixtures, SmsTwoWayCase):
             {"name": "B customer", "company_id": self.company_b.id}
         )
         message = self.gateway._receive_inbound(inbound("Private", "+32470555400"))
+        self.process_inbound()
         message.conversation_id.partner_id = partner_b
         Message = self.env["sms.conversation.message"].with_user(self.sms_user)
         self.assertNotIn(message, Message.search([]))
@@ -436,8 +444,10 @@ class TestOptOutAcrossCompanies(SecurityFixtures, SmsTwoWayCase):
     def test_start_lifts_only_the_opt_out_given_on_the_same_gateway(self):
         number = "+32470555600"
         self.gateway_b._receive_inbound(inbound("STOP", number))
+        self.process_inbound()
         self.assertTrue(self.env["sms.consent"]._is_opted_out(number))
         message = self.gateway._receive_inbound(inbound("START", number))
+        self.process_inbound()
         self.assertTrue(
             self.env["sms.consent"]._is_opted_out(number),
             "company A lifted company B's opt-out",
@@ -450,6 +460,7 @@ class TestOptOutAcrossCompanies(SecurityFixtures, SmsTwoWayCase):
             "the START is still evidence",
         )
         self.gateway_b._receive_inbound(inbound("START", number))
+        self.process_inbound()
         self.assertFalse(self.env["sms.consent"]._is_opted_out(number))
 
 
@@ -465,6 +476,7 @@ class TestBoundedRules(SecurityFixtures, SmsTwoWayCase):
             }
         )
         message = self.simulator._receive_inbound(inbound("trick", "+32470555700"))
+        self.process_inbound()
         reply = self.find_messages(
             conversation_id=message.conversation_id.id, direction="outbound"
         )

@@ -18,7 +18,7 @@ class TestSmsTwoWayTour(SmsTwoWayHttpCase):
         def receive_and_process(gateway, payload):
             """No cron runs in tests: process the simulator's texts as the triggered cron would."""
             message = receive_inbound(gateway, payload)
-            gateway.env["sms.conversation.message"]._process_pending()
+            self.process_inbound()  # and send the answers it queued, as the SMS queue cron would
             return message
 
         self.patch(SmsGateway, "_receive_inbound", receive_and_process)
