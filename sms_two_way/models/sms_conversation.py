@@ -348,7 +348,7 @@ class SmsConversation(models.Model):
         return {
             "messages": [
                 message._get_chat_values()
-                for message in messages.sorted(lambda m: (m.create_date, m.id))
+                for message in messages.sorted("id")
             ],
             "inbox_state": self.inbox_state,
             "unread_count": self.unread_count,

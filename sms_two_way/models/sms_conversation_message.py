@@ -541,8 +541,8 @@ class SmsConversationMessage(models.Model):
         with a local sudo: Odoo refuses a non-superuser post authored by a
         contact without an email address, and SMS contacts often have none.
         Its title links to the conversation, where staff answer in the chat.
-        The e-mail notifications it sends to followers come from the company's
-        address (else the technical user's): an SMS contact has no e-mail.
+        The e-mail notifications it sends to followers come from the technical
+        user's address when the contact has none (SMS contacts often have none).
         """
         bot = self.env["sms.gateway"]._get_technical_user()
         partner = self.partner_id.with_user(bot).sudo()
@@ -556,9 +556,7 @@ class SmsConversationMessage(models.Model):
             mail_create_nosubscribe=True, mail_post_autofollow=False
         ).message_post(
             body=body,
-            email_from=self.partner_id.email_formatted
-            or self.company_id.sudo().email_formatted
-            or bot.email_formatted,
+            email_from=self.partner_id.email_formatted or bot.email_formatted,
             author_id=partner.id,
             message_type="comment",
             subtype_xmlid="mail.mt_comment",
