@@ -117,6 +117,13 @@ class Bench:
         self.rpc("ir.config_parameter", "set_param", "web.base.url", self.server.url)
         # Whatever the hour of the run: marketing SMS are not deferred to the morning.
         self.rpc("res.company", "write", [1], {"sms_quiet_hours": False})
+        # The fake provider listens on 127.0.0.1 over plain HTTP: an administrator's explicit allowance.
+        self.rpc(
+            "ir.config_parameter",
+            "set_param",
+            "sms_two_way.allow_loopback_http_api",
+            "True",
+        )
         self.pg = psycopg2.connect(**_pg_params(command, db))
         self.pg.autocommit = True
         self.run_id = uuid.uuid4().hex[:6]

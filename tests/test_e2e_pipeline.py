@@ -42,6 +42,13 @@ def server():
 def test_redelivered_messages_are_stored_once_and_processed_once_in_order(server):
     odoo, rpc = server
     rpc("ir.config_parameter", "set_param", "web.base.url", odoo.url)
+    # The fake provider listens on 127.0.0.1 over plain HTTP: an administrator's explicit allowance.
+    rpc(
+        "ir.config_parameter",
+        "set_param",
+        "sms_two_way.allow_loopback_http_api",
+        "True",
+    )
     run = uuid.uuid4().hex[:8]
     with load_fake_twilio()(auth_token=AUTH_TOKEN) as fake:
         gateway_id = rpc(

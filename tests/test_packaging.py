@@ -14,7 +14,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 EXPECTED = {
-    "sms_two_way": {"odoo==18.0.*", "twilio", "phonenumbers"},
+    "sms_two_way": {"odoo==18.0.*", "twilio", "phonenumbers", "regex"},
     "sms_two_way_appointment": {"odoo==18.0.*", "odoo-addon-sms_two_way==18.0.*"},
     "sms_two_way_survey": {"odoo==18.0.*", "odoo-addon-sms_two_way==18.0.*"},
 }

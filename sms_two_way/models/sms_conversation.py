@@ -340,15 +340,16 @@ class SmsConversation(models.Model):
         """What the chat thread widget shows: the last ``limit`` messages, oldest first."""
         self.ensure_one()
         self.check_access("read")
-        messages = self.env["sms.conversation.message"].search(
+        messages = self.env[
+            "sms.conversation.message"
+        ].search(
             [("conversation_id", "=", self.id)],
             order="id desc",  # arrival order: an answer queued while processing may carry an older create_date
             limit=limit,
         )
         return {
             "messages": [
-                message._get_chat_values()
-                for message in messages.sorted("id")
+                message._get_chat_values() for message in messages.sorted("id")
             ],
             "inbox_state": self.inbox_state,
             "unread_count": self.unread_count,

@@ -127,7 +127,9 @@ class TestTechnicalUser(SecurityFixtures, SmsTwoWayHttpCase):
             }
         )
         message = self.receive_sms("own")
-        for _attempt in range(len(PROCESS_RETRY_DELAYS)):  # each retry fails the same way
+        for _attempt in range(
+            len(PROCESS_RETRY_DELAYS)
+        ):  # each retry fails the same way
             message.sudo().process_next_date = False
             self.process_inbound()
         self.assertNotEqual(self.admin.name, "Owned")

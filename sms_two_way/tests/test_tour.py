@@ -19,7 +19,9 @@ class TestSmsTwoWayTour(SmsTwoWayHttpCase):
             """No cron runs in tests: process the simulator's texts as the triggered cron would."""
             message = receive_inbound(gateway, payload)
             gateway.env["sms.conversation.message"]._process_pending()
-            gateway.env["sms.sms"].sudo()._process_queue()  # the answers it queued, as the SMS cron would
+            gateway.env[
+                "sms.sms"
+            ].sudo()._process_queue()  # the answers it queued, as the SMS cron would
             return message
 
         self.patch(SmsGateway, "_receive_inbound", receive_and_process)

@@ -99,6 +99,16 @@ class TestReplies(AppointmentCase):
         self.assertTrue(self.open_prompts(self.alice, "appointment_slot"))
         self.fake_twilio.requests.clear()
         mails_before = self.env["mail.mail"].sudo().search_count([])
+        # Processing runs in the test thread, where Odoo sends (and deletes) forced mails at once.
+        emailed = []
+        IrMailServer = type(self.env["ir.mail_server"])
+        send_email = IrMailServer.send_email
+
+        def record_send_email(server, message, *args, **kwargs):
+            emailed.append(message["To"])
+            return send_email(server, message, *args, **kwargs)
+
+        self.patch(IrMailServer, "send_email", record_send_email)
         self.receive_sms("2")
         start, stop = expected[1]
         self.assertEqual((self.event.start, self.event.stop), (start, stop))
@@ -115,9 +125,8 @@ class TestReplies(AppointmentCase):
         self.assertIn(
             "moved the event by SMS to %s" % labels[1], self.event_notes(self.event)
         )
-        self.assertGreater(
-            self.env["mail.mail"].sudo().search_count([]),
-            mails_before,
+        self.assertTrue(
+            emailed or self.env["mail.mail"].sudo().search_count([]) > mails_before,
             "attendees are told of the new date as Odoo does",
         )
 
