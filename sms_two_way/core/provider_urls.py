@@ -31,11 +31,8 @@ def credential_url_problem(
     """Why credentials must not be sent to ``url``, or None when they may."""
     try:
         parts = urlsplit(url or "")
-        host = parts.hostname
-        if (
-            parts.port is not None and not 0 < parts.port < 65536
-        ):  # .port raises ValueError when malformed
-            return "it is not a valid URL"
+        # Reading .port raises ValueError on a malformed or out-of-range port.
+        host, _port = parts.hostname, parts.port
     except ValueError:
         return "it is not a valid URL"
     if not host:
