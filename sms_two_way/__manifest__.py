@@ -51,4 +51,5 @@
         ],
         "web.assets_tests": ["sms_two_way/static/src/js/tours/*.js"],
     },
+    "uninstall_hook": "uninstall_hook",
 }

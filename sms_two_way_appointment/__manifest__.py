@@ -10,6 +10,7 @@
     "depends": ["sms_two_way", "calendar", "resource"],
     "data": [
         "security/ir.model.access.csv",
+        "security/sms_two_way_appointment_security.xml",
         "data/sms_template_data.xml",
         "data/sms_keyword_data.xml",
         "data/ir_cron_data.xml",

@@ -7,7 +7,9 @@ class SmsAppointmentReport(models.Model):
     """One row per attendee asked by SMS, to follow confirmation and no-answer rates per week.
 
     The rates are 100 or 0 per row and averaged, so that grouping by week
-    (or organizer, tag...) gives the percentage directly.
+    (or organizer, tag...) gives the percentage directly.  Calendar events
+    have no company; a row belongs to the company whose gateway asked (the
+    conversation's), else the organizer's, like the request itself.
     """
 
     _name = "sms.appointment.report"
@@ -20,6 +22,7 @@ class SmsAppointmentReport(models.Model):
     event_id = fields.Many2one("calendar.event", "Event", readonly=True)
     partner_id = fields.Many2one("res.partner", "Attendee", readonly=True)
     user_id = fields.Many2one("res.users", "Organizer", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
     event_start = fields.Datetime("Event start", readonly=True)
     requested_at = fields.Datetime("Requested on", readonly=True)
     sms_confirmation_state = fields.Selection(
@@ -43,6 +46,7 @@ class SmsAppointmentReport(models.Model):
                        a.event_id AS event_id,
                        a.partner_id AS partner_id,
                        e.user_id AS user_id,
+                       COALESCE(c.company_id, u.company_id) AS company_id,
                        e.start AS event_start,
                        a.sms_requested_at AS requested_at,
                        a.sms_confirmation_state AS sms_confirmation_state,
@@ -52,5 +56,7 @@ class SmsAppointmentReport(models.Model):
                        CASE WHEN a.sms_confirmation_state = 'declined' THEN 100.0 ELSE 0.0 END AS decline_rate
                   FROM calendar_attendee a
                   JOIN calendar_event e ON e.id = a.event_id
+                  LEFT JOIN sms_conversation c ON c.id = a.sms_conversation_id
+                  LEFT JOIN res_users u ON u.id = e.user_id
                  WHERE a.sms_requested_at IS NOT NULL AND e.active
             )""")

@@ -4,3 +4,4 @@ from . import test_slots
 from . import test_staff
 from . import test_reply_context
 from . import test_inbox
+from . import test_access
