@@ -61,6 +61,24 @@ class OdooServer:
             stderr=subprocess.STDOUT,
         )
 
+    @classmethod
+    def from_environment(cls, log_name, workers, cron_workers, extra=()):
+        """The server ``make test`` prepared for the end-to-end tests, started and ready.
+
+        ``tools/devenv.py`` passes the database (``SMS_TWO_WAY_E2E_DB``) and the
+        Odoo command (``SMS_TWO_WAY_E2E_ODOO``, fields separated by ``\\x1f``);
+        the log goes to ``SMS_TWO_WAY_WORK_DIR``.  The database is ``server.db``.
+        """
+        command = os.environ["SMS_TWO_WAY_E2E_ODOO"].split("\x1f")
+        log_path = os.path.join(
+            os.environ.get("SMS_TWO_WAY_WORK_DIR", "/tmp"), log_name
+        )
+        server = cls(
+            command, log_path, workers=workers, cron_workers=cron_workers, extra=extra
+        )
+        server.db = os.environ["SMS_TWO_WAY_E2E_DB"]
+        return server.wait_ready()
+
     def wait_ready(self):
         """Wait out a slow start (see :func:`e2e_server.wait_until_ready`), then warm the server up."""
         try:
@@ -102,6 +120,19 @@ class JsonRpc:
         assert "error" not in payload, payload.get("error")
         return payload.get("result")
 
+    def allow_loopback_provider(self, base_url):
+        """Serve webhooks at ``base_url`` and let gateways call a fake provider on 127.0.0.1.
+
+        Gateways accept plain HTTP to loopback only behind this administrator's allowance.
+        """
+        self("ir.config_parameter", "set_param", "web.base.url", base_url)
+        self(
+            "ir.config_parameter",
+            "set_param",
+            "sms_two_way.allow_loopback_http_api",
+            "True",
+        )
+
     def __call__(self, model, method, *args, **kwargs):
         return self._rpc(
             "object",
@@ -120,7 +151,10 @@ def signed_post(url, params, token, session=None):
     """POST ``params`` to ``url`` as Twilio would, signed with ``token``."""
     signature = RequestValidator(token).compute_signature(url, params)
     return (session or requests).post(
-        url, data=params, headers={"X-Twilio-Signature": signature}, timeout=60
+        url,
+        data=params,
+        headers={"X-Twilio-Signature": signature},
+        timeout=REQUEST_TIMEOUT,
     )
 
 

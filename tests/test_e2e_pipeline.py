@@ -27,28 +27,16 @@ CONTACTS = max(1, MESSAGES // 10)  # ten messages per conversation: ordering mat
 
 @pytest.fixture(scope="module")
 def server():
-    db, command = (
-        os.environ["SMS_TWO_WAY_E2E_DB"],
-        os.environ["SMS_TWO_WAY_E2E_ODOO"].split("\x1f"),
+    odoo = OdooServer.from_environment(
+        "e2e-pipeline-odoo.log", workers=2, cron_workers=2
     )
-    log_path = os.path.join(
-        os.environ.get("SMS_TWO_WAY_WORK_DIR", "/tmp"), "e2e-pipeline-odoo.log"
-    )
-    odoo = OdooServer(command, log_path, workers=2, cron_workers=2).wait_ready()
-    yield odoo, JsonRpc(odoo.url, db)
+    yield odoo, JsonRpc(odoo.url, odoo.db)
     odoo.stop()
 
 
 def test_redelivered_messages_are_stored_once_and_processed_once_in_order(server):
     odoo, rpc = server
-    rpc("ir.config_parameter", "set_param", "web.base.url", odoo.url)
-    # The fake provider listens on 127.0.0.1 over plain HTTP: an administrator's explicit allowance.
-    rpc(
-        "ir.config_parameter",
-        "set_param",
-        "sms_two_way.allow_loopback_http_api",
-        "True",
-    )
+    rpc.allow_loopback_provider(odoo.url)
     run = uuid.uuid4().hex[:8]
     with load_fake_twilio()(auth_token=AUTH_TOKEN) as fake:
         gateway_id = rpc(

@@ -6,15 +6,11 @@ server.  ``make test`` runs these after the Odoo suite, on its database, with
 ``SMS_TWO_WAY_E2E_DB`` set; plain ``pytest tests`` leaves them out.
 """
 
-import os
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-import requests
-from e2e_server import REQUEST_TIMEOUT
-from odoo_server import OdooServer, load_fake_twilio
-from twilio.request_validator import RequestValidator
+from odoo_server import JsonRpc, OdooServer, load_fake_twilio, signed_post
 
 pytestmark = pytest.mark.e2e
 
@@ -22,56 +18,13 @@ AUTH_TOKEN = "e2e-auth-token"
 
 
 @pytest.fixture(scope="module")
-def odoo_server():
+def rpc():
     """One threaded server, no cron: these tests look at the webhooks themselves."""
-    db, command = (
-        os.environ["SMS_TWO_WAY_E2E_DB"],
-        os.environ["SMS_TWO_WAY_E2E_ODOO"].split("\x1f"),
-    )
-    log_path = os.path.join(
-        os.environ.get("SMS_TWO_WAY_WORK_DIR", "/tmp"), "e2e-odoo.log"
-    )
-    server = OdooServer(command, log_path, workers=0, cron_workers=0).wait_ready()
-    yield server.url, db
+    server = OdooServer.from_environment("e2e-odoo.log", workers=0, cron_workers=0)
+    call = JsonRpc(server.url, server.db)
+    call.allow_loopback_provider(server.url)
+    yield call
     server.stop()
-
-
-@pytest.fixture(scope="module")
-def rpc(odoo_server):
-    url, db = odoo_server
-
-    def jsonrpc(service, method, *args):
-        # JSON-RPC rather than XML-RPC: methods such as sms.sms.send return None.
-        response = requests.post(
-            f"{url}/jsonrpc",
-            timeout=REQUEST_TIMEOUT,
-            json={
-                "jsonrpc": "2.0",
-                "method": "call",
-                "params": {"service": service, "method": method, "args": args},
-            },
-        )
-        payload = response.json()
-        assert "error" not in payload, payload.get("error")
-        return payload.get("result")  # absent when the method returned None
-
-    uid = jsonrpc("common", "authenticate", db, "admin", "admin", {})
-    assert uid, "admin/admin must log in to the test database"
-
-    def call(model, method, *args, **kwargs):
-        return jsonrpc(
-            "object", "execute_kw", db, uid, "admin", model, method, list(args), kwargs
-        )
-
-    call("ir.config_parameter", "set_param", "web.base.url", url)
-    # The fake provider listens on 127.0.0.1 over plain HTTP: an administrator's explicit allowance.
-    call(
-        "ir.config_parameter",
-        "set_param",
-        "sms_two_way.allow_loopback_http_api",
-        "True",
-    )
-    return call
 
 
 @pytest.fixture(scope="module")
@@ -95,13 +48,7 @@ def gateway(rpc):
 
 
 def _signed_post(url, params, token=AUTH_TOKEN):
-    signature = RequestValidator(token).compute_signature(url, params)
-    return requests.post(
-        url,
-        data=params,
-        headers={"X-Twilio-Signature": signature},
-        timeout=REQUEST_TIMEOUT,
-    )
+    return signed_post(url, params, token)
 
 
 def _params(sender, body, sid=None):

@@ -1,8 +1,8 @@
 from odoo.tests import tagged
 from odoo.tools.sql import table_exists
 
-from .common import SmsTwoWayCase
 from ..hooks import uninstall_hook
+from .common import SmsTwoWayCase
 
 
 @tagged("post_install", "-at_install")

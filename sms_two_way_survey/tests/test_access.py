@@ -24,7 +24,10 @@ class TestSurveySmsAccess(SurveySmsCase):
             name: self.env.ref("base.user_admin")
             if groups is None
             else new_test_user(
-                self.env, f"survey_acl_{name}", groups=groups, company_id=self.company.id
+                self.env,
+                f"survey_acl_{name}",
+                groups=groups,
+                company_id=self.company.id,
             )
             for name, groups in ROLES.items()
         }
