@@ -5,7 +5,7 @@ PYTHON ?=
 DEVENV = $(if $(PYTHON),SMS_TWO_WAY_PYTHON=$(PYTHON) )python3 tools/devenv.py
 PORT ?= 8069
 
-.PHONY: demo test test-busy test-odoo test-odoo-core test-pytest test-pytest-odoo test-bootstrap bench check stop lint lint-fix
+.PHONY: demo test test-busy test-odoo test-odoo-core test-pytest test-pytest-odoo test-bootstrap bench check stop lint lint-fix pot
 
 demo:
 	$(DEVENV) demo --port $(PORT) $(if $(RESET),--reset)
@@ -39,6 +39,10 @@ test-bootstrap:
 
 stop:
 	$(DEVENV) stop
+
+# Translation templates (i18n/*.pot) exported by Odoo from a scratch database.
+pot:
+	$(DEVENV) pot
 
 # The Odoo tests through pytest-odoo (HTTP on, for webhooks and tours); PYTEST_ARGS="-k Name" narrows.
 test-pytest-odoo:

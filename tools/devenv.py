@@ -594,6 +594,36 @@ def cmd_test_pytest_odoo(args):
     sys.exit(subprocess.run(cmd, cwd=ROOT).returncode)
 
 
+def cmd_pot(_args):
+    """Regenerate each addon's ``i18n/<addon>.pot`` (the template translators start from).
+
+    Exported by Odoo itself from a scratch database with the addons installed
+    without demo data, so every translatable term of code, views and data is in.
+    """
+    odoo = check_odoo()
+    ensure_postgres()
+    db = f"{TEST_DB}_pot"
+    install_fresh_database(odoo, db, ",".join(ADDONS))
+    for addon in ADDONS:
+        template = ROOT / addon / "i18n" / f"{addon}.pot"
+        print(f"Exporting {template.relative_to(ROOT)}", flush=True)
+        export = subprocess.run(
+            odoo_command(
+                odoo,
+                db,
+                f"--i18n-export={template}",
+                f"--modules={addon}",
+                "--stop-after-init",
+                "--log-level=warn",
+                f"--http-port={free_port()}",
+                "--http-interface=127.0.0.1",
+            )
+        )
+        if export.returncode:
+            die(f"Exporting the terms of {addon} failed; see the messages above.")
+    drop_database(db)
+
+
 def cmd_stop(_args):
     stop_postgres()
 
@@ -614,28 +644,7 @@ def cmd_bench(_args):
     odoo = check_odoo()
     ensure_postgres()
     # A fresh database each run: the pipeline benchmark adds hundreds of thousands of rows.
-    drop_database(BENCH_DB)
-    print(
-        f"Creating the benchmark database {BENCH_DB} (the three addons, no demo data)...",
-        flush=True,
-    )
-    install = subprocess.run(
-        odoo_command(
-            odoo,
-            BENCH_DB,
-            "-i",
-            ",".join(ADDONS),
-            "--without-demo=all",
-            "--stop-after-init",
-            "--log-level=warn",
-            "--http-port",
-            str(free_port()),
-        )
-    )
-    if install.returncode:
-        die(
-            "Installing the addons in the benchmark database failed; see the messages above."
-        )
+    install_fresh_database(odoo, BENCH_DB, ",".join(ADDONS))
     env = dict(
         os.environ,
         SMS_TWO_WAY_WORK_DIR=str(WORK_DIR),
@@ -699,6 +708,9 @@ def main():
         "pytest_args", nargs="*", help="more pytest arguments (after --)"
     )
     pytest_odoo.set_defaults(func=cmd_test_pytest_odoo)
+    sub.add_parser(
+        "pot", help="regenerate the addons' translation templates (i18n/*.pot)"
+    ).set_defaults(func=cmd_pot)
     sub.add_parser("stop", help="stop the private PostgreSQL cluster").set_defaults(
         func=cmd_stop
     )

@@ -24,3 +24,4 @@ from . import test_webhook_fuzz
 from . import test_processing
 from . import test_outbound_batches
 from . import test_uninstall
+from . import test_migration
