@@ -72,6 +72,27 @@ class TestInboundProcessing(SmsTwoWayHttpCase):
         self.assertEqual(other.process_state, "done")
         self.assertEqual(other.mail_message_id.res_id, self.other_partner.id)
 
+    def keyword_running_code(self, keyword, code, **extra):
+        """A keyword rule whose server action runs ``code`` on the conversation; returns the action."""
+        action = self.env["ir.actions.server"].create(
+            {
+                "name": f"Runs for {keyword}",
+                "model_id": self.env.ref("sms_two_way.model_sms_conversation").id,
+                "state": "code",
+                "code": code,
+            }
+        )
+        self.env["sms.keyword"].create(
+            {
+                "name": keyword.title(),
+                "keyword": keyword,
+                "action": "server_action",
+                "server_action_id": action.id,
+                **extra,
+            }
+        )
+        return action
+
     def receive_failing_and_bystander(self, body, sender=None):
         """The failing message and, right behind it, one from another contact; both acknowledged."""
         message = self.receive_sms(body, sender=sender, process=False)
@@ -150,22 +171,8 @@ class TestInboundProcessing(SmsTwoWayHttpCase):
 
     # ------------------------------------------------------------ failures stay stored
     def test_failing_server_action_is_kept_in_error(self):
-        action = self.env["ir.actions.server"].create(
-            {
-                "name": "Broken",
-                "model_id": self.env.ref("sms_two_way.model_sms_conversation").id,
-                "state": "code",
-                "code": "raise UserError('Printer on fire')",
-            }
-        )
-        self.env["sms.keyword"].create(
-            {
-                "name": "Print",
-                "keyword": "PRINT",
-                "action": "server_action",
-                "server_action_id": action.id,
-                "reply_body": "Printed",
-            }
+        self.keyword_running_code(
+            "PRINT", "raise UserError('Printer on fire')", reply_body="Printed"
         )
         message = self.receive_failing_and_bystander("print")
         self.assert_failed_alone(message, "UserError: Printer on fire")
@@ -183,21 +190,9 @@ class TestInboundProcessing(SmsTwoWayHttpCase):
         self.assert_failed_alone(message, "Error")
 
     def test_retries_back_off_then_error_then_retry_button(self):
-        action = self.env["ir.actions.server"].create(
-            {
-                "name": "Flaky",
-                "model_id": self.env.ref("sms_two_way.model_sms_conversation").id,
-                "state": "code",
-                "code": "if not env['ir.config_parameter'].sudo().get_param('test.fixed'): raise UserError('Not yet')",
-            }
-        )
-        self.env["sms.keyword"].create(
-            {
-                "name": "Flaky",
-                "keyword": "FLAKY",
-                "action": "server_action",
-                "server_action_id": action.id,
-            }
+        self.keyword_running_code(
+            "FLAKY",
+            "if not env['ir.config_parameter'].sudo().get_param('test.fixed'): raise UserError('Not yet')",
         )
         message = self.receive_sms("flaky", process=False)
         for attempt, delay in enumerate(PROCESS_RETRY_DELAYS, start=1):
@@ -236,22 +231,7 @@ class TestInboundProcessing(SmsTwoWayHttpCase):
         self.assertFalse(message.conversation_id.has_processing_error)
 
     def test_conversation_messages_processed_in_arrival_order(self):
-        action = self.env["ir.actions.server"].create(
-            {
-                "name": "Flaky",
-                "model_id": self.env.ref("sms_two_way.model_sms_conversation").id,
-                "state": "code",
-                "code": "raise UserError('Not now')",
-            }
-        )
-        self.env["sms.keyword"].create(
-            {
-                "name": "Flaky",
-                "keyword": "FIRST",
-                "action": "server_action",
-                "server_action_id": action.id,
-            }
-        )
+        action = self.keyword_running_code("FIRST", "raise UserError('Not now')")
         first = self.receive_sms("first", process=False)
         second = self.receive_sms("second", process=False)
         other = self.receive_sms("elsewhere", sender=OTHER_NUMBER, process=False)
