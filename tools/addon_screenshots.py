@@ -8,13 +8,9 @@ protocol (``websocket-client``, already needed by Odoo's tours).  Run it with
 the same environment as ``make demo``:  ``python3 tools/addon_screenshots.py``.
 """
 
-import base64
-import json
-import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -24,8 +20,7 @@ import bootstrap  # noqa: E402
 bootstrap.ensure_odoo([str(Path(__file__).resolve()), *sys.argv[1:]])
 
 import devenv  # noqa: E402
-import requests  # noqa: E402
-import websocket  # noqa: E402
+from webclient import HeadlessChromium, OdooSession  # noqa: E402
 
 DB = "sms_two_way_screenshots"
 SIZE = (1280, 800)
@@ -63,7 +58,7 @@ def start_server(odoo, port):
             f"--http-port={port}",
             "--http-interface=127.0.0.1",
             "--workers=0",
-            "--max-cron-threads=0",
+            "--max-cron-threads=1",  # processes the texts, as in production
         )
     )
     for _ in range(240):
@@ -75,127 +70,40 @@ def start_server(odoo, port):
 
 
 def seed_messages(base):
-    """Log in, and text the simulator gateway the way its page does."""
-    session = requests.Session()
-    session.post(
-        f"{base}/web/session/authenticate",
-        timeout=60,
-        json={
-            "jsonrpc": "2.0",
-            "params": {"db": DB, "login": "admin", "password": "admin"},
-        },
-    ).raise_for_status()
-    page = session.get(f"{base}/sms_two_way/simulator", timeout=60).text
-    csrf = re.search(r'name="csrf_token"\s+value="([^"]+)"', page)[1]
-    gateway = re.search(r'name="gateway_id" value="(\d+)"', page)[1]
+    """Log in, and text the simulator gateway from two phones; returns the session and record ids."""
+    odoo = OdooSession(base, DB)
+    gateway = odoo.ref("sms_two_way.sms_gateway_demo_simulator")
     for number, body in TEXTS:
-        session.post(
-            f"{base}/sms_two_way/simulator/reply",
-            timeout=60,
-            data={
-                "csrf_token": csrf,
-                "gateway_id": gateway,
-                "number": number,
-                "body": body,
-            },
-        ).raise_for_status()
+        odoo.phone_reply(gateway, number, body)
+    wait_until_processed(odoo)
 
     def first_id(model, domain):
-        answer = session.post(
-            f"{base}/web/dataset/call_kw",
-            timeout=60,
-            json={
-                "jsonrpc": "2.0",
-                "params": {
-                    "model": model,
-                    "method": "search",
-                    "args": [domain],
-                    "kwargs": {"limit": 1},
-                },
-            },
-        ).json()
-        return answer["result"][0]
+        return odoo.call(model, "search", domain, limit=1)[0]
 
     ids = {
         "conversation": first_id("sms.conversation", [["number", "=", TEXTS[0][0]]]),
         "event": first_id("calendar.event", [["name", "ilike", "Ada"]]),
     }
-    return session.cookies["session_id"], ids
+    return odoo.session_id, ids
 
 
-class Browser:
-    """Headless Chromium driven through one DevTools websocket."""
+def wait_until_processed(odoo, seconds=300):
+    """The texts are stored at once and processed by the cron worker: wait for it."""
+    deadline = time.monotonic() + seconds
+    pending = [["process_state", "=", "pending"]]
+    while odoo.call("sms.conversation.message", "search_count", pending):
+        if time.monotonic() > deadline:
+            raise SystemExit(f"The texts were not processed in {seconds} s")
+        time.sleep(0.5)
 
-    def __init__(self):
-        chrome = next(filter(None, map(shutil.which, devenv.CHROME_NAMES)), None)
-        if not chrome:
-            raise SystemExit(
-                "Chromium is needed for the screenshots (apt-get install chromium)."
-            )
-        self.profile = tempfile.mkdtemp(prefix="sms-two-way-shots-")
-        port = devenv.free_port()
-        self.proc = subprocess.Popen(
-            [
-                chrome,
-                "--headless=new",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--hide-scrollbars",
-                f"--window-size={SIZE[0]},{SIZE[1]}",
-                f"--remote-debugging-port={port}",
-                f"--user-data-dir={self.profile}",
-                "about:blank",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for _ in range(100):
-            try:
-                targets = requests.get(
-                    f"http://127.0.0.1:{port}/json/list", timeout=5
-                ).json()
-                page = next(t for t in targets if t["type"] == "page")
-                break
-            except (requests.ConnectionError, StopIteration):
-                time.sleep(0.2)
-        self.ws = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=60)
-        self.next_id = 0
 
-    def call(self, method, **params):
-        self.next_id += 1
-        self.ws.send(
-            json.dumps({"id": self.next_id, "method": method, "params": params})
-        )
-        while True:
-            answer = json.loads(self.ws.recv())
-            if answer.get("id") == self.next_id:
-                if "error" in answer:
-                    raise RuntimeError(f"{method}: {answer['error']}")
-                return answer.get("result", {})
-
-    def shoot(self, url, target):
-        self.call("Page.navigate", url=url)
-        ready = "document.readyState === 'complete' && !document.querySelector('.o_loading_indicator, .o_blockUI')"
-        if "/odoo/" in url:  # the web client: wait for the view itself
-            ready += " && !!document.querySelector('.o_view_controller')"
-        for _ in range(240):
-            time.sleep(0.5)
-            if self.call("Runtime.evaluate", expression=ready)["result"].get("value"):
-                break
-        else:
-            raise SystemExit(
-                f"{url} did not finish loading in 2 minutes: no screenshot taken"
-            )
-        time.sleep(2)  # let the web client finish rendering
-        png = self.call("Page.captureScreenshot", format="png")["data"]
-        target.write_bytes(base64.b64decode(png))
-        print(f"wrote {target.relative_to(devenv.ROOT)}", flush=True)
-
-    def close(self):
-        self.ws.close()
-        self.proc.terminate()
-        self.proc.wait(10)
-        shutil.rmtree(self.profile, ignore_errors=True)
+def shoot(browser, url, target):
+    """Capture ``url`` once loaded (the web client: once its view is there)."""
+    browser.send("Page.navigate", url=url)
+    browser.wait(".o_view_controller" if "/odoo/" in url else "body")
+    time.sleep(2)  # let the web client finish rendering
+    browser.capture(target)
+    print(f"wrote {target.relative_to(devenv.ROOT)}", flush=True)
 
 
 def main():
@@ -207,24 +115,16 @@ def main():
     browser = None
     try:
         session_id, ids = seed_messages(base)
-        browser = Browser()
-        browser.call(
-            "Emulation.setDeviceMetricsOverride",
-            width=SIZE[0],
-            height=SIZE[1],
-            deviceScaleFactor=1,
-            mobile=False,
-        )
-        browser.call("Network.enable")
-        browser.call(
-            "Network.setCookie",
-            name="session_id",
-            value=session_id,
-            domain="127.0.0.1",
-            path="/",
-        )
+        chrome = next(filter(None, map(shutil.which, devenv.CHROME_NAMES)), None)
+        if not chrome:
+            raise SystemExit(
+                "Chromium is needed for the screenshots (apt-get install chromium)."
+            )
+        browser = HeadlessChromium(chrome, *SIZE)
+        browser.set_cookie(base, "session_id", session_id)
         for addon, name, path in SHOTS:
-            browser.shoot(
+            shoot(
+                browser,
                 base + path.format(**ids),
                 devenv.ROOT / addon / "static" / "description" / name,
             )

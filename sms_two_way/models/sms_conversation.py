@@ -188,13 +188,14 @@ class SmsConversation(models.Model):
         self.flush_model()
         self.env.cr.execute(
             SQL(
-                """INSERT INTO sms_conversation (gateway_id, company_id, number, inbox_state, needs_reply,
+                """INSERT INTO sms_conversation (gateway_id, company_id, number, name, inbox_state, needs_reply,
                                              create_uid, write_uid, create_date, write_date)
-               VALUES (%s, %s, %s, 'done', false, %s, %s, now() at time zone 'UTC', now() at time zone 'UTC')
+               VALUES (%s, %s, %s, %s, 'done', false, %s, %s, now() at time zone 'UTC', now() at time zone 'UTC')
                ON CONFLICT (gateway_id, number) DO NOTHING""",
                 gateway.id,
                 gateway.company_id.id,
                 number,
+                number,  # the name of a conversation without contact (_compute_name)
                 self.env.uid,
                 self.env.uid,
             ),

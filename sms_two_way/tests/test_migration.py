@@ -39,6 +39,7 @@ class TestMigrationFrom10(SmsTwoWayHttpCase):
             " last_outbound_date = CASE WHEN id = %s THEN now() ELSE NULL END WHERE id IN %s",
             (flagged.id, answered.id, tuple(conversations.ids)),
         )
+        cr.execute("UPDATE sms_conversation SET name = NULL WHERE id = %s", (quiet.id,))
 
     def test_unanswered_conversations_stay_in_the_inbox(self):
         Conversation = self.env["sms.conversation"]
@@ -56,3 +57,4 @@ class TestMigrationFrom10(SmsTwoWayHttpCase):
             conversations.mapped("inbox_state"), ["needs_reply", "waiting", "done"]
         )
         self.assertEqual(message.process_state, "done")
+        self.assertEqual(conversations[2].name, "+32470000103", "named by its number")

@@ -179,6 +179,9 @@ class TestInboundWebhook(SmsTwoWayHttpCase):
         message = self.receive_sms("Who is this?", sender="+32499887766")
         conversation = message.conversation_id
         self.assertFalse(conversation.partner_id)
+        self.assertEqual(
+            conversation.display_name, "+32499887766", "named by its number"
+        )
         self.assertTrue(conversation.needs_reply)
         self.assertFalse(message.mail_message_id)
         action = conversation.action_create_lead()
@@ -190,6 +193,7 @@ class TestInboundWebhook(SmsTwoWayHttpCase):
         action = conversation.action_create_contact()
         self.assertEqual(conversation.partner_id.mobile, "+32499887766")
         self.assertEqual(action["res_id"], conversation.partner_id.id)
+        self.assertEqual(conversation.name, conversation.partner_id.name)
 
     def test_mms_media_become_attachments(self):
         url = self.fake_twilio.add_media(

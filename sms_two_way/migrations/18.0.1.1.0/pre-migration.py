@@ -5,6 +5,9 @@ the inbox in ``inbox_state`` (``needs_reply`` is now computed from it).
 Without this step the new column would be filled with its default, *Done*,
 and every unanswered conversation would silently leave the inbox.
 
+Conversations 1.0 opened for numbers without a contact had no name (the
+inbox showed "Unnamed"): they are named after their number, as 1.1 does.
+
 1.1 also processes inbound messages in the background (``process_state``);
 messages received under 1.0 were processed in their webhook: they are done.
 """
@@ -27,6 +30,7 @@ def migrate(cr, version):
                END
             """
         )
+    cr.execute("UPDATE sms_conversation SET name = number WHERE name IS NULL")
     if not column_exists(cr, "sms_conversation_message", "process_state"):
         create_column(cr, "sms_conversation_message", "process_state", "varchar")
         cr.execute(
