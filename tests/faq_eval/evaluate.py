@@ -21,7 +21,10 @@ PERSON, NOTHING = "@person", "@none"
 # were added after reading its misses (69.7% answered right without them).
 # "dental" was written after the defaults were frozen and evaluated once: it is
 # the honest estimate for a new business.
-SETS = ("studio", "garage", "dental")
+# "bakery" was written before the general concept lexicon (issue #13, held-out
+# accuracy) and scored before any matcher change: 43.4% right, 3.8% wrong,
+# 97.6% of need-a-person handed off.  Its messages were never read to pick words.
+SETS = ("studio", "garage", "dental", "bakery")
 
 
 @dataclass
