@@ -53,6 +53,7 @@ REFUSED_COMPLIANCE = "compliance"
 REFUSED_AUTOMATED = "automated"
 REFUSED_PERSON = "person"
 REFUSED_PROBLEM = "problem"
+REFUSED_OWN_CASE = "own_case"
 
 _TOKEN_RE = re.compile(r"\w+")
 
@@ -119,6 +120,46 @@ ABBREVIATIONS = {
     "wasnt": "was not",
     "havent": "have not",
     "theres": "there",
+    "id": "i would",
+    "youre": "you are",
+    "youll": "you will",
+    "youve": "you have",
+    "theyre": "they are",
+    "thats": "that",
+    "whos": "who",
+    "whens": "when",
+    "hasnt": "has not",
+    "hadnt": "had not",
+    "werent": "were not",
+    "couldnt": "could not",
+    "shouldnt": "should not",
+    "wouldnt": "would not",
+    "aint": "is not",
+    "lemme": "let me",
+    "gimme": "give me",
+    "dunno": "do not know",
+    "thru": "through",
+    "nite": "night",
+    "asap": "soon",
+    "approx": "about",
+    "bday": "birthday",
+    "xmas": "christmas",
+    "hrly": "hourly",
+    "mth": "month",
+    "mnth": "month",
+    "num": "number",
+    "ph": "phone",
+    "addy": "address",
+    "loc": "location",
+    "avail": "available",
+    "availabilty": "availability",
+    "reso": "reservation",
+    "rez": "reservation",
+    "resched": "reschedule",
+    "pmt": "payment",
+    "pymt": "payment",
+    "amt": "amount",
+    "qty": "quantity",
     "its": "it",
     "yall": "you",
     "b4": "before",
@@ -202,6 +243,12 @@ SYNONYMS = (
         "price",
         "price",
         "prices",
+        "priced",
+        "pricey",
+        "tariff",
+        "coute",
+        "cuesta",
+        "costo",
         "cost",
         "costs",
         "fee",
@@ -223,6 +270,14 @@ SYNONYMS = (
         "hours",
         "hours",
         "opening",
+        "opens",
+        "closes",
+        "shuts",
+        "ouverture",
+        "fermeture",
+        "abre",
+        "cierra",
+        "cerrado",
         "open",
         "close",
         "closing",
@@ -240,6 +295,10 @@ SYNONYMS = (
         "address",
         "address",
         "located",
+        "whereabouts",
+        "postcode",
+        "ubicacion",
+        "situe",
         "location",
         "directions",
         "adresse",
@@ -250,13 +309,16 @@ SYNONYMS = (
         "book",
         "book",
         "booking",
+        "rdv",
+        "prenotar",
+        "reservar",
         "reserve",
         "reservation",
         "appointment",
         "reserver",
         "cita",
     ),
-    ("pay", "pay", "payment", "paying", "payer", "pago"),
+    ("pay", "pay", "payment", "paying", "payer", "pago", "paid", "pagar", "paiement"),
     (
         "card",
         "card",
@@ -266,6 +328,8 @@ SYNONYMS = (
         "visa",
         "mastercard",
         "amex",
+        "contactless",
+        "applepay",
         "carte",
         "tarjeta",
     ),
@@ -278,12 +342,15 @@ SYNONYMS = (
         "teen",
         "teenager",
         "enfant",
+        "toddler",
+        "infant",
+        "ninos",
         "enfants",
         "nino",
     ),
-    ("gift", "gift", "voucher", "gifts", "vouchers", "certificate", "cadeau"),
+    ("gift", "gift", "voucher", "gifts", "vouchers", "certificate", "cadeau", "giftcard"),
     ("timetable", "timetable", "schedule", "planning", "calendar"),
-    ("free", "free", "gratuit", "gratis"),
+    ("free", "free", "gratuit", "gratis", "complimentary", "gratuito"),
     (
         "class",
         "class",
@@ -311,7 +378,128 @@ SYNONYMS = (
     ("collect", "collect", "collection", "pickup", "fetch"),
     ("repair", "repair", "fix", "mend"),
     ("photo", "photo", "picture", "image"),
+    ("park", "park", "parking", "carpark", "garer", "stationnement", "aparcar", "estacionamiento"),
+    ("pet", "pet", "pets", "animal", "animals", "mascota"),
+    ("dog", "dog", "dogs", "puppy", "pup", "chien", "perro"),
+    (
+        "wheelchair",
+        "wheelchair",
+        "accessible",
+        "accessibility",
+        "disabled",
+        "disability",
+        "handicap",
+        "mobility",
+        "stepfree",
+    ),
+    ("wifi", "wifi", "wireless", "hotspot"),
+    (
+        "discount",
+        "discount",
+        "reduction",
+        "concession",
+        "concessions",
+        "promo",
+        "promotion",
+        "coupon",
+        "descuento",
+        "reduc",
+    ),
+    ("insurance", "insurance", "insurer", "insurers", "insured", "assurance", "mutuelle", "seguro"),
+    ("cancel", "cancel", "cancellation", "annuler", "annulation", "cancelar"),
+    ("reschedule", "reschedule", "rebook", "postpone", "reprogramar"),
+    ("deliver", "deliver", "delivery", "deliveries", "shipping", "livraison", "livrer", "entrega", "domicilio"),
+    ("late", "late", "delayed", "delay", "retard", "tarde"),
+    ("email", "email", "mail", "courriel", "correo"),
+    ("website", "website", "site", "web", "webpage"),
+    ("phone", "phone", "telephone", "tel", "telefono"),
+    ("duration", "duration", "duracion"),
+    ("deposit", "deposit", "downpayment", "acompte", "deposito"),
+    ("invoice", "invoice", "receipt", "facture", "factura"),
+    ("wait", "wait", "waiting", "queue", "attente", "espera"),
 )
+
+# Broader topics customers text businesses about.  A word of a concept keeps
+# its own term and also brings the concept's term, weighted CONCEPT_WEIGHT:
+# "open sunday?" is close to "Are you open on Saturday?" (a day), "can I move
+# my booking" to "How do I reschedule?" (a change), without "sunday" becoming
+# "saturday".  A message word that no entry knows but whose concept an entry
+# has does not count against the match.  Written from what people text any
+# business (hours, money, places, changes...), in the matcher's languages; not
+# from one evaluation set's messages.
+CONCEPTS = (
+    (
+        "day",
+        """monday tuesday wednesday thursday friday saturday sunday weekend weekday weekdays
+        today tonight tomorrow morning afternoon evening night holiday holidays christmas easter
+        lundi mardi mercredi jeudi vendredi samedi dimanche aujourd demain soir matin
+        lunes martes miercoles jueves viernes sabado domingo hoy manana tarde noche""",
+    ),
+    (
+        "money",
+        """price pay card cash deposit invoice discount quote finance instalment instalments
+        installment installments monthly bill cheque transfer free euro euros eur dollar
+        dollars pound pounds argent efectivo""",
+    ),
+    (
+        "change",
+        """reschedule cancel move change switch swap rearrange modify postpone earlier later
+        changer deplacer cambiar mover""",
+    ),
+    (
+        "availability",
+        """book slot slots availability available space spaces spot spots walkin waitlist
+        full booked dispo disponible disponibilidad""",
+    ),
+    (
+        "join",
+        """register registration signup join enrol enroll enrolment enrollment member members
+        membership inscription inscrire inscribir""",
+    ),
+    (
+        "place",
+        """address street road avenue lane station bus tram train metro subway underground floor
+        building map near nearest nearby far directions entrance rue calle""",
+    ),
+    (
+        "duration",
+        """duration long minute minutes hour ready done finished quick quickly fast
+        wait""",
+    ),
+    (
+        "child",
+        """child son daughter baby babies boy girl age old toddler family grandson granddaughter
+        fils fille bebe hijo hija bebe""",
+    ),
+    (
+        "access",
+        """wheelchair lift elevator stairs step steps ramp pram stroller walker crutches access
+        ascenseur ascensor""",
+    ),
+    ("pet", "pet dog cat"),
+    (
+        "contact",
+        """phone email website number contact whatsapp instagram facebook""",
+    ),
+    (
+        "bring",
+        """bring wear clothes clothing outfit shoes equipment kit gear apporter traer""",
+    ),
+    (
+        "handover",
+        """deliver collect pickup dropoff drop send post courier""",
+    ),
+    (
+        "discount",
+        """discount student students senior seniors pensioner pensioners oap military veteran
+        veterans unemployed""",
+    ),
+    (
+        "insurance",
+        """insurance claim cover covered coverage policy""",
+    ),
+)
+CONCEPT_WEIGHT = 0.5
 
 # Question and time words: a paraphrase often has them where the entry has
 # none, so when the index does not know them they only weigh this little.
@@ -319,6 +507,8 @@ GENERIC_WORDS = frozenset(
     """
 what when where how which who why whom time today tomorrow tonight day days week month morning
 afternoon evening night now soon yet exactly usually normally still already ok okay sure right
+take taking accept accepting offer offering provide make come coming use able allowed possible
+available doable fine alright around
 """.split()
 )
 GENERIC_WEIGHT = 0.3
@@ -414,6 +604,25 @@ _PROBLEM_RE = re.compile(
 )
 
 
+# Asking about the customer's own booking, order or file ("is my car ready
+# yet?", "what time is my appointment?", "did you get my form?"): the answer
+# is in their record, not in a prepared text, even when the words match one
+# ("When will my car be ready?" as a general question stays answerable).
+_OWN_CASE_RE = re.compile(
+    r"\b(?:%s)\b"
+    % "|".join(
+        (
+            r"(?:what time|when|where|what day) (?:is|was) my",
+            r"(?:is|was|are|were|has|have|did) my (?:\w+ ){1,2}(?:ready|done|finished|arrived"
+            r"|confirmed|booked|sent|received|paid|processed|shipped|fixed|through|approved)",
+            r"(?:if|whether) my (?:\w+ ){1,2}(?:is|was|has|have|arrived|came|went)",
+            r"did (?:you|u) (?:get|receive|see|send|book|charge|find)",
+            r"why (?:is|was|did|has|have|are|were|am|do|does) (?:my|i|you)",
+        )
+    )
+)
+
+
 def _lang_code(lang):
     """ "fr_BE", "fr-FR" and "FR" are all "fr"; nothing is None."""
     return (lang or "").replace("-", "_").split("_")[0].lower() or None
@@ -449,6 +658,21 @@ def stem(word):
 
 
 _SYNONYM_OF = {stem(word): group[0] for group in SYNONYMS for word in group[1:]}
+
+
+def _concepts_of_terms():
+    concepts = defaultdict(list)
+    for name, words in CONCEPTS:
+        for word in words.split():
+            stemmed = stem(word)
+            term = _SYNONYM_OF.get(stemmed, stemmed)
+            if f"~{name}" not in concepts[term]:
+                concepts[term].append(f"~{name}")
+    return {term: tuple(names) for term, names in concepts.items()}
+
+
+# term -> the concept terms ("~day", "~money"...) it brings.
+_CONCEPTS_OF = _concepts_of_terms()
 _GENERIC_TERMS = frozenset(
     _SYNONYM_OF.get(stem(word), stem(word)) for word in GENERIC_WORDS
 )
@@ -463,7 +687,27 @@ def _spelled_out(text):
 
 
 # Word pairs that mean one term ("great, thank you so much" is not about prices).
-_PHRASES = {("how", "much"): "price"}
+_PHRASES = {
+    ("how", "much"): "price",
+    ("how", "long"): "duration",
+    ("find", "you"): "directions",
+    ("get", "there"): "directions",
+    ("pick", "up"): "pickup",
+    ("drop", "off"): "dropoff",
+    ("walk", "in"): "walkin",
+    ("sign", "up"): "signup",
+    ("gift", "card"): "giftcard",
+    ("gift", "cards"): "giftcard",
+    ("credit", "card"): "card",
+    ("debit", "card"): "card",
+    ("apple", "pay"): "applepay",
+    ("google", "pay"): "applepay",
+    ("car", "park"): "carpark",
+    ("wi", "fi"): "wifi",
+    ("e", "mail"): "email",
+    ("step", "free"): "stepfree",
+    ("phone", "number"): "phone",
+}
 
 
 def _phrased(words):
@@ -499,6 +743,15 @@ def terms(text):
     return list(dict.fromkeys(term for _word, term in words_and_terms(text)))
 
 
+def _concepts(text_terms):
+    """The concept terms ("~day", "~money"...) that ``text_terms`` bring, de-duplicated."""
+    return list(
+        dict.fromkeys(
+            concept for term in text_terms for concept in _CONCEPTS_OF.get(term, ())
+        )
+    )
+
+
 def asks_for_person(text):
     """Tell whether ``text`` asks for a person ("AGENT", "can sum1 call me", "is this a bot?")."""
     return bool(_PERSON_RE.search(" ".join(_spelled_out(text))))
@@ -507,6 +760,11 @@ def asks_for_person(text):
 def reports_problem(text):
     """Tell whether ``text`` reports a problem of the customer's own ("you charged me twice")."""
     return bool(_PROBLEM_RE.search(" ".join(_spelled_out(text))))
+
+
+def asks_about_own_case(text):
+    """Tell whether ``text`` asks about the customer's own booking or order ("is my car ready yet?")."""
+    return bool(_OWN_CASE_RE.search(" ".join(_spelled_out(text))))
 
 
 def refusal(text):
@@ -526,6 +784,8 @@ def refusal(text):
         return REFUSED_PERSON
     if reports_problem(text):
         return REFUSED_PROBLEM
+    if asks_about_own_case(text):
+        return REFUSED_OWN_CASE
     return None
 
 
@@ -613,7 +873,7 @@ class FaqMatcher:
                     phrasings.append((position, question_terms))
         document_frequency = defaultdict(set)
         for position, question_terms in phrasings:
-            for term in question_terms:
+            for term in question_terms + _concepts(question_terms):
                 document_frequency[term].add(position)
         count = max(len(self.entries), 1)
         self._idf = {
@@ -626,10 +886,19 @@ class FaqMatcher:
             math.sqrt(sum(self._idf[term] ** 2 for term in question_terms))
             for _position, question_terms in phrasings
         ]
+        # A concept term stands in for the phrasing's own word(s) of that
+        # concept: it weighs like the rarest of them, and is not counted again
+        # in the phrasing's norm.
         self._postings = defaultdict(list)  # term -> [(phrasing index, weight)]
         for index, (_position, question_terms) in enumerate(phrasings):
             for term in question_terms:
                 self._postings[term].append((index, self._idf[term]))
+            stand_ins = defaultdict(float)
+            for term in question_terms:
+                for concept in _CONCEPTS_OF.get(term, ()):
+                    stand_ins[concept] = max(stand_ins[concept], self._idf[term])
+            for concept, weight in stand_ins.items():
+                self._postings[concept].append((index, weight))
         # Typos are corrected on words, not terms: "parkng" is one letter from
         # "parking" but two from its term "park".  Known words are those of the
         # phrasings and the synonyms of their terms; a typo of a longer stopword
@@ -659,15 +928,52 @@ class FaqMatcher:
         """The best entry for ``text`` (in language ``lang`` when entries exist in it)."""
         if reason := refusal(text):
             return FaqMatch(refusal=reason)
-        return self._match_words(words_and_terms(text), lang)
+        words = self._compounds_resolved(_phrased(_spelled_out(text)))
+        return self._match_words(
+            [(word, _term(word)) for word in words if word not in STOPWORDS], lang
+        )
+
+    def _compounds_resolved(self, words):
+        """``words`` with compounds written the way the entries write them.
+
+        "check up" becomes "checkup" when an entry says "checkup"; an unknown
+        "giftcard" becomes "gift card" when the entries know "gift" and "card"
+        (a part may be a stopword: "checkup" is "check" for "check-up").
+        """
+        resolved, index = [], 0
+        while index < len(words):
+            word = words[index]
+            joined = word + words[index + 1] if index + 1 < len(words) else ""
+            if joined in self._word_term:
+                resolved.append(joined)
+                index += 2
+                continue
+            resolved.extend(self._split_compound(word) or (word,))
+            index += 1
+        return resolved
+
+    def _split_compound(self, word):
+        """``word`` as two words of the entries (or one and a stopword), or None."""
+        if len(word) < 6 or word in self._word_term or not word.isalpha():
+            return None
+        if self._idf.get(_term(word)) is not None:
+            return None
+        for cut in range(len(word) - 2, 2, -1):
+            left, right = word[:cut], word[cut:]
+            known = [part for part in (left, right) if part in self._word_term]
+            if known and all(
+                part in self._word_term or part in STOPWORDS for part in (left, right)
+            ):
+                return left, right
+        return None
 
     def _match_words(self, words, lang):
         weights = self._weigh(words)
         if not weights:
             return FaqMatch()
-        message_norm = math.sqrt(sum(weight**2 for _term, weight in weights))
+        message_norm = math.sqrt(sum(full**2 for _term, _weight, full in weights))
         dots = defaultdict(float)
-        for term, weight in weights:
+        for term, weight, _full in weights:
             for index, term_weight in self._postings.get(term, ()):
                 dots[index] += weight * term_weight
         allowed = self._allowed_entries(lang)
@@ -697,28 +1003,45 @@ class FaqMatcher:
         )
 
     def _weigh(self, words):
-        """``(term, weight)`` pairs: known terms by IDF, typos corrected, unknown words as a rare term."""
+        """``(term, weight, full weight)``: known terms by IDF, typos corrected, unknown words as a rare term.
+
+        A word matched only through its concept takes CONCEPT_WEIGHT of its
+        weight in the dot product but its full weight in the message's norm:
+        a message of concept matches alone ("see you tonight") stays unsure.
+        """
         weighted = {}
+
+        def add(term, weight, full=None):
+            full = weight if full is None else full
+            known_weight, known_full = weighted.get(term, (0.0, 0.0))
+            weighted[term] = (max(known_weight, weight), max(known_full, full))
+
         for word, term in words:
-            weight = self._idf.get(term)
-            if weight is None:
+            factor = 1.0
+            if term not in self._idf and not self._known_concepts(term):
                 corrected = self._correct(word)
                 if corrected in STOPWORDS:
                     continue
                 if corrected:
-                    term, weight = (
-                        self._word_term[corrected],
-                        self._idf[self._word_term[corrected]] * FUZZY_FACTOR,
-                    )
-                else:
-                    term = f"?{term}"
-                    weight = (
-                        GENERIC_WEIGHT
-                        if term[1:] in _GENERIC_TERMS
-                        else self._unknown_weight
-                    )
-            weighted[term] = max(weighted.get(term, 0.0), weight)
-        return list(weighted.items())
+                    term, factor = self._word_term[corrected], FUZZY_FACTOR
+            if term in self._idf:
+                add(term, self._idf[term] * factor)
+            elif concepts := self._known_concepts(term):
+                for concept in concepts:
+                    weight = self._idf[concept] * factor
+                    add(concept, weight * CONCEPT_WEIGHT, weight)
+            else:
+                add(
+                    f"?{term}",
+                    GENERIC_WEIGHT if term in _GENERIC_TERMS else self._unknown_weight,
+                )
+        return [(term, weight, full) for term, (weight, full) in weighted.items()]
+
+    def _known_concepts(self, term):
+        """The concept terms of ``term`` that some entry has."""
+        return [
+            concept for concept in _CONCEPTS_OF.get(term, ()) if concept in self._idf
+        ]
 
     def _correct(self, word):
         """The known word (or stopword) within the typo limit of ``word``, or None.
@@ -777,6 +1100,7 @@ class FaqMatcher:
                 REFUSED_AUTOMATED: "Looks automated: never answered automatically (loop protection).",
                 REFUSED_PERSON: "Asks for a person: always handed off.",
                 REFUSED_PROBLEM: "Reports a problem (a charge, an injury, a complaint...): a person answers.",
+                REFUSED_OWN_CASE: "Asks about the customer's own booking, order or file: a person answers.",
             }[found.refusal]
         if not found.entry:
             return f"No entry is close (terms: {', '.join(terms(text)) or 'none'}): a person answers."
