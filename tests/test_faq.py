@@ -196,7 +196,8 @@ FLOORS = {
     "studio": {"correct": 0.80, "wrong": 0.02, "person": 0.90},
     "garage": {"correct": 0.70, "wrong": 0.02, "person": 0.90},
     "dental": {"correct": 0.58, "wrong": 0.02, "person": 0.90},
-    "bakery": {"correct": 0.40, "wrong": 0.04, "person": 0.90},
+    "bakery": {"correct": 0.40, "wrong": 0.06, "person": 0.90},
+    "gym": {"correct": 0.52, "wrong": 0.02, "person": 0.90},
 }
 
 

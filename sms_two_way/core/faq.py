@@ -44,6 +44,10 @@ DEFAULT_THRESHOLD = 0.57
 AMBIGUITY_MARGIN = 0.05
 # A term corrected from a typo counts a little less than a term typed right.
 FUZZY_FACTOR = 0.8
+# Words shorter than this are only corrected to known words with the same first letter.
+SAME_FIRST_LETTER_BELOW = 6
+# A word this long or longer may be a shortening of a longer known word.
+SHORTENED_MIN = 4
 # A word unknown to every entry weighs like a term found in one entry in this many.
 UNKNOWN_WORD_RARITY = 1.5
 
@@ -139,6 +143,8 @@ ABBREVIATIONS = {
     "gimme": "give me",
     "dunno": "do not know",
     "thru": "through",
+    "till": "until",
+    "til": "until",
     "nite": "night",
     "asap": "soon",
     "approx": "about",
@@ -459,7 +465,7 @@ CONCEPTS = (
     (
         "place",
         """address street road avenue lane station bus tram train metro subway underground floor
-        building map near nearest nearby far directions entrance rue calle""",
+        building map near nearest nearby far find directions entrance rue calle""",
     ),
     (
         "duration",
@@ -508,7 +514,7 @@ GENERIC_WORDS = frozenset(
 what when where how which who why whom time today tomorrow tonight day days week month morning
 afternoon evening night now soon yet exactly usually normally still already ok okay sure right
 take taking accept accepting offer offering provide make come coming use able allowed possible
-available doable fine alright around
+available doable fine alright around until
 """.split()
 )
 GENERIC_WEIGHT = 0.3
@@ -595,6 +601,9 @@ _PROBLEM_RE = re.compile(
             r"did not (?:get|receive|work|arrive|go through)",
             r"(?:does|is|was) not work(?:ing)?",
             r"not working",
+            r"fail(?:s|ed|ing)?",
+            r"(?:will|would|does|did|can|could) not (?:let|allow)",
+            r"(?:no one|nobody) (?:turned|showed|came|answered|called|replied|was there)",
             r"crash(?:es|ed|ing)?",
             r"error",
             r"glitch",
@@ -618,6 +627,7 @@ _OWN_CASE_RE = re.compile(
             r"(?:if|whether) my (?:\w+ ){1,2}(?:is|was|has|have|arrived|came|went)",
             r"did (?:you|u) (?:get|receive|see|send|book|charge|find)",
             r"why (?:is|was|did|has|have|are|were|am|do|does) (?:my|i|you)",
+            r"cop(?:y|ies) of my",
         )
     )
 )
@@ -690,6 +700,7 @@ def _spelled_out(text):
 _PHRASES = {
     ("how", "much"): "price",
     ("how", "long"): "duration",
+    ("how", "old"): "age",
     ("find", "you"): "directions",
     ("get", "there"): "directions",
     ("pick", "up"): "pickup",
@@ -922,6 +933,13 @@ class FaqMatcher:
             if word.isalpha() and _typo_limit(word):
                 for variant in _deletions(word):
                     self._typos[variant].add(word)
+        # Shortened words ("exam" for "examination", "approx" for "approximately"):
+        # a prefix of at least SHORTENED_MIN letters, three or more letters short
+        # of the word's stem ("show" is not "showers"), leads to the known words it starts.
+        self._shortened = defaultdict(set)  # prefix -> known words
+        for word in self._word_term:
+            for end in range(SHORTENED_MIN, len(stem(word)) - 2):
+                self._shortened[word[:end]].add(word)
 
     # ------------------------------------------------------------ matching
     def match(self, text: str, lang: str | None = None) -> FaqMatch:
@@ -1046,7 +1064,9 @@ class FaqMatcher:
     def _correct(self, word):
         """The known word (or stopword) within the typo limit of ``word``, or None.
 
-        Among several, the closest one wins, then the most common term, then the alphabet.
+        Among several, the closest one wins, then the most common term, then
+        the alphabet.  A short word keeps its first letter: people seldom
+        mistype it, and "mark" is a name, not "park".
         """
         limit = _typo_limit(word)
         if not limit or not word.isalpha():
@@ -1056,12 +1076,23 @@ class FaqMatcher:
             candidates |= self._typos.get(variant, set())
         ranked = []
         for known in candidates:
+            if len(word) < SAME_FIRST_LETTER_BELOW and known[0] != word[0]:
+                continue
             for distance in range(1, limit + 1):
                 if _damerau_within(word, known, distance):
                     term = self._word_term.get(known)
                     ranked.append((distance, self._idf[term] if term else 0.0, known))
                     break
-        return min(ranked)[2] if ranked else None
+        if ranked:
+            return min(ranked)[2]
+        return self._lengthened(word)
+
+    def _lengthened(self, word):
+        """The known word that ``word`` is a shortening of, when they all mean one term."""
+        known = self._shortened.get(word, ())
+        if len({self._word_term[candidate] for candidate in known}) == 1:
+            return min(known)
+        return None
 
     def _allowed_entries(self, lang):
         """Entries in the contact's language and language-neutral ones (all when that leaves none).
