@@ -506,6 +506,10 @@ CONCEPTS = (
     ),
 )
 CONCEPT_WEIGHT = 0.5
+# A message word found only in an entry's answer counts this much of its
+# weight: under the default threshold, so answer words alone never answer.
+ANSWER_WEIGHT = 0.55
+_PLACEHOLDER_RE = re.compile(r"\{\w*\}")
 
 # Question and time words: a paraphrase often has them where the entry has
 # none, so when the index does not know them they only weigh this little.
@@ -833,11 +837,16 @@ def _typo_limit(word):
 
 @dataclass(frozen=True)
 class FaqEntry:
-    """One FAQ entry as the matcher sees it: example phrasings and an optional language."""
+    """One FAQ entry as the matcher sees it: example phrasings, an optional language, the answer.
+
+    The answer's words are weak evidence: "do you have dumbbells?" is about
+    the entry answered "...squat racks, dumbbells to 50 kg...".
+    """
 
     id: Hashable
     questions: tuple[str, ...]
     lang: str | None = None
+    answer: str = ""
 
 
 @dataclass(frozen=True)
@@ -910,6 +919,7 @@ class FaqMatcher:
                     stand_ins[concept] = max(stand_ins[concept], self._idf[term])
             for concept, weight in stand_ins.items():
                 self._postings[concept].append((index, weight))
+        self._index_answers(phrasings)
         # Typos are corrected on words, not terms: "parkng" is one letter from
         # "parking" but two from its term "park".  Known words are those of the
         # phrasings and the synonyms of their terms; a typo of a longer stopword
@@ -940,6 +950,38 @@ class FaqMatcher:
         for word in self._word_term:
             for end in range(SHORTENED_MIN, len(stem(word)) - 2):
                 self._shortened[word[:end]].add(word)
+
+    def _index_answers(self, phrasings):
+        """Index the words of the answers that no phrasing has, as ``=term`` postings.
+
+        They weigh like a rare term (IDF over the answers), at most the
+        phrasing's own norm, and are not counted in it: like a concept, an
+        answer word supports a match without making it sure on its own.
+        """
+        answer_terms = {}
+        for position, entry in enumerate(self.entries):
+            answer_terms[position] = {
+                term
+                for word, term in words_and_terms(_PLACEHOLDER_RE.sub(" ", entry.answer))
+                if word.isalpha()
+                and len(word) > 2
+                and term not in self._idf
+                and term not in _GENERIC_TERMS
+                and not _CONCEPTS_OF.get(term)
+            }
+        answer_frequency = defaultdict(int)
+        for found in answer_terms.values():
+            for term in found:
+                answer_frequency[term] += 1
+        count = max(len(self.entries), 1)
+        self._answer_idf = {
+            term: math.log(1 + count / frequency)
+            for term, frequency in answer_frequency.items()
+        }
+        for index, (position, _terms) in enumerate(phrasings):
+            for term in answer_terms[position]:
+                weight = min(self._answer_idf[term], self._phrasing_norm[index])
+                self._postings[f"={term}"].append((index, weight))
 
     # ------------------------------------------------------------ matching
     def match(self, text: str, lang: str | None = None) -> FaqMatch:
@@ -991,16 +1033,27 @@ class FaqMatcher:
             return FaqMatch()
         message_norm = math.sqrt(sum(full**2 for _term, _weight, full in weights))
         dots = defaultdict(float)
+        # An answer word a message matches joins the phrasing's norm (it is a
+        # dimension the phrasing does not have); a concept stands in for a word
+        # already in it.
+        answer_norms = defaultdict(float)
         for term, weight, _full in weights:
+            from_answer = term.startswith("=")
             for index, term_weight in self._postings.get(term, ()):
                 dots[index] += weight * term_weight
+                if from_answer:
+                    answer_norms[index] += term_weight**2
         allowed = self._allowed_entries(lang)
         best_per_entry = {}
         for index, dot in dots.items():
             position = self._phrasing_entry[index]
             if allowed is not None and position not in allowed:
                 continue
-            score = dot / (message_norm * self._phrasing_norm[index])
+            phrasing_norm = math.sqrt(
+                self._phrasing_norm[index] ** 2 + answer_norms[index]
+            )
+            # A word matched both as itself and through its concept could pass 1.
+            score = min(dot / (message_norm * phrasing_norm), 1.0)
             if score > best_per_entry.get(position, 0.0):
                 best_per_entry[position] = score
         if not best_per_entry:
@@ -1036,7 +1089,11 @@ class FaqMatcher:
 
         for word, term in words:
             factor = 1.0
-            if term not in self._idf and not self._known_concepts(term):
+            if (
+                term not in self._idf
+                and term not in self._answer_idf
+                and not self._known_concepts(term)
+            ):
                 corrected = self._correct(word)
                 if corrected in STOPWORDS:
                     continue
@@ -1048,6 +1105,9 @@ class FaqMatcher:
                 for concept in concepts:
                     weight = self._idf[concept] * factor
                     add(concept, weight * CONCEPT_WEIGHT, weight)
+            elif term in self._answer_idf:
+                weight = self._answer_idf[term]
+                add(f"={term}", weight * ANSWER_WEIGHT, weight)
             else:
                 add(
                     f"?{term}",

@@ -71,6 +71,7 @@ def load_entries(name):
             id=item["key"],
             questions=tuple(item["question"].splitlines()),
             lang=item.get("lang"),
+            answer=item.get("answer", ""),
         )
         for item in data["entries"]
     ]
