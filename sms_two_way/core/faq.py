@@ -956,7 +956,7 @@ class FaqMatcher:
 
         They weigh like a rare term (IDF over the answers), at most the
         phrasing's own norm, and are not counted in it: like a concept, an
-        answer word supports a match without making it sure on its own.
+        answer word supports a match (ANSWER_WEIGHT at most on its own).
         """
         answer_terms = {}
         for position, entry in enumerate(self.entries):
@@ -1033,27 +1033,18 @@ class FaqMatcher:
             return FaqMatch()
         message_norm = math.sqrt(sum(full**2 for _term, _weight, full in weights))
         dots = defaultdict(float)
-        # An answer word a message matches joins the phrasing's norm (it is a
-        # dimension the phrasing does not have); a concept stands in for a word
-        # already in it.
-        answer_norms = defaultdict(float)
         for term, weight, _full in weights:
-            from_answer = term.startswith("=")
             for index, term_weight in self._postings.get(term, ()):
                 dots[index] += weight * term_weight
-                if from_answer:
-                    answer_norms[index] += term_weight**2
         allowed = self._allowed_entries(lang)
         best_per_entry = {}
         for index, dot in dots.items():
             position = self._phrasing_entry[index]
             if allowed is not None and position not in allowed:
                 continue
-            phrasing_norm = math.sqrt(
-                self._phrasing_norm[index] ** 2 + answer_norms[index]
-            )
-            # A word matched both as itself and through its concept could pass 1.
-            score = min(dot / (message_norm * phrasing_norm), 1.0)
+            # A word matched both as itself and through its concept, or an
+            # answer word next to the phrasing's own, could pass 1.
+            score = min(dot / (message_norm * self._phrasing_norm[index]), 1.0)
             if score > best_per_entry.get(position, 0.0):
                 best_per_entry[position] = score
         if not best_per_entry:
@@ -1106,8 +1097,8 @@ class FaqMatcher:
                     weight = self._idf[concept] * factor
                     add(concept, weight * CONCEPT_WEIGHT, weight)
             elif term in self._answer_idf:
-                weight = self._answer_idf[term]
-                add(f"={term}", weight * ANSWER_WEIGHT, weight)
+                # As heavy in the norm as an unknown word: never less sure than one.
+                add(f"={term}", self._unknown_weight * ANSWER_WEIGHT, self._unknown_weight)
             else:
                 add(
                     f"?{term}",
@@ -1148,8 +1139,8 @@ class FaqMatcher:
         return self._lengthened(word)
 
     def _lengthened(self, word):
-        """The known word that ``word`` is a shortening of, when they all mean one term."""
-        known = self._shortened.get(word, ())
+        """The known word that ``word`` (or its stem: "exams") shortens, when they all mean one term."""
+        known = self._shortened.get(word) or self._shortened.get(stem(word), ())
         if len({self._word_term[candidate] for candidate in known}) == 1:
             return min(known)
         return None
