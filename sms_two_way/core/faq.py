@@ -954,9 +954,10 @@ class FaqMatcher:
     def _index_answers(self, phrasings):
         """Index the words of the answers that no phrasing has, as ``=term`` postings.
 
-        They weigh like a rare term (IDF over the answers), at most the
-        phrasing's own norm, and are not counted in it: like a concept, an
-        answer word supports a match (ANSWER_WEIGHT at most on its own).
+        A message word that only an answer has weighs like an unknown word,
+        and each phrasing of that entry holds it at ANSWER_WEIGHT of that: it
+        makes the match surer than an unknown word would, less sure than the
+        phrasing's own words, and answer words alone never pass ANSWER_WEIGHT.
         """
         answer_terms = {}
         for position, entry in enumerate(self.entries):
@@ -969,18 +970,10 @@ class FaqMatcher:
                 and term not in _GENERIC_TERMS
                 and not _CONCEPTS_OF.get(term)
             }
-        answer_frequency = defaultdict(int)
-        for found in answer_terms.values():
-            for term in found:
-                answer_frequency[term] += 1
-        count = max(len(self.entries), 1)
-        self._answer_idf = {
-            term: math.log(1 + count / frequency)
-            for term, frequency in answer_frequency.items()
-        }
+        self._answer_terms = set().union(*answer_terms.values())
+        weight = self._unknown_weight * ANSWER_WEIGHT
         for index, (position, _terms) in enumerate(phrasings):
             for term in answer_terms[position]:
-                weight = min(self._answer_idf[term], self._phrasing_norm[index])
                 self._postings[f"={term}"].append((index, weight))
 
     # ------------------------------------------------------------ matching
@@ -1033,18 +1026,32 @@ class FaqMatcher:
             return FaqMatch()
         message_norm = math.sqrt(sum(full**2 for _term, _weight, full in weights))
         dots = defaultdict(float)
+        # An answer word a message matches joins the phrasing's norm, as a
+        # dimension the phrasing has at ANSWER_WEIGHT (a concept stands in
+        # for a word already counted in it).
+        answer_norms = defaultdict(float)
+        question_matched = set()
         for term, weight, _full in weights:
+            from_answer = term.startswith("=")
             for index, term_weight in self._postings.get(term, ()):
                 dots[index] += weight * term_weight
+                if from_answer:
+                    answer_norms[index] += term_weight**2
+                else:
+                    question_matched.add(index)
         allowed = self._allowed_entries(lang)
         best_per_entry = {}
         for index, dot in dots.items():
             position = self._phrasing_entry[index]
             if allowed is not None and position not in allowed:
                 continue
-            # A word matched both as itself and through its concept, or an
-            # answer word next to the phrasing's own, could pass 1.
-            score = min(dot / (message_norm * self._phrasing_norm[index]), 1.0)
+            phrasing_norm = math.sqrt(
+                self._phrasing_norm[index] ** 2 + answer_norms[index]
+            )
+            # A word matched both as itself and through its concept could
+            # pass 1; answer words alone stay at ANSWER_WEIGHT at most.
+            ceiling = 1.0 if index in question_matched else ANSWER_WEIGHT
+            score = min(dot / (message_norm * phrasing_norm), ceiling)
             if score > best_per_entry.get(position, 0.0):
                 best_per_entry[position] = score
         if not best_per_entry:
@@ -1082,7 +1089,7 @@ class FaqMatcher:
             factor = 1.0
             if (
                 term not in self._idf
-                and term not in self._answer_idf
+                and term not in self._answer_terms
                 and not self._known_concepts(term)
             ):
                 corrected = self._correct(word)
@@ -1096,9 +1103,9 @@ class FaqMatcher:
                 for concept in concepts:
                     weight = self._idf[concept] * factor
                     add(concept, weight * CONCEPT_WEIGHT, weight)
-            elif term in self._answer_idf:
-                # As heavy in the norm as an unknown word: never less sure than one.
-                add(f"={term}", self._unknown_weight * ANSWER_WEIGHT, self._unknown_weight)
+            elif term in self._answer_terms:
+                # As heavy as an unknown word, so never less sure than one.
+                add(f"={term}", self._unknown_weight)
             else:
                 add(
                     f"?{term}",
