@@ -295,17 +295,19 @@ def test_failures_hand_off(shop, text):
 
 
 # --- accuracy floors --------------------------------------------------------------
-# The floors sit a little under today's numbers (studio 83% / 1.6% / 96%;
-# garage 73% / 1.4% / 98%; dental 60% / 0.9% / 98%): a change that makes
-# matching worse fails here.  The targets are >= 80% / <= 2% / >= 90%;
-# the held-out sets are below the first one, and docs/replies.md says so.
+# The floors sit a little under today's numbers (studio 88.6% / 1.1% / 95.7%;
+# garage 76.4% / 1.4% / 97.7%; dental 72.1% / 0% / 100%; gym 60.9% / 0.9% /
+# 97.5%; bakery 55.4% / 4.6% / 92.7%): a change that makes matching worse fails
+# here.  The targets are >= 80% / <= 2% / >= 90%; the sets other than
+# studio are below the first one, the held-out bakery set above the second, and
+# docs/replies.md says so.
 
 FLOORS = {
-    "studio": {"correct": 0.80, "wrong": 0.02, "person": 0.90},
-    "garage": {"correct": 0.70, "wrong": 0.02, "person": 0.90},
-    "dental": {"correct": 0.58, "wrong": 0.02, "person": 0.90},
-    "bakery": {"correct": 0.40, "wrong": 0.06, "person": 0.90},
-    "gym": {"correct": 0.52, "wrong": 0.02, "person": 0.90},
+    "studio": {"correct": 0.86, "wrong": 0.02, "person": 0.90},
+    "garage": {"correct": 0.74, "wrong": 0.02, "person": 0.90},
+    "dental": {"correct": 0.70, "wrong": 0.02, "person": 0.90},
+    "gym": {"correct": 0.58, "wrong": 0.02, "person": 0.90},
+    "bakery": {"correct": 0.52, "wrong": 0.05, "person": 0.90},
 }
 
 
