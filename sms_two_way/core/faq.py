@@ -354,7 +354,16 @@ SYNONYMS = (
         "enfants",
         "nino",
     ),
-    ("gift", "gift", "voucher", "gifts", "vouchers", "certificate", "cadeau", "giftcard"),
+    (
+        "gift",
+        "gift",
+        "voucher",
+        "gifts",
+        "vouchers",
+        "certificate",
+        "cadeau",
+        "giftcard",
+    ),
     ("timetable", "timetable", "schedule", "planning", "calendar"),
     ("free", "free", "gratuit", "gratis", "complimentary", "gratuito"),
     (
@@ -384,7 +393,16 @@ SYNONYMS = (
     ("collect", "collect", "collection", "pickup", "fetch"),
     ("repair", "repair", "fix", "mend"),
     ("photo", "photo", "picture", "image"),
-    ("park", "park", "parking", "carpark", "garer", "stationnement", "aparcar", "estacionamiento"),
+    (
+        "park",
+        "park",
+        "parking",
+        "carpark",
+        "garer",
+        "stationnement",
+        "aparcar",
+        "estacionamiento",
+    ),
     ("pet", "pet", "pets", "animal", "animals", "mascota"),
     ("dog", "dog", "dogs", "puppy", "pup", "chien", "perro"),
     (
@@ -414,10 +432,29 @@ SYNONYMS = (
         "deals",
         "cheaper",
     ),
-    ("insurance", "insurance", "insurer", "insurers", "insured", "assurance", "mutuelle", "seguro"),
+    (
+        "insurance",
+        "insurance",
+        "insurer",
+        "insurers",
+        "insured",
+        "assurance",
+        "mutuelle",
+        "seguro",
+    ),
     ("cancel", "cancel", "cancellation", "annuler", "annulation", "cancelar"),
     ("reschedule", "reschedule", "rebook", "postpone", "reprogramar"),
-    ("deliver", "deliver", "delivery", "deliveries", "shipping", "livraison", "livrer", "entrega", "domicilio"),
+    (
+        "deliver",
+        "deliver",
+        "delivery",
+        "deliveries",
+        "shipping",
+        "livraison",
+        "livrer",
+        "entrega",
+        "domicilio",
+    ),
     ("late", "late", "delayed", "delay", "retard", "tarde"),
     ("email", "email", "mail", "courriel", "correo"),
     ("website", "website", "site", "web", "webpage"),
@@ -966,7 +1003,9 @@ class FaqMatcher:
         for position, entry in enumerate(self.entries):
             answer_terms[position] = {
                 term
-                for word, term in words_and_terms(_PLACEHOLDER_RE.sub(" ", entry.answer))
+                for word, term in words_and_terms(
+                    _PLACEHOLDER_RE.sub(" ", entry.answer)
+                )
                 if word.isalpha()
                 and len(word) > 2
                 and term not in self._idf
