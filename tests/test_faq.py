@@ -276,6 +276,9 @@ def test_confidence_never_passes_one(shop):
         "can you check if my referral arrived",
         "why is my bill higher than the quote",
         "can i get a copy of my contract",
+        "the showers were cold again",
+        "i came in yesterday, is the parking free",
+        "last time the repair took all day",
     ],
 )
 def test_questions_about_the_customers_own_case_hand_off(shop, text):
@@ -284,6 +287,7 @@ def test_questions_about_the_customers_own_case_hand_off(shop, text):
 
 def test_a_general_question_with_my_stays_answerable(shop):
     assert answered(shop, "when will my car be ready") == "ready"
+    assert answered(shop, "i was wondering if there is parking") == "parking"
 
 
 @pytest.mark.parametrize(

@@ -658,7 +658,8 @@ _PROBLEM_RE = re.compile(
 
 
 # Asking about the customer's own booking, order or file ("is my car ready
-# yet?", "what time is my appointment?", "did you get my form?"): the answer
+# yet?", "what time is my appointment?", "did you get my form?"), or telling
+# what happened to them ("the class was cancelled", "I came yesterday"): the answer
 # is in their record, not in a prepared text, even when the words match one
 # ("When will my car be ready?" as a general question stays answerable).
 _OWN_CASE_RE = re.compile(
@@ -672,6 +673,12 @@ _OWN_CASE_RE = re.compile(
             r"did (?:you|u) (?:get|receive|see|send|book|charge|find)",
             r"why (?:is|was|did|has|have|are|were|am|do|does) (?:my|i|you)",
             r"cop(?:y|ies) of my",
+            # The past is the customer's own story: prepared answers are about
+            # now and next time ("I was wondering..." is only politeness).
+            r"(?:was|were)(?! (?:just )?(?:wondering|hoping|thinking|going|looking|planning"
+            r"|interested|asking|curious|meaning))",
+            r"yesterday|last (?:time|week|night|month|visit)",
+            r"hier|ayer|etait",
         )
     )
 )
