@@ -4,9 +4,14 @@ Customers text "wat time u open sun??" for an entry written as "What are your
 opening hours?".  Both sides are therefore reduced to *terms*: the text is
 folded by :func:`keywords.normalize`, SMS abbreviations are spelled out
 ("u" → "you", "tmrw" → "tomorrow"), stopwords dropped, words stemmed
-("classes" → "class", "parking" → "park") and a few customer-service
-synonyms merged ("cost", "fee", "how much" → one price term).  A word the
-index does not know is corrected to a known term one or two typos away.
+("classes" → "class", "parking" → "park") and customer-service synonyms
+merged ("cost", "fee", "how much" → one price term).  A word the index does
+not know is corrected to a known term one or two typos away, read as a
+shortening of a longer one ("exam"), or split or joined to the entries'
+spelling ("checkup", "check-up").  Broader topics (CONCEPTS: days, money,
+changes, places...) let "sunday" support "Are you open on Saturday?" without
+becoming "saturday", and the words of an entry's answer support that entry;
+both count less than the phrasings' own words.
 
 An entry is scored by the best cosine similarity between the message and one
 of its phrasings, each term weighted by how rare it is among the entries
@@ -15,7 +20,8 @@ of its phrasings, each term weighted by how rare it is among the entries
 that question.  When the runner-up (another entry) is almost as close, the
 confidence drops: the message is ambiguous and a person should answer.
 Messages reporting a problem of the customer's own ("you charged me twice",
-"I lost my key") are never answered either: no prepared answer fits them.
+"I lost my key") or asking about their own booking or order ("is my car
+ready yet?") are never answered either: no prepared answer fits them.
 
 The matcher never answers what it must not: compliance keywords, empty or
 media-only messages, text that looks automated, and messages that ask for a
