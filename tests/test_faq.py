@@ -234,9 +234,26 @@ def test_concepts_bridge_changes_places_and_durations(shop):
     assert answered(shop, "how long for a repair") == "duration"
 
 
+def test_where_asks_for_a_place():
+    """ "where r u" shares "where" with both entries; the address entry is the place."""
+    matcher = FaqMatcher(
+        [
+            FaqEntry("location", ("Where are you located?", "What is your address?")),
+            FaqEntry("parking", ("Where can I park?", "Is there parking?")),
+            FaqEntry("hours", ("When are you open?",)),
+        ]
+    )
+    found = matcher.match("where r u")
+    assert found.entry.id == "location"
+    assert found.confidence > matcher.match("where r u").runner_up_confidence
+    assert matcher.match("where can i park").entry.id == "parking"
+
+
 def test_compounds_follow_the_entries_spelling(shop):
     assert answered(shop, "how much for a checkup") == "checkup"
     assert answered(shop, "do u sell gift cards") == "gift"
+    # A question word is no part of a compound: "somewhere" is not "where".
+    assert shop._split_compound("somewhere") is None
 
 
 def test_shortened_words_are_found_from_their_start(shop):

@@ -552,6 +552,9 @@ CONCEPTS = (
     ),
 )
 CONCEPT_WEIGHT = 0.5
+# Question words that ask for a topic: "where r u" is about a place, so it
+# supports the entries with place words ("address") over other "where" ones.
+QUESTION_CUES = {"where": "~place", "donde": "~place"}
 # A message word found only in an entry's answer counts this much of its
 # weight: under the default threshold, so answer words alone never answer.
 ANSWER_WEIGHT = 0.55
@@ -1046,7 +1049,8 @@ class FaqMatcher:
 
         "check up" becomes "checkup" when an entry says "checkup"; an unknown
         "giftcard" becomes "gift card" when the entries know "gift" and "card"
-        (a part may be a stopword: "checkup" is "check" for "check-up").
+        (a part may be a stopword: "checkup" is "check" for "check-up"; but
+        a question word is no part: "somewhere" is not "where").
         """
         resolved, index = [], 0
         while index < len(words):
@@ -1068,7 +1072,11 @@ class FaqMatcher:
             return None
         for cut in range(len(word) - 2, 2, -1):
             left, right = word[:cut], word[cut:]
-            known = [part for part in (left, right) if part in self._word_term]
+            known = [
+                part
+                for part in (left, right)
+                if part in self._word_term and part not in GENERIC_WORDS
+            ]
             if known and all(
                 part in self._word_term or part in STOPWORDS for part in (left, right)
             ):
@@ -1142,6 +1150,11 @@ class FaqMatcher:
 
         for word, term in words:
             factor = 1.0
+            cue = QUESTION_CUES.get(word)
+            if cue in self._idf and term in self._idf:
+                # Support only, in the dot product: it never lowers a match, and
+                # the question word itself, known to the entries, sets the norm.
+                add(cue, self._idf[cue] * CONCEPT_WEIGHT, 0.0)
             if (
                 term not in self._idf
                 and term not in self._answer_terms
