@@ -185,6 +185,7 @@ def test_stem(word, expected):
 
 def test_terms_merge_synonyms_and_drop_stopwords():
     assert faq.terms("How much does it cost?") == ["price"]
+    assert faq.terms("membership $?") == faq.terms("membership price")
     assert faq.terms("what are the fees") == ["what", "price"]
 
 

@@ -748,10 +748,15 @@ _GENERIC_TERMS = frozenset(
 )
 
 
+# A currency sign asks about money: "$?" and "is it 20€" are about a price.
+_CURRENCY_RE = re.compile(r"[$€£¥]")
+
+
 def _spelled_out(text):
     """The words of ``text``, folded and with SMS abbreviations and contractions spelled out."""
     words = []
-    for token in _TOKEN_RE.findall(keywords.normalize(text).replace("_", " ")):
+    folded = _CURRENCY_RE.sub(" price ", keywords.normalize(text).replace("_", " "))
+    for token in _TOKEN_RE.findall(folded):
         words.extend(ABBREVIATIONS.get(token, token).split(" "))
     return words
 
