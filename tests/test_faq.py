@@ -317,19 +317,20 @@ def test_failures_hand_off(shop, text):
 
 
 # --- accuracy floors --------------------------------------------------------------
-# The floors sit a little under today's numbers (studio 88.6% / 1.1% / 95.7%;
+# The floors sit a little under today's numbers (studio 89.4% / 1.1% / 95.7%;
 # garage 76.4% / 1.4% / 97.7%; dental 72.1% / 0% / 100%; gym 60.9% / 0% /
-# 100%; bakery 55.4% / 4.6% / 92.7%): a change that makes matching worse fails
-# here.  The targets are >= 80% / <= 2% / >= 90%; the sets other than
-# studio are below the first one, the held-out bakery set above the second, and
-# docs/replies.md says so.
+# 100%; bakery 55.4% / 3.8% / 92.7%; salon 62.7% / 1.0% / 97.5%): a change
+# that makes matching worse fails here.  The targets are >= 80% / <= 2%
+# / >= 90%; the sets other than studio are below the first one, the held-out
+# bakery set above the second, and docs/replies.md says so.
 
 FLOORS = {
     "studio": {"correct": 0.86, "wrong": 0.02, "person": 0.90},
     "garage": {"correct": 0.74, "wrong": 0.02, "person": 0.90},
     "dental": {"correct": 0.70, "wrong": 0.02, "person": 0.90},
     "gym": {"correct": 0.58, "wrong": 0.02, "person": 0.90},
-    "bakery": {"correct": 0.52, "wrong": 0.05, "person": 0.90},
+    "bakery": {"correct": 0.52, "wrong": 0.04, "person": 0.90},
+    "salon": {"correct": 0.60, "wrong": 0.02, "person": 0.90},
 }
 
 
