@@ -306,6 +306,8 @@ def test_questions_about_the_customers_own_case_hand_off(shop, text):
 def test_a_general_question_with_my_stays_answerable(shop):
     assert answered(shop, "when will my car be ready") == "ready"
     assert answered(shop, "i was wondering if there is parking") == "parking"
+    # "Why do you need a deposit?" is a general question an entry may hold.
+    assert not faq.asks_about_own_case("why do you need a deposit")
 
 
 @pytest.mark.parametrize(

@@ -680,7 +680,7 @@ _OWN_CASE_RE = re.compile(
             r"|confirmed|booked|sent|received|paid|processed|shipped|fixed|through|approved)",
             r"(?:if|whether) my (?:\w+ ){1,2}(?:is|was|has|have|arrived|came|went)",
             r"did (?:you|u) (?:get|receive|see|send|book|charge|find)",
-            r"why (?:is|was|did|has|have|are|were|am|do|does) (?:my|i|you)",
+            r"why (?:is|was|did|has|have|were) (?:my|i|you)",
             r"cop(?:y|ies) of my",
             # The past is the customer's own story: prepared answers are about
             # now and next time ("I was wondering..." is only politeness).
