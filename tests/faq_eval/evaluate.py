@@ -43,7 +43,7 @@ PERSON, NOTHING = "@person", "@none"
 #   showed one bug ("why do I need to pay upfront" taken for the customer's own
 #   case, which would also refuse an entry's own "Why do you need a deposit?");
 #   it was fixed, with no change to any set's numbers.  Nothing else was changed
-#   after reading the held-out sets' misses (see docs/replies.md).
+#   after reading the held-out sets' misses.
 SETS = ("studio", "garage", "dental", "gym", "bakery", "salon")
 # What the bench prints next to each set's numbers.
 ROLES = {
