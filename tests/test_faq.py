@@ -1,5 +1,7 @@
 """Unit tests of the FAQ matcher (plain Python, no Odoo) and its accuracy floors on the evaluation sets."""
 
+from dataclasses import replace
+
 import pytest
 from faq_eval.evaluate import SETS, evaluate_set, load_entries, load_messages
 
@@ -183,19 +185,154 @@ def test_stem(word, expected):
 
 def test_terms_merge_synonyms_and_drop_stopwords():
     assert faq.terms("How much does it cost?") == ["price"]
+    assert faq.terms("membership $?") == faq.terms("membership price")
     assert faq.terms("what are the fees") == ["what", "price"]
 
 
+# --- general knowledge: concepts, compounds, shortenings, answers ---------------
+
+
+@pytest.fixture(scope="module")
+def shop():
+    return FaqMatcher(
+        [
+            FaqEntry("hours", ("Are you open on Saturday?", "Opening hours")),
+            FaqEntry("checkup", ("How much is a check-up?",)),
+            FaqEntry("gift", ("Do you sell giftcards?",)),
+            FaqEntry("exam", ("Do you offer an eye examination?",)),
+            FaqEntry("change", ("How do I reschedule?",)),
+            FaqEntry("where", ("What is your address?",)),
+            FaqEntry("duration", ("How long does a repair take?",)),
+            FaqEntry(
+                "equipment",
+                ("What equipment do you have?",),
+                answer="Squat racks, dumbbells to 50 kg and rowers.",
+            ),
+            FaqEntry("parking", ("Is there parking?",)),
+            FaqEntry("ready", ("When will my car be ready?",)),
+        ]
+    )
+
+
+def test_a_word_of_the_same_concept_matches_without_becoming_it(shop):
+    """ "sunday" is a day like the entry's "Saturday": it supports the match, it does not count against it."""
+    assert answered(shop, "r u open sunday?") == "hours"
+    found = shop.match("are you open on saturday")
+    assert found.confidence > shop.match("are you open on sunday").confidence
+
+
+def test_concept_matches_alone_stay_below_the_threshold(shop):
+    found = shop.match("see you tonight")
+    assert found.confidence <= faq.CONCEPT_WEIGHT < DEFAULT_THRESHOLD
+
+
+def test_concepts_bridge_changes_places_and_durations(shop):
+    assert answered(shop, "can i move my booking to friday") is None or (
+        answered(shop, "can i move my booking to friday") == "change"
+    )
+    assert shop.match("how do i move it").entry.id == "change"
+    assert shop.match("how do i find you").entry.id == "where"
+    assert answered(shop, "how long for a repair") == "duration"
+
+
+def test_where_asks_for_a_place():
+    """ "where r u" shares "where" with both entries; the address entry is the place."""
+    matcher = FaqMatcher(
+        [
+            FaqEntry("location", ("Where are you located?", "What is your address?")),
+            FaqEntry("parking", ("Where can I park?", "Is there parking?")),
+            FaqEntry("hours", ("When are you open?",)),
+        ]
+    )
+    found = matcher.match("where r u")
+    assert found.entry.id == "location"
+    assert found.confidence > matcher.match("where r u").runner_up_confidence
+    assert matcher.match("where can i park").entry.id == "parking"
+
+
+def test_compounds_follow_the_entries_spelling(shop):
+    assert answered(shop, "how much for a checkup") == "checkup"
+    assert answered(shop, "do u sell gift cards") == "gift"
+    # A question word is no part of a compound: "somewhere" is not "where".
+    assert shop._split_compound("somewhere") is None
+
+
+def test_shortened_words_are_found_from_their_start(shop):
+    assert answered(shop, "do you do eye exams") == "exam"
+    # "show" is not a shortening of "showers": too close to be one.
+    assert FaqMatcher([FaqEntry("s", ("Are there showers?",))])._correct("show") is None
+
+
+def test_short_typos_keep_their_first_letter(shop):
+    assert shop._word_term[shop._correct("parkk")] == "park"
+    assert shop._correct("mark") is None  # a name, not "park"
+
+
+def test_answer_words_support_a_match_but_never_answer_alone(shop):
+    assert answered(shop, "what equipment do you have, any dumbbells?") == "equipment"
+    assert shop.match("dumbbells?").entry.id == "equipment"
+    assert not shop.match("dumbbells?").answers(DEFAULT_THRESHOLD)
+    assert shop.match("dumbbells, rowers, squat racks?").confidence <= faq.ANSWER_WEIGHT
+    without_answer = FaqMatcher(replace(entry, answer="") for entry in shop.entries)
+    assert (
+        without_answer.match("what equipment do you have, any dumbbells?").confidence
+        < shop.match("what equipment do you have, any dumbbells?").confidence
+    )
+
+
+def test_confidence_never_passes_one(shop):
+    for text in ("open saturday sunday weekend", "equipment dumbbells rowers racks"):
+        assert shop.match(text).confidence <= 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "is my car ready yet?",
+        "what time is my appointment again",
+        "did you get my insurance form",
+        "can you check if my referral arrived",
+        "why is my bill higher than the quote",
+        "can i get a copy of my contract",
+        "the showers were cold again",
+        "i came in yesterday, is the parking free",
+        "last time the repair took all day",
+    ],
+)
+def test_questions_about_the_customers_own_case_hand_off(shop, text):
+    assert shop.match(text).refusal == faq.REFUSED_OWN_CASE
+
+
+def test_a_general_question_with_my_stays_answerable(shop):
+    assert answered(shop, "when will my car be ready") == "ready"
+    assert answered(shop, "i was wondering if there is parking") == "parking"
+    # "Why do you need a deposit?" is a general question an entry may hold.
+    assert not faq.asks_about_own_case("why do you need a deposit")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["my direct debit failed", "the app wont let me book", "no one turned up"],
+)
+def test_failures_hand_off(shop, text):
+    assert shop.match(text).refusal == faq.REFUSED_PROBLEM
+
+
 # --- accuracy floors --------------------------------------------------------------
-# The floors sit a little under today's numbers (studio 83% / 1.6% / 96%;
-# garage 73% / 1.4% / 98%; dental 60% / 0.9% / 98%): a change that makes
-# matching worse fails here.  The issue's targets are >= 80% / <= 2% / >= 90%;
-# the held-out sets are below the first one, and docs/replies.md says so.
+# The floors sit a little under today's numbers (studio 89.4% / 1.1% / 95.7%;
+# garage 76.4% / 1.4% / 97.7%; dental 72.1% / 0% / 100%; gym 60.9% / 0% /
+# 100%; bakery 55.4% / 3.8% / 92.7%; salon 62.7% / 1.0% / 97.5%): a change
+# that makes matching worse fails here.  The issue's targets are >= 80% / <= 2%
+# / >= 90%; the sets other than studio are below the first one, the held-out
+# bakery set above the second, and docs/replies.md says so.
 
 FLOORS = {
-    "studio": {"correct": 0.80, "wrong": 0.02, "person": 0.90},
-    "garage": {"correct": 0.70, "wrong": 0.02, "person": 0.90},
-    "dental": {"correct": 0.58, "wrong": 0.02, "person": 0.90},
+    "studio": {"correct": 0.86, "wrong": 0.02, "person": 0.90},
+    "garage": {"correct": 0.74, "wrong": 0.02, "person": 0.90},
+    "dental": {"correct": 0.70, "wrong": 0.02, "person": 0.90},
+    "gym": {"correct": 0.58, "wrong": 0.02, "person": 0.90},
+    "bakery": {"correct": 0.52, "wrong": 0.04, "person": 0.90},
+    "salon": {"correct": 0.60, "wrong": 0.02, "person": 0.90},
 }
 
 

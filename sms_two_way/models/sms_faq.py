@@ -5,7 +5,7 @@ from ..core import faq as engine
 from ..core import placeholders
 
 # Fields the compiled matcher is built from: writing any of them rebuilds it.
-MATCHER_FIELDS = {"question", "lang", "active", "company_id"}
+MATCHER_FIELDS = {"question", "answer", "lang", "active", "company_id"}
 
 
 class SmsFaq(models.Model):
@@ -91,7 +91,12 @@ class SmsFaq(models.Model):
         questions = tuple(
             line.strip() for line in (self.question or "").splitlines() if line.strip()
         )
-        return engine.FaqEntry(id=self.id, questions=questions, lang=self.lang or None)
+        # The answer in the entry's language (the source text for entries in
+        # every language), whoever builds the cached matcher.
+        answer = self.with_context(lang=self.lang or None).answer or ""
+        return engine.FaqEntry(
+            id=self.id, questions=questions, lang=self.lang or None, answer=answer
+        )
 
     @api.model
     @tools.ormcache("company_id")

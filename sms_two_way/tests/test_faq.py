@@ -144,6 +144,15 @@ class TestFaq(SmsTwoWayHttpCase):
         self.parking.active = False
         self.assertEqual(self.receive_sms("is there parking").handled_by, "handoff")
 
+    def test_answer_words_support_the_match_and_edits_rebuild_it(self):
+        """Editing an answer rebuilds the matcher: its words back up a question's."""
+        text = "is there parking for bikes"
+        before = self.env["sms.faq"]._match(text, self.company)[1].confidence
+        self.parking.answer = "Free parking behind the building, bikes by the door."
+        entry, found = self.env["sms.faq"]._match(text, self.company)
+        self.assertEqual(entry, self.parking)
+        self.assertGreater(found.confidence, before)
+
     def test_entries_of_another_company_are_not_used(self):
         other = self.env["res.company"].create({"name": "Other Co"})
         self.env["sms.faq"].create(

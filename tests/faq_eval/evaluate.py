@@ -16,12 +16,44 @@ from sms_two_way.core.faq import FaqEntry, FaqMatcher
 
 HERE = Path(__file__).resolve().parent
 PERSON, NOTHING = "@person", "@none"
-# "studio" is the set the defaults were tuned on.  "garage" was held out, but
-# four synonym groups (quote, collect, repair, photo) and the "tires" spelling
-# were added after reading its misses (69.7% answered right without them).
-# "dental" was written after the defaults were frozen and evaluated once: it is
-# the honest estimate for a new business.
-SETS = ("studio", "garage", "dental")
+# How each set was used, most honest last (issue #13, held-out accuracy):
+# - "studio": the defaults were tuned on it.
+# - "garage": written separately, but four synonym groups (quote, collect,
+#   repair, photo) and the "tires" spelling were added after reading its misses
+#   (69.7% answered right without them), and its misses were read again for the
+#   general lexicon.
+# - "dental": written after the first defaults were frozen and evaluated once
+#   (60.3% / 0.9% / 97.5%); its misses and wrong answers were then read for the
+#   general lexicon (the own-case handoffs come partly from it).
+# - "gym": written by the lexicon's author before reading any result on it
+#   (53.1% / 6.4% / 82.5% with the matcher before the lexicon), then used as a
+#   development set: its misses and wrong answers were read to find general
+#   defences (typos keep their first letter, "failed", "copy of my", "won't let me").
+# - "bakery": written before the general lexicon and scored before any matcher
+#   change: 43.4% right, 3.8% wrong, 97.6% of need-a-person handed off.  Only
+#   its totals were looked at while the matcher changed; its messages were never
+#   read to pick words or settings.  It is the honest estimate for a new business.
+#   After the general lexicon, answer words and own-case handoffs: 55.4% right,
+#   3.8% wrong, 92.7% handed off (studio 89.4/1.1/95.7, garage 76.4/1.4/97.7,
+#   dental 72.1/0.0/100, gym 60.9/0.0/100).
+# - "salon": written after most of the lexicon, before its last changes (the
+#   "where" cue, currency signs), and scored once at the end, before and after:
+#   50.8% / 1.0% / 97.5% with the matcher before the lexicon, 62.7% / 1.0% /
+#   97.5% with it.  Held out like "bakery".  Reading its misses afterwards
+#   showed one bug ("why do I need to pay upfront" taken for the customer's own
+#   case, which would also refuse an entry's own "Why do you need a deposit?");
+#   it was fixed, with no change to any set's numbers.  Nothing else was changed
+#   after reading the held-out sets' misses.
+SETS = ("studio", "garage", "dental", "gym", "bakery", "salon")
+# What the bench prints next to each set's numbers.
+ROLES = {
+    "studio": "tuned on",
+    "garage": "misses read",
+    "dental": "misses read",
+    "gym": "development",
+    "bakery": "held out",
+    "salon": "held out",
+}
 
 
 @dataclass
@@ -64,6 +96,7 @@ def load_entries(name):
             id=item["key"],
             questions=tuple(item["question"].splitlines()),
             lang=item.get("lang"),
+            answer=item.get("answer", ""),
         )
         for item in data["entries"]
     ]
