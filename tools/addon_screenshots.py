@@ -127,7 +127,7 @@ class Browser:
     """Headless Chromium driven through one DevTools websocket."""
 
     def __init__(self):
-        chrome = next(filter(None, map(shutil.which, devenv.CHROME_NAMES)), None)
+        chrome = devenv.browser.system_browser()
         if not chrome:
             raise SystemExit(
                 "Chromium is needed for the screenshots (apt-get install chromium)."
