@@ -35,9 +35,7 @@ MISSES_LIBRARY = (
 def _zip(script):
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as zipped:
-        info = zipfile.ZipInfo(
-            "chrome-headless-shell-linux64/chrome-headless-shell"
-        )
+        info = zipfile.ZipInfo("chrome-headless-shell-linux64/chrome-headless-shell")
         info.external_attr = 0o755 << 16  # as the real archive: executable
         zipped.writestr(info, script)
         zipped.writestr("chrome-headless-shell-linux64/LICENSE", "license\n")

@@ -110,7 +110,9 @@ def _pick_download(listing):
         for entry in channel["downloads"].get(name, ()):
             if entry["platform"] == PLATFORM:
                 return channel["version"], name, entry["url"]
-    raise KeyError(f"no {' or '.join(DOWNLOADS)} for {PLATFORM} in the {CHANNEL} channel")
+    raise KeyError(
+        f"no {' or '.join(DOWNLOADS)} for {PLATFORM} in the {CHANNEL} channel"
+    )
 
 
 def _fetch_and_unpack(url, name, version, target_root, target):
@@ -165,9 +167,7 @@ def _save_with_progress(response, destination):
             tenth = received * 10 // total if total else -1
             if tenth > shown:
                 shown = tenth
-                print(
-                    f"      {received >> 20} of {total >> 20} MB", flush=True
-                )
+                print(f"      {received >> 20} of {total >> 20} MB", flush=True)
     if total and received != total:
         raise _unavailable(
             f"the download stopped after {received} of {total} bytes; run the command again."

@@ -498,7 +498,9 @@ def provide_browser():
         die(str(exc))
     if bin_dir:
         os.environ["PATH"] = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
-        print(f"[devenv] browser for the tours: {bin_dir / browser.LINK_NAME}", flush=True)
+        print(
+            f"[devenv] browser for the tours: {bin_dir / browser.LINK_NAME}", flush=True
+        )
 
 
 def cmd_test(args):
