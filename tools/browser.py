@@ -158,17 +158,20 @@ def _fetch_and_unpack(url, name, version, target_root, target):
 
 
 def _save_with_progress(response, destination):
+    """Write the body to ``destination``, one progress line per tenth (or per 16 MB)."""
     total = int(response.headers.get("Content-Length") or 0)
-    received, shown = 0, -1
+    step = total // 10 if total else 16 << 20
+    of_total = f" of {total >> 20}" if total else ""
+    received, next_line = 0, step
     with open(destination, "wb") as out:
         for chunk in response.iter_content(chunk_size=1 << 20):
             out.write(chunk)
             received += len(chunk)
-            tenth = received * 10 // total if total else -1
-            if tenth > shown:
-                shown = tenth
-                print(f"      {received >> 20} of {total >> 20} MB", flush=True)
+            if received >= next_line:
+                next_line += step
+                print(f"      {received >> 20}{of_total} MB", flush=True)
     if total and received != total:
+        destination.unlink(missing_ok=True)
         raise _unavailable(
             f"the download stopped after {received} of {total} bytes; run the command again."
         )
