@@ -76,3 +76,16 @@ def test_unknown_commit_fails_with_one_message(upstream, devenv, tmp_path):
     with pytest.raises(bootstrap.BootstrapError, match="Could not get Odoo"):
         bootstrap.clone_odoo({"git_url": str(repo), "ref": "0" * 40}, tmp_path / "log")
     assert not (devenv / "odoo").exists()
+
+
+def test_other_repository_without_odoo_ref_says_to_set_it(
+    upstream, devenv, tmp_path, monkeypatch
+):
+    repo, *_shas = upstream
+    monkeypatch.delenv("ODOO_REF", raising=False)
+    monkeypatch.delenv("ODOO_SRC", raising=False)
+    monkeypatch.setenv("ODOO_GIT_URL", str(repo))
+    spec = bootstrap.odoo_source_spec()
+    assert spec == {"git_url": str(repo), "ref": bootstrap.ODOO_REF}
+    with pytest.raises(bootstrap.BootstrapError, match="set ODOO_REF to one of"):
+        bootstrap.clone_odoo(spec, tmp_path / "log")

@@ -243,9 +243,18 @@ def clone_odoo(spec, log_path):
             )
     except BootstrapError as exc:
         shutil.rmtree(target, ignore_errors=True)
+        pinned_elsewhere = (
+            "ODOO_REF" not in os.environ and spec["git_url"] != ODOO_GIT_URL
+        )
         raise BootstrapError(
             f"{exc}\nCould not get Odoo {ref} from {spec['git_url']}. Check the network, or set ODOO_SRC to an "
             "existing Odoo 18.0 checkout (or ODOO_GIT_URL/ODOO_REF to another source)."
+            + (
+                f"\nODOO_REF is unset, so the pinned official commit {ODOO_REF} was asked of "
+                "ODOO_GIT_URL: set ODOO_REF to one of that repository's commits or branches."
+                if pinned_elsewhere
+                else ""
+            )
         ) from None
     commit = subprocess.run(
         ["git", "-C", str(target), "rev-parse", "HEAD"], capture_output=True, text=True
