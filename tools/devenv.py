@@ -513,7 +513,8 @@ def cmd_test(args):
 
 def _run_tests(args):
     odoo = check_odoo()
-    provide_browser()
+    if not args.pytest_only:  # the plain and end-to-end tests open no browser
+        provide_browser()
     WORK_DIR.mkdir(parents=True, exist_ok=True)
     results = []
     if not args.pytest_only:
