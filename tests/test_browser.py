@@ -178,3 +178,15 @@ def test_damaged_archive_is_refused(tmp_path, fake_endpoint, no_browser_path):
     with pytest.raises(bootstrap.BootstrapError, match="damaged"):
         browser.ensure_browser(tmp_path / "devenv", path=no_browser_path)
     assert not list((tmp_path / "devenv" / "chrome-for-testing").iterdir())
+
+
+def test_version_that_is_not_a_plain_name_is_refused(
+    tmp_path, fake_endpoint, no_browser_path
+):
+    listing = json.loads(fake_endpoint.files["/known-good.json"])
+    listing["channels"]["Stable"]["version"] = "../../escape"
+    fake_endpoint.files["/known-good.json"] = json.dumps(listing).encode()
+
+    with pytest.raises(bootstrap.BootstrapError, match="unexpected version"):
+        browser.ensure_browser(tmp_path / "devenv", path=no_browser_path)
+    assert fake_endpoint.hits == {"/known-good.json": 1}

@@ -14,6 +14,7 @@ a mirror or the loopback server of ``tests/test_browser.py``).
 
 import os
 import platform
+import re
 import shutil
 import subprocess
 import time
@@ -106,6 +107,9 @@ def _download(target_root):
 def _pick_download(listing):
     """``(version, download name, url)`` of the first of :data:`DOWNLOADS` for linux64."""
     channel = listing["channels"][CHANNEL]
+    if not re.fullmatch(r"[0-9A-Za-z][0-9A-Za-z._-]*", channel["version"]):
+        # It names a folder under .devenv/: nothing like "../" from a mirror.
+        raise ValueError(f"unexpected version {channel['version']!r}")
     for name in DOWNLOADS:
         for entry in channel["downloads"].get(name, ()):
             if entry["platform"] == PLATFORM:
