@@ -8,7 +8,6 @@ protocol (``websocket-client``, already needed by Odoo's tours).  Run it with
 the same environment as ``make demo``:  ``python3 tools/addon_screenshots.py``.
 """
 
-import shutil
 import subprocess
 import sys
 import time
@@ -115,12 +114,8 @@ def main():
     browser = None
     try:
         session_id, ids = seed_messages(base)
-        chrome = next(filter(None, map(shutil.which, devenv.CHROME_NAMES)), None)
-        if not chrome:
-            raise SystemExit(
-                "Chromium is needed for the screenshots (apt-get install chromium)."
-            )
-        browser = HeadlessChromium(chrome, *SIZE)
+        devenv.provide_browser()  # the system's Chromium, else Chrome for Testing
+        browser = HeadlessChromium(devenv.browser.system_browser(), *SIZE)
         browser.set_cookie(base, "session_id", session_id)
         for addon, name, path in SHOTS:
             shoot(

