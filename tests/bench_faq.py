@@ -71,7 +71,7 @@ def report_set(name):
         FaqMatcher(load_entries(name)), load_messages(name), DEFAULT_THRESHOLD
     )
     print(
-        f"{name:<8} {ROLES[name]:<12} {outcome.total:>8} {outcome.correct:>8} {outcome.wrong:>6}"
+        f"{name:<10} {ROLES[name]:<12} {outcome.total:>8} {outcome.correct:>8} {outcome.wrong:>6}"
         f" {outcome.handed_off:>10}"
         f" {outcome.correct_rate:>13.1%} {outcome.wrong_rate:>11.1%} {outcome.person_rate:>14.1%}"
     )
@@ -106,7 +106,7 @@ def main():
         "(targets: >= 80% correct, <= 2% wrong, >= 90% of need-a-person handed off)"
     )
     print(
-        f"{'set':<8} {'used as':<12} {'messages':>8} {'correct':>8} {'wrong':>6} {'handed off':>10}"
+        f"{'set':<10} {'used as':<12} {'messages':>8} {'correct':>8} {'wrong':>6} {'handed off':>10}"
         f" {'% answerable':>13} {'% wrong':>11} {'% person h/o':>14}"
     )
     for name in SETS:

@@ -333,6 +333,9 @@ FLOORS = {
     "gym": {"correct": 0.58, "wrong": 0.02, "person": 0.90},
     "bakery": {"correct": 0.52, "wrong": 0.04, "person": 0.90},
     "salon": {"correct": 0.60, "wrong": 0.02, "person": 0.90},
+    # Written blind by another engineer, scored once (34.7% / 0.6% / 97.9% and 66.0% / 6.5% / 88.6%).
+    "vet": {"correct": 0.32, "wrong": 0.02, "person": 0.90},
+    "hairsalon": {"correct": 0.63, "wrong": 0.07, "person": 0.85},
 }
 
 

@@ -44,7 +44,13 @@ PERSON, NOTHING = "@person", "@none"
 #   case, which would also refuse an entry's own "Why do you need a deposit?");
 #   it was fixed, with no change to any set's numbers.  Nothing else was changed
 #   after reading the held-out sets' misses.
-SETS = ("studio", "garage", "dental", "gym", "bakery", "salon")
+# - "vet" and "hairsalon": written blind by another engineer who never read the
+#   matcher nor any other set's messages (only the file format), committed
+#   before the matcher was final and scored once, on the final matcher:
+#   vet 34.7% / 0.6% / 97.9%, hairsalon 66.0% / 6.5% / 88.6% (the matcher
+#   before the lexicon: 30.6% / 0.6% / 97.9% and 53.0% / 5.2% / 90.9%).
+#   Nothing was changed after scoring them: the most honest estimate.
+SETS = ("studio", "garage", "dental", "gym", "bakery", "salon", "vet", "hairsalon")
 # What the bench prints next to each set's numbers.
 ROLES = {
     "studio": "tuned on",
@@ -53,6 +59,8 @@ ROLES = {
     "gym": "development",
     "bakery": "held out",
     "salon": "held out",
+    "vet": "blind",
+    "hairsalon": "blind",
 }
 
 
