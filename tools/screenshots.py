@@ -38,9 +38,7 @@ def main():
     parser.add_argument("--db", default="sms_two_way_demo")
     parser.add_argument("--login", default="admin")
     parser.add_argument("--password", default="admin")
-    parser.add_argument(
-        "--chromium", default=system_browser()
-    )
+    parser.add_argument("--chromium", default=system_browser())
     args = parser.parse_args()
     if not args.chromium:
         sys.exit("Chromium is required (Debian: apt-get install chromium).")

@@ -6,6 +6,8 @@
 * ``post_webhook`` / ``receive_sms``: signed webhooks over real HTTP, the way
   Twilio sends them; the stored messages are then processed as the cron
   would (``process_inbound``).
+* :data:`ROLES`, :func:`role_users` and ``assert_model_rights``: access
+  matrices, one user per role, read as "role: allowed operations".
 """
 
 import uuid
@@ -20,12 +22,48 @@ PROVIDER_TIMEOUT = 60.0
 HTTP_TIMEOUT = 300  # requests to the test server: only a hang takes this long
 
 
+# The roles of the access matrices (groups of ``new_test_user``; None: base.user_admin).
+ROLES = {
+    "admin": None,
+    "manager": "base.group_user,sms_two_way.group_sms_manager",
+    "user": "base.group_user,sms_two_way.group_sms_user",
+    "marketer": "base.group_user,sms_two_way.group_sms_marketing",
+    "internal": "base.group_user",
+    "portal": "base.group_portal",
+}
+# ``r w c u`` in an access matrix: read, write, create, unlink.
+OPERATIONS = {"r": "read", "w": "write", "c": "create", "u": "unlink"}
+
+
+def role_users(env, prefix, company, roles=None):
+    """One user per role of ``roles`` (default :data:`ROLES`) in ``company``, by role name."""
+    return {
+        name: env.ref("base.user_admin")
+        if groups is None
+        else new_test_user(
+            env, f"{prefix}_{name}", groups=groups, company_id=company.id
+        )
+        for name, groups in (roles or ROLES).items()
+    }
+
+
 def new_message_sid():
     return "SM" + uuid.uuid4().hex
 
 
 class SmsTwoWayMixin:
     """Fixtures shared by transaction and HTTP test cases."""
+
+    def assert_model_rights(self, model, rights, users):
+        """``rights``: role -> allowed letters of :data:`OPERATIONS`; every other operation is refused."""
+        for role, user in users.items():
+            allowed = rights.get(role, "")
+            for letter, operation in OPERATIONS.items():
+                with self.subTest(model=model, role=role, operation=operation):
+                    self.assertEqual(
+                        self.env[model].with_user(user).has_access(operation),
+                        letter in allowed,
+                    )
 
     @classmethod
     def _request_handler(cls, s, r, /, **kw):

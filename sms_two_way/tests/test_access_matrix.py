@@ -5,18 +5,9 @@ is asserted refused.  ``r w c u`` are read, write, create, unlink.
 """
 
 from odoo.exceptions import AccessError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 
-from .common import SmsTwoWayCase
-
-ROLES = {
-    "admin": None,  # base.user_admin
-    "manager": "base.group_user,sms_two_way.group_sms_manager",
-    "user": "base.group_user,sms_two_way.group_sms_user",
-    "marketer": "base.group_user,sms_two_way.group_sms_marketing",
-    "internal": "base.group_user",
-    "portal": "base.group_portal",
-}
+from .common import SmsTwoWayCase, role_users
 
 # Model-level rights (ir.model.access) per role.
 MODEL_RIGHTS = {
@@ -63,7 +54,6 @@ MODEL_RIGHTS = {
     "sms.campaign.broadcast.recipient": {"admin": "r", "marketer": "r"},
     "sms.campaign.report": {"admin": "r", "marketer": "r"},
 }
-OPERATIONS = {"r": "read", "w": "write", "c": "create", "u": "unlink"}
 
 # Records of company B a role of company A must never see (model -> roles that may read the model at all).
 COMPANY_B_MODELS = [
@@ -103,14 +93,7 @@ class TestAccessMatrix(SmsTwoWayCase):
         cls.company_b = cls.env["res.company"].create(
             {"name": "Matrix B", "country_id": cls.env.ref("base.be").id}
         )
-        cls.users = {
-            name: cls.env.ref("base.user_admin")
-            if groups is None
-            else new_test_user(
-                cls.env, f"matrix_{name}", groups=groups, company_id=cls.company.id
-            )
-            for name, groups in ROLES.items()
-        }
+        cls.users = role_users(cls.env, "matrix", cls.company)
         cls.conversation = cls.env["sms.conversation"]._get_or_create(
             cls.gateway, cls.partner_number, cls.partner
         )
@@ -188,14 +171,7 @@ class TestAccessMatrix(SmsTwoWayCase):
 
     def test_model_rights(self):
         for model, rights in MODEL_RIGHTS.items():
-            for role, user in self.users.items():
-                allowed = rights.get(role, "")
-                for letter, operation in OPERATIONS.items():
-                    with self.subTest(model=model, role=role, operation=operation):
-                        self.assertEqual(
-                            self.env[model].with_user(user).has_access(operation),
-                            letter in allowed,
-                        )
+            self.assert_model_rights(model, rights, self.users)
 
     def test_company_a_roles_never_see_company_b(self):
         for model in COMPANY_B_MODELS:

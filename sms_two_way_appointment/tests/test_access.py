@@ -3,19 +3,12 @@
 from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
 
+from odoo.addons.sms_two_way.tests.common import role_users
+
 from .common import AppointmentCase
 
 # ``r w c u``: read, write, create, unlink; anything not listed is asserted refused.
 REPORT_RIGHTS = {"admin": "r", "manager": "r", "user": "r", "marketer": "r"}
-ROLES = {
-    "admin": None,  # base.user_admin
-    "manager": "base.group_user,sms_two_way.group_sms_manager",
-    "user": "base.group_user,sms_two_way.group_sms_user",
-    "marketer": "base.group_user,sms_two_way.group_sms_marketing",
-    "internal": "base.group_user",
-    "portal": "base.group_portal",
-}
-OPERATIONS = {"r": "read", "w": "write", "c": "create", "u": "unlink"}
 
 
 @tagged("post_install", "-at_install")
@@ -23,14 +16,7 @@ class TestAppointmentReportAccess(AppointmentCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.users = {
-            name: cls.env.ref("base.user_admin")
-            if groups is None
-            else new_test_user(
-                cls.env, f"appt_{name}", groups=groups, company_id=cls.company.id
-            )
-            for name, groups in ROLES.items()
-        }
+        cls.users = role_users(cls.env, "appt", cls.company)
         cls.company_b = cls.env["res.company"].create({"name": "Appointments B"})
         cls.user_b = new_test_user(
             cls.env,
@@ -40,14 +26,7 @@ class TestAppointmentReportAccess(AppointmentCase):
         )
 
     def test_model_rights(self):
-        Report = self.env["sms.appointment.report"]
-        for role, user in self.users.items():
-            allowed = REPORT_RIGHTS.get(role, "")
-            for letter, operation in OPERATIONS.items():
-                with self.subTest(role=role, operation=operation):
-                    self.assertEqual(
-                        Report.with_user(user).has_access(operation), letter in allowed
-                    )
+        self.assert_model_rights("sms.appointment.report", REPORT_RIGHTS, self.users)
 
     def test_rows_belong_to_the_company_that_asked(self):
         event = self.create_event(self.soon(days=2))

@@ -1,6 +1,8 @@
 """Who may invite by SMS: survey users; SMS rights alone are not enough."""
 
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
+
+from odoo.addons.sms_two_way.tests.common import role_users
 
 from .common import SurveySmsCase
 
@@ -14,28 +16,10 @@ ROLES = {
     "internal": "base.group_user",
     "portal": "base.group_portal",
 }
-OPERATIONS = {"r": "read", "w": "write", "c": "create", "u": "unlink"}
 
 
 @tagged("post_install", "-at_install")
 class TestSurveySmsAccess(SurveySmsCase):
     def test_invite_wizard_rights(self):
-        users = {
-            name: self.env.ref("base.user_admin")
-            if groups is None
-            else new_test_user(
-                self.env,
-                f"survey_acl_{name}",
-                groups=groups,
-                company_id=self.company.id,
-            )
-            for name, groups in ROLES.items()
-        }
-        Invite = self.env["survey.sms.invite"]
-        for role, user in users.items():
-            allowed = INVITE_RIGHTS.get(role, "")
-            for letter, operation in OPERATIONS.items():
-                with self.subTest(role=role, operation=operation):
-                    self.assertEqual(
-                        Invite.with_user(user).has_access(operation), letter in allowed
-                    )
+        users = role_users(self.env, "survey_acl", self.company, ROLES)
+        self.assert_model_rights("survey.sms.invite", INVITE_RIGHTS, users)
