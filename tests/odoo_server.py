@@ -166,3 +166,22 @@ def wait_until(condition, timeout, interval=0.2):
             return time.monotonic() - start
         time.sleep(interval)
     return None
+
+
+def wait_while_progressing(remaining, stalled_after, interval=1.0):
+    """Poll ``remaining()`` (work left, e.g. messages to process) until it reaches 0.
+
+    A hang detector, not a speed limit: a busy machine may take as long as it
+    needs, as long as the work goes down.  Returns the seconds waited, or None
+    when ``remaining()`` did not go down for ``stalled_after`` seconds.
+    """
+    start = last_progress = time.monotonic()
+    lowest = remaining()
+    while lowest:
+        if time.monotonic() - last_progress > stalled_after:
+            return None
+        time.sleep(interval)
+        left = remaining()
+        if left < lowest:
+            lowest, last_progress = left, time.monotonic()
+    return time.monotonic() - start
