@@ -23,3 +23,4 @@ from . import test_access_matrix
 from . import test_webhook_fuzz
 from . import test_processing
 from . import test_outbound_batches
+from . import test_pipeline_cost

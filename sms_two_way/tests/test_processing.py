@@ -274,7 +274,7 @@ class TestInboundProcessing(SmsTwoWayHttpCase):
         self.receive_sms("Warm-up: first message of the day")
         self.receive_sms("Can we move to Friday?", process=False)
         self.env.invalidate_all()
-        with self.assertQueryCount(25):
+        with self.assertQueryCount(21):
             processed = self.env["sms.conversation.message"]._process_pending()
         self.assertEqual(processed, 1)
         message = self.find_messages(body="Can we move to Friday?")
