@@ -1,4 +1,6 @@
+import threading
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo import fields
 from odoo.exceptions import AccessError
@@ -281,3 +283,19 @@ class TestInboundProcessing(SmsTwoWayHttpCase):
         self.assertEqual(message.process_state, "done")
         self.assertTrue(message.mail_message_id)
         self.assertTrue(message.conversation_id.needs_reply)
+
+    def test_processing_commits_without_waiting_for_the_disk(self):
+        """Each processed message is committed with synchronous_commit off (see _commit_processing)."""
+        seen = []
+
+        def commit(cr):
+            cr.execute("SHOW synchronous_commit")
+            seen.append(cr.fetchone()[0])
+
+        cr = self.env.cr
+        with (
+            patch.object(threading.current_thread(), "testing", False),
+            patch.object(cr, "commit", lambda: commit(cr)),
+        ):
+            self.env["sms.conversation.message"]._commit_processing()
+        self.assertEqual(seen, ["off"])
