@@ -11,7 +11,9 @@ class MailActivity(models.Model):
     def _action_done(self, feedback=False, attachment_ids=None):
         conversations = self.env["sms.conversation"]
         if not self.env.context.get("sms_two_way_settling"):
-            reply_type = cached_ref(self.env, "sms_two_way.mail_activity_data_sms_reply")
+            reply_type = cached_ref(
+                self.env, "sms_two_way.mail_activity_data_sms_reply"
+            )
             conversations = conversations.browse(
                 {
                     activity.res_id

@@ -357,7 +357,9 @@ class SmsConversation(models.Model):
                     last_message_preview=(message.body or "")[:120],
                 )
             message.conversation_id.with_context(mail_notrack=True).write(vals)
-        for author, authored in messages.filtered("author_id").grouped("author_id").items():
+        for author, authored in (
+            messages.filtered("author_id").grouped("author_id").items()
+        ):
             authored.conversation_id._settle("waiting", author)
 
     # ------------------------------------------------------------ actions

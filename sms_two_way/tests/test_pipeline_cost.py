@@ -38,7 +38,9 @@ class TestPipelineCost(SmsTwoWayCase):
 
     def test_sending_to_known_numbers_costs_the_same_for_10_or_50_sms(self):
         for count, prefix in ((10, "+3247110"), (50, "+3247150")):
-            self.queries_to_send(self.queue(count, prefix))  # first texts: conversations created
+            self.queries_to_send(
+                self.queue(count, prefix)
+            )  # first texts: conversations created
         small = self.queries_to_send(self.queue(10, "+3247110"))
         large = self.queries_to_send(self.queue(50, "+3247150"))
         self.assertLessEqual(large, small + 2, "40 more SMS cost (almost) nothing more")
@@ -54,7 +56,10 @@ class TestPipelineCost(SmsTwoWayCase):
 
     def test_first_texts_to_contacts_cost_the_same_for_10_or_50_sms(self):
         partners = self.env["res.partner"].create(
-            [{"name": f"Contact {index}", "mobile": f"+3247160{index:04}"} for index in range(60)]
+            [
+                {"name": f"Contact {index}", "mobile": f"+3247160{index:04}"}
+                for index in range(60)
+            ]
         )
 
         def queue_to(partners):
@@ -63,7 +68,11 @@ class TestPipelineCost(SmsTwoWayCase):
                 .sudo()
                 .create(
                     [
-                        {"number": partner.mobile, "partner_id": partner.id, "body": "Hi"}
+                        {
+                            "number": partner.mobile,
+                            "partner_id": partner.id,
+                            "body": "Hi",
+                        }
                         for partner in partners
                     ]
                 )
@@ -101,7 +110,9 @@ class TestPipelineCost(SmsTwoWayCase):
             ]
         )
         for partner in partners:
-            partner._message_sms("Mixed batch", partner_ids=partner.ids, put_in_queue=True)
+            partner._message_sms(
+                "Mixed batch", partner_ids=partner.ids, put_in_queue=True
+            )
         sms = self.env["sms.sms"].sudo().search([("partner_id", "in", partners.ids)])
         self.assertEqual(len(sms), 6)
         results = {
@@ -142,8 +153,10 @@ class TestPipelineCost(SmsTwoWayCase):
             "+32471800005": ("error", False, "error", "exception"),
         }
         for message in messages:
-            notification = self.env["mail.notification"].sudo().search(
-                [("mail_message_id", "=", message.mail_message_id.id)]
+            notification = (
+                self.env["mail.notification"]
+                .sudo()
+                .search([("mail_message_id", "=", message.mail_message_id.id)])
             )
             one_sms = sms.filtered(lambda s, m=message: s.uuid == m.sms_uuid)
             self.assertEqual(
@@ -164,4 +177,3 @@ class TestPipelineCost(SmsTwoWayCase):
             "a provider opt-out is recorded",
         )
         self.assertFalse(self.env["sms.consent"]._is_opted_out("+32471800002"))
-
