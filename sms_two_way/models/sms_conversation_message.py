@@ -70,12 +70,19 @@ HANDLED_BY = [
 # How long after an FAQ answer a request for a person counts against that answer.
 FAQ_FOLLOW_UP_HOURS = 24
 
-# What a send result (see sms.provider) means for the sms.sms and their trackers.
+# What a send result (see sms.provider) means for the sms.sms and their trackers...
 SEND_RESULT_TO_OUTCOME = {
     "accepted": "accepted",
     "retry": "queued_again",
     "ambiguous": "queued_again",
     "error": "refused",
+}
+# ... and for the outbound message.
+SEND_RESULT_TO_MESSAGE_STATE = {
+    "accepted": "queued",
+    "retry": "outgoing",
+    "ambiguous": "unknown",
+    "error": "error",
 }
 
 # Delivery statuses only move forward: callbacks may arrive out of order.
@@ -1048,20 +1055,18 @@ class SmsConversationMessage(models.Model):
     @api.model
     def _get_send_result_vals(self, result):
         """The values of an outbound message after the provider's ``result``."""
-        state = result["state"]
-        if state == "accepted":
+        outcome = SEND_RESULT_TO_OUTCOME[result["state"]]
+        vals = {"state": SEND_RESULT_TO_MESSAGE_STATE[result["state"]]}
+        if outcome == "accepted":
             return {
-                "state": "queued",
+                **vals,
                 "provider_sid": result["provider_sid"],
                 "error_message": False,
             }
-        if state in ("retry", "ambiguous"):
-            return {
-                "state": "outgoing" if state == "retry" else "unknown",
-                "error_message": result.get("error_message"),
-            }
+        if outcome == "queued_again":
+            return {**vals, "error_message": result.get("error_message")}
         return {
-            "state": "error",
+            **vals,
             "failure_type": result.get("failure_type") or "unknown",
             "error_code": result.get("error_code"),
             "error_message": result.get("error_message"),
