@@ -397,9 +397,9 @@ def bench_broadcast(bench):
     # Conversations and confirmed subscribers in SQL too: setup, not what is measured.
     bench.sql(
         """
-        INSERT INTO sms_conversation (gateway_id, company_id, number, partner_id, needs_reply, unread_count,
+        INSERT INTO sms_conversation (gateway_id, company_id, number, partner_id, inbox_state, needs_reply,
                                       name, create_date, write_date, create_uid, write_uid)
-        SELECT %s, 1, mobile, id, false, 0, name, now(), now(), 1, 1 FROM res_partner WHERE mobile LIKE %s""",
+        SELECT %s, 1, mobile, id, 'done', false, name, now(), now(), 1, 1 FROM res_partner WHERE mobile LIKE %s""",
         (bench.gateway_id, prefix + "%"),
     )
     bench.sql(

@@ -1,5 +1,7 @@
 from odoo import models
 
+from .xmlid import cached_ref
+
 
 class MailActivity(models.Model):
     """Marking an "SMS reply" activity done marks its conversation done: they always agree."""
@@ -9,7 +11,9 @@ class MailActivity(models.Model):
     def _action_done(self, feedback=False, attachment_ids=None):
         conversations = self.env["sms.conversation"]
         if not self.env.context.get("sms_two_way_settling"):
-            reply_type = self.env.ref("sms_two_way.mail_activity_data_sms_reply")
+            reply_type = cached_ref(
+                self.env, "sms_two_way.mail_activity_data_sms_reply"
+            )
             conversations = conversations.browse(
                 {
                     activity.res_id

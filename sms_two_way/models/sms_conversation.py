@@ -14,6 +14,7 @@ from ..core.phone import normalize_number, written_forms
 from ..core.segments import _CAPACITY, GSM7_BASIC, GSM7_EXTENSION
 from .sms_conversation_message import SAFE_MEDIA_TYPES
 from .sms_sms import send_options_context
+from .xmlid import cached_ref
 
 _logger = logging.getLogger(__name__)
 
@@ -168,45 +169,73 @@ class SmsConversation(models.Model):
     # ------------------------------------------------------------ lookup
     @api.model
     def _get_or_create(self, gateway, number, partner=None, match_partner=True):
-        """The conversation of ``number`` on ``gateway``, created when new.
+        """The conversation of ``number`` on ``gateway``, created when new (see :meth:`_get_or_create_many`)."""
+        return self._get_or_create_many(
+            gateway, [number], [partner], match_partner=match_partner
+        )[0]
 
-        A new conversation gets ``partner``, else (with ``match_partner``) the
-        contact whose number it is.
+    @api.model
+    def _get_or_create_many(self, gateway, numbers, partners=None, match_partner=True):
+        """The conversation of each of ``numbers`` on ``gateway``, in order, created when new.
 
-        The row is inserted with ``ON CONFLICT DO NOTHING`` so that two
+        A constant number of queries for the whole list (a send batch pays
+        them once): one search, and for new numbers one insert and one search.
+        A new conversation gets its entry of ``partners``, else (with
+        ``match_partner``) the contact whose number it is; an existing one
+        without contact gets its entry of ``partners``.
+
+        The rows are inserted with ``ON CONFLICT DO NOTHING`` so that two
         first messages from one number arriving at once cannot both create
         it: under Odoo's repeatable-read isolation the loser gets a
         serialization failure, and Odoo retries its whole request.
         """
-        conversation = self.search(
-            [("gateway_id", "=", gateway.id), ("number", "=", number)], limit=1
-        )
-        if conversation:
-            if partner and not conversation.partner_id:
+        partners = partners or [None] * len(numbers)
+        found = self._find_by_numbers(gateway, numbers)
+        new_numbers = list(dict.fromkeys(n for n in numbers if n not in found))
+        if new_numbers:
+            self.flush_model()
+            self.env.cr.execute(
+                SQL(
+                    """INSERT INTO sms_conversation (gateway_id, company_id, number, name, inbox_state, needs_reply,
+                                                 create_uid, write_uid, create_date, write_date)
+                   SELECT %(gateway)s, %(company)s, number, number, 'done', false, %(uid)s, %(uid)s,
+                          now() at time zone 'UTC', now() at time zone 'UTC'
+                     FROM unnest(%(numbers)s::varchar[]) AS number
+                   ON CONFLICT (gateway_id, number) DO NOTHING""",
+                    gateway=gateway.id,
+                    company=gateway.company_id.id,
+                    uid=self.env.uid,
+                    numbers=new_numbers,
+                ),
+                log_exceptions=False,
+            )  # the expected serialization failure is not an error
+            created = self._find_by_numbers(gateway, new_numbers)
+        else:
+            created = {}
+        conversations, fresh = [], set(created)
+        for number, partner in zip(numbers, partners, strict=True):
+            conversation = found.get(number) or created[number]
+            if number in fresh:  # just created: its contact is given or matched once
+                fresh.discard(number)
+                if partner or match_partner:
+                    # The first contact of a new conversation is no change: nothing to track.
+                    conversation.with_context(tracking_disable=True).partner_id = (
+                        partner or conversation._match_partner()
+                    )
+            elif partner and not conversation.partner_id:
                 conversation.partner_id = partner
-            return conversation
-        self.flush_model()
-        self.env.cr.execute(
-            SQL(
-                """INSERT INTO sms_conversation (gateway_id, company_id, number, name, inbox_state, needs_reply,
-                                             create_uid, write_uid, create_date, write_date)
-               VALUES (%s, %s, %s, %s, 'done', false, %s, %s, now() at time zone 'UTC', now() at time zone 'UTC')
-               ON CONFLICT (gateway_id, number) DO NOTHING""",
-                gateway.id,
-                gateway.company_id.id,
-                number,
-                number,  # the name of a conversation without contact (_compute_name)
-                self.env.uid,
-                self.env.uid,
-            ),
-            log_exceptions=False,
-        )  # the expected serialization failure is not an error
-        conversation = self.search(
-            [("gateway_id", "=", gateway.id), ("number", "=", number)], limit=1
-        )
-        if partner or match_partner:
-            conversation.partner_id = partner or conversation._match_partner()
-        return conversation
+            conversations.append(conversation)
+        return conversations
+
+    @api.model
+    def _find_by_numbers(self, gateway, numbers):
+        """``{number: conversation}`` of ``gateway`` for ``numbers``, in one query."""
+        return {
+            conversation.number: conversation
+            for conversation in self.search(
+                [("gateway_id", "=", gateway.id), ("number", "in", list(set(numbers)))]
+            )
+        }
 
     def _match_partner(self):
         """The contact whose mobile or phone is this number, or no contact.
@@ -312,17 +341,26 @@ class SmsConversation(models.Model):
             }
         )
 
-    def _register_outbound(self, message):
-        vals = {"last_outbound_date": message.create_date}
-        # Automatic answers neither hide what the customer said nor settle the conversation.
-        if not message.is_auto_reply and message.category != "compliance":
-            vals.update(
-                last_message_date=message.create_date,
-                last_message_preview=(message.body or "")[:120],
-            )
-        self.write(vals)
-        if message.author_id:
-            self._settle("waiting", message.author_id)
+    @api.model
+    def _register_outbound(self, messages):
+        """Record new outbound ``messages`` on their conversations, without a query per message.
+
+        Automatic answers neither hide what the customer said nor settle the
+        conversation; a person's answer settles it.  Only untracked fields
+        are written here, so chatter tracking is not prepared for them.
+        """
+        for message in messages:
+            vals = {"last_outbound_date": message.create_date}
+            if not message.is_auto_reply and message.category != "compliance":
+                vals.update(
+                    last_message_date=message.create_date,
+                    last_message_preview=(message.body or "")[:120],
+                )
+            message.conversation_id.with_context(mail_notrack=True).write(vals)
+        for author, authored in (
+            messages.filtered("author_id").grouped("author_id").items()
+        ):
+            authored.conversation_id._settle("waiting", author)
 
     # ------------------------------------------------------------ actions
     def action_send_reply(self):
@@ -501,7 +539,7 @@ class SmsConversation(models.Model):
             if not queue:
                 sms.send(raise_exception=False)
         if queue:
-            self.env.ref("sms.ir_cron_sms_scheduler_action").sudo()._trigger()
+            cached_ref(self.env, "sms.ir_cron_sms_scheduler_action").sudo()._trigger()
 
     def _send_auto_reply(self, body):
         """An answer sent by automation, capped per hour so two robots cannot loop."""
@@ -591,7 +629,7 @@ class SmsConversation(models.Model):
         )
 
     def _get_reply_activities(self):
-        reply_type = self.env.ref("sms_two_way.mail_activity_data_sms_reply")
+        reply_type = cached_ref(self.env, "sms_two_way.mail_activity_data_sms_reply")
         return self.sudo().activity_ids.filtered(
             lambda activity: activity.activity_type_id == reply_type
         )

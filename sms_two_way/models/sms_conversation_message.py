@@ -1,6 +1,7 @@
 import logging
 import threading
 import time
+from collections import defaultdict
 from datetime import timedelta
 
 import phonenumbers
@@ -17,6 +18,7 @@ from ..core import faq as faq_engine
 from ..core import keywords as engine
 from ..core.quiet_hours import next_allowed_time, pick_timezone
 from .sms_gateway import STATUS_TO_MESSAGE_STATE, STATUS_TO_SMS_STATE
+from .xmlid import cached_ref
 
 _logger = logging.getLogger(__name__)
 
@@ -67,6 +69,21 @@ HANDLED_BY = [
 ]
 # How long after an FAQ answer a request for a person counts against that answer.
 FAQ_FOLLOW_UP_HOURS = 24
+
+# What a send result (see sms.provider) means for the sms.sms and their trackers...
+SEND_RESULT_TO_OUTCOME = {
+    "accepted": "accepted",
+    "retry": "queued_again",
+    "ambiguous": "queued_again",
+    "error": "refused",
+}
+# ... and for the outbound message.
+SEND_RESULT_TO_MESSAGE_STATE = {
+    "accepted": "queued",
+    "retry": "outgoing",
+    "ambiguous": "unknown",
+    "error": "error",
+}
 
 # Delivery statuses only move forward: callbacks may arrive out of order.
 STATE_RANK = {
@@ -278,7 +295,9 @@ class SmsConversationMessage(models.Model):
     # ------------------------------------------------------------ inbound processing
     @api.model
     def _get_process_cron(self):
-        return self.env.ref("sms_two_way.ir_cron_sms_two_way_process_inbound").sudo()
+        return cached_ref(
+            self.env, "sms_two_way.ir_cron_sms_two_way_process_inbound"
+        ).sudo()
 
     @api.model
     def _cron_process_inbound(self):
@@ -425,8 +444,21 @@ class SmsConversationMessage(models.Model):
             )
 
     def _commit_processing(self):
-        """One transaction per message: a later failure never undoes a processed one."""
+        """One transaction per message: a later failure never undoes a processed one.
+
+        Committed without waiting for the disk (``synchronous_commit`` off, for
+        this transaction only): a sync commit costs a WAL flush per message,
+        which on a busy machine is a large share of processing a message.  It
+        is safe here: the message itself was stored by a synchronous commit
+        (the webhook's), and should PostgreSQL itself crash before flushing
+        (at most 3 x ``wal_writer_delay``) the whole processing is lost
+        *together with* what it queued, so the message is simply pending
+        again.  What it queued does not reach the provider first: the crons
+        that send it commit synchronously before calling the provider, which
+        flushes all earlier WAL, this transaction's included.
+        """
         if not getattr(threading.current_thread(), "testing", False):
+            self.env.cr.execute("SET LOCAL synchronous_commit TO OFF")
             self.env.cr.commit()  # pylint: disable=invalid-commit
 
     def action_retry_processing(self):
@@ -752,45 +784,54 @@ class SmsConversationMessage(models.Model):
     # ------------------------------------------------------------ outbound
     @api.model
     def _prepare_outbound(self, gateway, sms_records):
-        """The outbound message of each ``sms.sms``, created on first attempt, in order."""
+        """The outbound message of each ``sms.sms``, created on first attempt, in order.
+
+        A constant number of queries per batch: one search for the messages of
+        earlier attempts, and for the others one lookup of their conversations
+        and one insert.
+        """
         existing = {
             m.sms_uuid: m
             for m in self.search([("sms_uuid", "in", sms_records.mapped("uuid"))])
         }
-        messages = self.browse()
-        Conversation = self.env["sms.conversation"]
-        for sms in sms_records:
-            message = existing.get(sms.uuid)
-            if not message:
-                number = (
+        new_sms = sms_records.filtered(lambda sms: sms.uuid not in existing)
+        if new_sms:
+            conversations = self.env["sms.conversation"]._get_or_create_many(
+                gateway,
+                [
                     gateway._normalize_number(
                         sms.number, country=sms.partner_id.country_id
                     )
                     or sms.number
-                )
-                conversation = Conversation._get_or_create(
-                    gateway, number, partner=sms.partner_id
-                )
-                category = (
-                    sms.sms_two_way_category or conversation._get_default_category()
-                )
-                message = self.create(
-                    {
-                        "conversation_id": conversation.id,
-                        "gateway_id": gateway.id,
-                        "direction": "outbound",
-                        "body": sms.body,
-                        "sms_uuid": sms.uuid,
-                        "mail_message_id": sms.mail_message_id.id,
-                        "category": category,
-                        "is_auto_reply": sms.sms_two_way_auto_reply,
-                        "author_id": self._get_person_author(sms, category).id,
-                        "attachment_ids": [(6, 0, sms.sms_two_way_attachment_ids.ids)],
-                    }
-                )
-                conversation._register_outbound(message)
-            messages |= message
-        return messages
+                    for sms in new_sms
+                ],
+                [sms.partner_id for sms in new_sms],
+            )
+            created = self.create(
+                [
+                    self._prepare_outbound_vals(gateway, sms, conversation)
+                    for sms, conversation in zip(new_sms, conversations, strict=True)
+                ]
+            )
+            self.env["sms.conversation"]._register_outbound(created)
+            existing.update(zip(new_sms.mapped("uuid"), created, strict=True))
+        return self.browse([existing[sms.uuid].id for sms in sms_records])
+
+    @api.model
+    def _prepare_outbound_vals(self, gateway, sms, conversation):
+        category = sms.sms_two_way_category or conversation._get_default_category()
+        return {
+            "conversation_id": conversation.id,
+            "gateway_id": gateway.id,
+            "direction": "outbound",
+            "body": sms.body,
+            "sms_uuid": sms.uuid,
+            "mail_message_id": sms.mail_message_id.id,
+            "category": category,
+            "is_auto_reply": sms.sms_two_way_auto_reply,
+            "author_id": self._get_person_author(sms, category).id,
+            "attachment_ids": [(6, 0, sms.sms_two_way_attachment_ids.ids)],
+        }
 
     @api.model
     def _get_person_author(self, sms, category):
@@ -849,22 +890,18 @@ class SmsConversationMessage(models.Model):
         Opted-out numbers are refused before the provider (compliance answers
         excepted).  Automated and marketing messages outside the recipient's
         allowed hours, or over a strict profile's daily marketing cap, wait in
-        the queue with a "not before" date.
+        the queue with a "not before" date.  One opt-out lookup per batch.
         """
-        sendable = self.browse()
+        sendable = refused = self.browse()
         now = fields.Datetime.now()
+        sms_by_uuid = self._get_sms_by_uuid()
+        opted_out = self.env["sms.consent"]._get_opted_out_numbers(
+            self.filtered(lambda m: m.category != "compliance").mapped("number")
+        )
         for message in self:
-            sms = message._get_sms()
-            if message.category != "compliance" and self.env[
-                "sms.consent"
-            ]._is_opted_out(message.number):
-                message._apply_send_result(
-                    {
-                        "state": "error",
-                        "failure_type": "sms_optout",
-                        "error_message": self.env._("The recipient opted out of SMS."),
-                    }
-                )
+            sms = sms_by_uuid.get(message.sms_uuid, self.env["sms.sms"])
+            if message.category != "compliance" and message.number in opted_out:
+                refused |= message
                 continue
             if sms.sms_two_way_not_before and sms.sms_two_way_not_before > now:
                 continue
@@ -876,6 +913,17 @@ class SmsConversationMessage(models.Model):
                 )
                 continue
             sendable |= message
+        if refused:
+            refused._apply_send_results(
+                [
+                    {
+                        "state": "error",
+                        "failure_type": "sms_optout",
+                        "error_message": self.env._("The recipient opted out of SMS."),
+                    }
+                ]
+                * len(refused)
+            )
         return sendable
 
     def _get_not_before(self, now):
@@ -923,17 +971,19 @@ class SmsConversationMessage(models.Model):
             )
         except phonenumbers.NumberParseException:
             return self.env["sms.quiet.profile"]
-        country = self.env["res.country"].search([("code", "=", region)], limit=1)
         return self.env["sms.quiet.profile"]._find(
-            self.company_id, country, self.partner_id.state_id
+            self.company_id, region, self.partner_id.state_id
         )
 
-    def _get_sms(self):
-        return (
-            self.env["sms.sms"].sudo().search([("uuid", "=", self.sms_uuid)])
-            if self.sms_uuid
-            else self.env["sms.sms"]
-        )
+    def _get_sms_by_uuid(self):
+        """``{uuid: sms.sms}`` of these messages still in Odoo's queue, in one query."""
+        uuids = [uuid for uuid in self.mapped("sms_uuid") if uuid]
+        if not uuids:
+            return {}
+        return {
+            sms.uuid: sms
+            for sms in self.env["sms.sms"].sudo().search([("uuid", "in", uuids)])
+        }
 
     def _get_tracker(self):
         return (
@@ -946,7 +996,7 @@ class SmsConversationMessage(models.Model):
         """Being handed to the provider: should Odoo die before the answer, the outcome is unknown.
 
         The ``sms.sms`` leave the queue (*Processing*), so no other worker
-        claims them while the provider is being called.
+        claims them while the provider is being called.  Two writes per batch.
         """
         self.write(
             {
@@ -954,58 +1004,73 @@ class SmsConversationMessage(models.Model):
                 "error_message": self.env._("Being sent to the provider."),
             }
         )
-        self.env["sms.sms"].sudo().search(
-            [("uuid", "in", self.mapped("sms_uuid"))]
-        ).write({"state": "process"})
+        self.env["sms.sms"].union(*self._get_sms_by_uuid().values()).write(
+            {"state": "process"}
+        )
 
-    def _apply_send_result(self, result):
-        """Apply what ``sms.provider._send_batch`` said of this message.
+    def _apply_send_results(self, results):
+        """Apply what ``sms.provider._send_batch`` said of these messages (one result each, in order).
 
         ``result['state']`` is one of ``accepted``, ``retry`` (not sent, try
         again later), ``ambiguous`` (may have been sent: check before
-        retrying) or ``error`` (refused, with ``failure_type``).
+        retrying) or ``error`` (refused, with ``failure_type``).  The
+        ``sms.sms``, their trackers (``mail.notification``) and the chatter
+        are updated per resulting state, not per message, as Odoo's own
+        ``sms.sms._send`` does; each message keeps its own provider id and error.
         """
-        self.ensure_one()
-        sms, state = self._get_sms(), result["state"]
-        if state == "accepted":
-            self.write(
-                {
-                    "state": "queued",
-                    "provider_sid": result["provider_sid"],
-                    "error_message": False,
-                }
-            )
-            self._get_tracker()._action_update_from_sms_state("pending")
-            sms.write({"state": "pending", "failure_type": False, "to_delete": True})
-        elif state in ("retry", "ambiguous"):
-            self.write(
-                {
-                    "state": "outgoing" if state == "retry" else "unknown",
-                    "error_message": result.get("error_message"),
-                }
-            )
-            sms.filtered(
-                lambda s: s.state == "process"
-            ).state = "outgoing"  # back in the queue
-        else:
+        if not self:
+            return
+        sms_by_uuid = self._get_sms_by_uuid()
+        SMS = self.env["sms.sms"].sudo().with_context(sms_skip_msg_notification=True)
+        by_state, by_vals = defaultdict(list), defaultdict(self.browse)
+        for message, result in zip(self, results, strict=True):
+            by_state[SEND_RESULT_TO_OUTCOME[result["state"]]].append((message, result))
+            by_vals[tuple(self._get_send_result_vals(result).items())] |= message
+        for vals, messages in by_vals.items():  # one UPDATE per set of columns at flush
+            messages.write(dict(vals))
+        accepted = SMS.union(
+            *(sms_by_uuid.get(m.sms_uuid, SMS) for m, _r in by_state["accepted"])
+        )
+        accepted.sms_tracker_id._action_update_from_sms_state("pending")
+        accepted.write({"state": "pending", "failure_type": False, "to_delete": True})
+        queued_again = SMS.union(
+            *(sms_by_uuid.get(m.sms_uuid, SMS) for m, _r in by_state["queued_again"])
+        )
+        queued_again.filtered(lambda s: s.state == "process").write(
+            {"state": "outgoing"}
+        )
+        refused = defaultdict(lambda: SMS)  # (failure type, reason): their sms.sms
+        for message, result in by_state["refused"]:
             failure_type = result.get("failure_type") or "unknown"
-            self.write(
-                {
-                    "state": "error",
-                    "failure_type": failure_type,
-                    "error_code": result.get("error_code"),
-                    "error_message": result.get("error_message"),
-                }
-            )
-            self._get_tracker()._action_update_from_sms_state(
-                "error",
-                failure_type=failure_type,
-                failure_reason=result.get("error_message"),
+            key = (failure_type, result.get("error_message"))
+            refused[key] |= sms_by_uuid.get(message.sms_uuid, SMS)
+            message._check_opt_out_error(result.get("error_code"))
+        for (failure_type, reason), sms in refused.items():
+            sms.sms_tracker_id._action_update_from_sms_state(
+                "error", failure_type=failure_type, failure_reason=reason
             )
             sms.write({"state": "error", "failure_type": failure_type})
-            self._check_opt_out_error(result.get("error_code"))
-        if self.mail_message_id:
-            self.mail_message_id._notify_message_notification_update()
+        self.mail_message_id._notify_message_notification_update()
+
+    @api.model
+    def _get_send_result_vals(self, result):
+        """The values of an outbound message after the provider's ``result``."""
+        outcome = SEND_RESULT_TO_OUTCOME[result["state"]]
+        vals = {"state": SEND_RESULT_TO_MESSAGE_STATE[result["state"]]}
+        if outcome == "accepted":
+            return {
+                **vals,
+                "provider_sid": result["provider_sid"],
+                "error_message": False,
+            }
+        if outcome == "queued_again":
+            return {**vals, "error_message": result.get("error_message")}
+        return {
+            **vals,
+            "failure_type": result.get("failure_type") or "unknown",
+            "error_code": result.get("error_code"),
+            "error_message": result.get("error_message"),
+        }
 
     def _apply_status(self, status, error_code=None, error_message=None):
         """Apply a delivery status callback, never moving a message backwards."""

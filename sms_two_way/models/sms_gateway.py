@@ -12,6 +12,7 @@ from odoo.tools import SQL
 
 from ..core.phone import normalize_number
 from ..core.provider_urls import credential_url_problem
+from .xmlid import cached_ref
 
 # System parameter letting an administrator point gateways at a provider on
 # 127.0.0.1 over plain HTTP (the test suites' fake Twilio).  Credentials never
@@ -243,7 +244,7 @@ class SmsGateway(models.Model):
     @api.model
     def _get_technical_user(self):
         """The user webhooks, crons and keyword actions run as (never the superuser)."""
-        return self.env.ref("sms_two_way.user_sms_two_way_bot")
+        return cached_ref(self.env, "sms_two_way.user_sms_two_way_bot")
 
     def _as_technical_user(self):
         """This gateway in the technical user's environment, in the gateway's company."""
@@ -407,7 +408,8 @@ class SmsGateway(models.Model):
         and checked with the provider first (see
         ``sms.sms._requeue_interrupted``).  The provider then gets the whole
         batch at once (concurrent HTTP calls within the gateway's rate) and
-        the results are applied per message: accepted ones move to Sent,
+        the results are applied per resulting state, in a number of queries
+        that does not grow with the batch: accepted ones move to Sent,
         refused ones to Error, and on an outage the message goes back to
         the queue for the retry cron.  A timeout is ambiguous (the provider
         may have the message): the outbound record stays ``unknown`` and
@@ -418,18 +420,19 @@ class SmsGateway(models.Model):
             return
         provider = self._get_provider()
         Message = self.env["sms.conversation.message"].sudo()
-        outbound = Message._prepare_outbound(self, sms_records)
-        outbound = outbound._filter_sendable_now()
-        to_send = Message
-        for message in outbound:
-            if message.state == "unknown":
-                provider_sid = provider._find_sent(self, message)
-                if provider_sid:
-                    message._apply_send_result(
-                        {"state": "accepted", "provider_sid": provider_sid}
-                    )
-                    continue
-            to_send |= message
+        outbound = Message._prepare_outbound(self, sms_records)._filter_sendable_now()
+        already_sent = {}  # outcome unknown, and the provider says it has them
+        for message in outbound.filtered(lambda m: m.state == "unknown"):
+            if provider_sid := provider._find_sent(self, message):
+                already_sent[message] = provider_sid
+        if already_sent:
+            Message.union(*already_sent)._apply_send_results(
+                [
+                    {"state": "accepted", "provider_sid": provider_sid}
+                    for provider_sid in already_sent.values()
+                ]
+            )
+        to_send = outbound - Message.union(*already_sent)
         if not to_send:
             return
         to_send._mark_sending()
@@ -437,10 +440,7 @@ class SmsGateway(models.Model):
             # Marked as being sent and committed before the provider is called: after a crash
             # these are "outcome unknown" and checked with the provider, never sent twice.
             self.env.cr.commit()  # pylint: disable=invalid-commit
-        for message, result in zip(
-            to_send, provider._send_batch(self, to_send), strict=False
-        ):
-            message._apply_send_result(result)
+        to_send._apply_send_results(provider._send_batch(self, to_send))
 
     def _reserve_send_slots(self, count):
         """Reserve ``count`` sends at this gateway's max rate; returns, for each, the seconds to wait.

@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 
 
 class SmsQuietProfile(models.Model):
@@ -25,14 +25,45 @@ class SmsQuietProfile(models.Model):
     )
 
     @api.model
-    def _find(self, company, country, state=None):
-        """The profile applying to a recipient in ``country``/``state``, if any."""
-        if not country:
+    def _find(self, company, country_code, state=None):
+        """The profile applying to a recipient in the country ``country_code`` (and ``state``), if any.
+
+        Asked for every automated or marketing SMS of a batch: answered from
+        an ormcache, cleared whenever a profile changes.
+        """
+        if not country_code:
             return self.browse()
-        profiles = self.sudo().search(
-            [("company_id", "in", [company.id, False]), ("country_id", "=", country.id)]
+        return self.sudo().browse(
+            self._find_id(company.id, country_code, state.id if state else False)
         )
-        return (
-            profiles.filtered(lambda p: state and state in p.state_ids)
+
+    @api.model
+    @tools.ormcache("company_id", "country_code", "state_id")
+    def _find_id(self, company_id, country_code, state_id):
+        profiles = self.sudo().search(
+            [
+                ("company_id", "in", [company_id, False]),
+                ("country_id.code", "=", country_code),
+            ]
+        )
+        profile = (
+            profiles.filtered(lambda p: state_id and state_id in p.state_ids.ids)
             or profiles.filtered(lambda p: not p.state_ids)
         )[:1]
+        return profile.id or None
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        profiles = super().create(vals_list)
+        self.env.registry.clear_cache()  # _find_id
+        return profiles
+
+    def write(self, vals):
+        result = super().write(vals)
+        self.env.registry.clear_cache()  # _find_id
+        return result
+
+    def unlink(self):
+        result = super().unlink()
+        self.env.registry.clear_cache()  # _find_id
+        return result

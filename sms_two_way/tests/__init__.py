@@ -25,3 +25,4 @@ from . import test_processing
 from . import test_outbound_batches
 from . import test_uninstall
 from . import test_migration
+from . import test_pipeline_cost

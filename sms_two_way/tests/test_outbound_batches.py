@@ -122,7 +122,7 @@ class TestOutboundBatches(SmsTwoWayCase):
     def test_crash_after_the_provider_took_the_batch_never_sends_twice(self):
         sms = self.queue(3)
         with patch.object(
-            SmsConversationMessage, "_apply_send_result", side_effect=WorkerKilled
+            SmsConversationMessage, "_apply_send_results", side_effect=WorkerKilled
         ):
             self.send_until_killed(sms)
         # What the dead worker committed before calling the provider:

@@ -1,4 +1,6 @@
+import threading
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo import fields
 from odoo.exceptions import AccessError
@@ -254,10 +256,26 @@ class TestInboundProcessing(SmsTwoWayHttpCase):
         self.receive_sms("Warm-up: first message of the day")
         self.receive_sms("Can we move to Friday?", process=False)
         self.env.invalidate_all()
-        with self.assertQueryCount(25):
+        with self.assertQueryCount(21):
             processed = self.env["sms.conversation.message"]._process_pending()
         self.assertEqual(processed, 1)
         message = self.find_messages(body="Can we move to Friday?")
         self.assertEqual(message.process_state, "done")
         self.assertTrue(message.mail_message_id)
         self.assertTrue(message.conversation_id.needs_reply)
+
+    def test_processing_commits_without_waiting_for_the_disk(self):
+        """Each processed message is committed with synchronous_commit off (see _commit_processing)."""
+        seen = []
+
+        def commit(cr):
+            cr.execute("SHOW synchronous_commit")
+            seen.append(cr.fetchone()[0])
+
+        cr = self.env.cr
+        with (
+            patch.object(threading.current_thread(), "testing", False),
+            patch.object(cr, "commit", lambda: commit(cr)),
+        ):
+            self.env["sms.conversation.message"]._commit_processing()
+        self.assertEqual(seen, ["off"])
