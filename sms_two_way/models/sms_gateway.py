@@ -440,7 +440,11 @@ class SmsGateway(models.Model):
             # Marked as being sent and committed before the provider is called: after a crash
             # these are "outcome unknown" and checked with the provider, never sent twice.
             self.env.cr.commit()  # pylint: disable=invalid-commit
-        to_send._apply_send_results(provider._send_batch(self, to_send))
+        results = provider._send_batch(self, to_send)
+        # All or nothing: a failure while applying the results leaves the whole batch being
+        # sent (outcome unknown, checked with the provider before any resend), not half applied.
+        with self.env.cr.savepoint():
+            to_send._apply_send_results(results)
 
     def _reserve_send_slots(self, count):
         """Reserve ``count`` sends at this gateway's max rate; returns, for each, the seconds to wait.

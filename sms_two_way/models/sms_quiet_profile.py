@@ -40,11 +40,16 @@ class SmsQuietProfile(models.Model):
     @api.model
     @tools.ormcache("company_id", "country_code", "state_id")
     def _find_id(self, company_id, country_code, state_id):
-        profiles = self.sudo().search(
-            [
-                ("company_id", "in", [company_id, False]),
-                ("country_id.code", "=", country_code),
-            ]
+        # Shared by every caller: never read through one caller's context (active_test, lang...).
+        profiles = (
+            self.sudo()
+            .with_context(active_test=True)
+            .search(
+                [
+                    ("company_id", "in", [company_id, False]),
+                    ("country_id.code", "=", country_code),
+                ]
+            )
         )
         profile = (
             profiles.filtered(lambda p: state_id and state_id in p.state_ids.ids)

@@ -4,6 +4,7 @@ from unittest.mock import patch
 
 from odoo import fields
 from odoo.tests import tagged
+from odoo.tools import mute_logger
 
 from ..models.sms_conversation_message import SmsConversationMessage
 from ..models.sms_provider import MAX_CONCURRENT_SENDS
@@ -150,6 +151,31 @@ class TestOutboundBatches(SmsTwoWayCase):
             set(messages.mapped("provider_sid")),
             {m["sid"] for m in self.fake_twilio.messages},
         )
+
+    def test_failure_applying_the_results_never_sends_twice(self):
+        """The provider took the batch, then recording its answers failed: nothing is half applied."""
+        sms = self.queue(3)
+        Tracker = type(self.env["sms.tracker"])
+        with (
+            patch.object(
+                Tracker, "_action_update_from_sms_state", side_effect=RuntimeError
+            ),
+            mute_logger("odoo.addons.sms.models.sms_sms"),
+        ):
+            self.env[
+                "sms.sms"
+            ]._process_queue()  # logs the failure, as Odoo's queue does
+        self.assertEqual(len(self.fake_twilio.messages), 3)
+        self.assertEqual(set(sms.mapped("state")), {"process"})
+        self.assertEqual(set(self.outbound(sms).mapped("state")), {"unknown"})
+        self.age_interrupted(sms)
+        self.env["sms.sms"]._process_queue()
+        self.assertEqual(
+            len(self.fake_twilio.message_requests()),
+            3,
+            "checked with the provider, not resent",
+        )
+        self.assertEqual(set(self.outbound(sms).mapped("state")), {"queued"})
 
     def test_crash_before_the_provider_got_the_batch_sends_once(self):
         sms = self.queue(2)
