@@ -256,7 +256,9 @@ class TestInboundProcessing(SmsTwoWayHttpCase):
         self.receive_sms("Warm-up: first message of the day")
         self.receive_sms("Can we move to Friday?", process=False)
         self.env.invalidate_all()
-        with self.assertQueryCount(21):
+        # 21 with sms_two_way alone, 23 with the appointment and survey addons installed
+        # too, as `make test` runs it (the pipeline issue allows 25).
+        with self.assertQueryCount(23):
             processed = self.env["sms.conversation.message"]._process_pending()
         self.assertEqual(processed, 1)
         message = self.find_messages(body="Can we move to Friday?")
