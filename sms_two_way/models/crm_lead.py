@@ -38,10 +38,4 @@ class CrmLead(models.Model):
 
     def action_open_sms_conversation(self):
         self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": "sms.conversation",
-            "res_id": self.sms_conversation_id.id,
-            "view_mode": "form",
-            "target": "current",
-        }
+        return self.sms_conversation_id._get_form_action()

@@ -38,10 +38,4 @@ class ResPartner(models.Model):
             return self.env["ir.actions.act_window"]._for_xml_id(
                 "sms.res_partner_act_window_sms_composer_single"
             )
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": "sms.conversation",
-            "res_id": conversation.id,
-            "view_mode": "form",
-            "target": "current",
-        }
+        return conversation._get_form_action()

@@ -363,6 +363,17 @@ class SmsConversation(models.Model):
             authored.conversation_id._settle("waiting", author)
 
     # ------------------------------------------------------------ actions
+    def _get_form_action(self):
+        """The window action opening this conversation (an empty form without one): what
+        contacts, leads and attendees link to."""
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "sms.conversation",
+            "res_id": self.id,
+            "view_mode": "form",
+            "target": "current",
+        }
+
     def action_send_reply(self):
         """Send ``reply_body`` to the customer through this conversation's gateway."""
         self.ensure_one()

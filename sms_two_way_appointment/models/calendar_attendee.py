@@ -470,10 +470,4 @@ class CalendarAttendee(models.Model):
     # ------------------------------------------------------------ staff
     def action_sms_open_conversation(self):
         self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": "sms.conversation",
-            "res_id": self.sms_conversation_id.id,
-            "view_mode": "form",
-            "target": "current",
-        }
+        return self.sms_conversation_id._get_form_action()
