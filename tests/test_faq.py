@@ -257,6 +257,17 @@ def test_compounds_follow_the_entries_spelling(shop):
     assert shop._split_compound("somewhere") is None
 
 
+def test_a_one_letter_prefix_written_apart_by_the_entries():
+    matcher = FaqMatcher(
+        [
+            FaqEntry("ebikes", ("Do you service e-bikes?",)),
+            FaqEntry("service", ("How much is a service?",)),
+        ]
+    )
+    assert matcher._split_compound("ebikes") == ("e", "bikes")
+    assert answered(matcher, "do u service ebikes") == "ebikes"
+
+
 def test_shortened_words_are_found_from_their_start(shop):
     assert answered(shop, "do you do eye exams") == "exam"
     # "show" is not a shortening of "showers": too close to be one.
@@ -297,6 +308,8 @@ def test_confidence_never_passes_one(shop):
         "the showers were cold again",
         "i came in yesterday, is the parking free",
         "last time the repair took all day",
+        "what time did i book my service for",
+        "i booked for 10am but cant make it, can we do 2pm",
     ],
 )
 def test_questions_about_the_customers_own_case_hand_off(shop, text):
@@ -308,11 +321,18 @@ def test_a_general_question_with_my_stays_answerable(shop):
     assert answered(shop, "i was wondering if there is parking") == "parking"
     # "Why do you need a deposit?" is a general question an entry may hold.
     assert not faq.asks_about_own_case("why do you need a deposit")
+    # Something bought elsewhere is no booking of ours.
+    assert not faq.asks_about_own_case("can you fit tyres i bought online")
 
 
 @pytest.mark.parametrize(
     "text",
-    ["my direct debit failed", "the app wont let me book", "no one turned up"],
+    [
+        "my direct debit failed",
+        "the app wont let me book",
+        "no one turned up",
+        "you didnt fix the puncture properly",
+    ],
 )
 def test_failures_hand_off(shop, text):
     assert shop.match(text).refusal == faq.REFUSED_PROBLEM
@@ -321,7 +341,8 @@ def test_failures_hand_off(shop, text):
 # --- accuracy floors --------------------------------------------------------------
 # The floors sit a little under today's numbers (studio 89.4% / 1.1% / 95.7%;
 # garage 76.4% / 1.4% / 97.7%; dental 72.1% / 0% / 100%; gym 60.9% / 0% /
-# 100%; bakery 55.4% / 3.8% / 92.7%; salon 62.7% / 1.0% / 97.5%): a change
+# 100%; cycles 59.5% / 0% / 100%; bakery 55.4% / 3.8% / 92.7%; salon 62.7% /
+# 1.0% / 97.5%): a change
 # that makes matching worse fails here.  The targets are >= 80% / <= 2%
 # / >= 90%; the sets other than studio are below the first one, the held-out
 # bakery set above the second, and docs/replies.md says so.
@@ -335,7 +356,11 @@ FLOORS = {
     "salon": {"correct": 0.60, "wrong": 0.02, "person": 0.90},
     # Written blind by another engineer, scored once (34.7% / 0.6% / 97.9% and 66.0% / 6.5% / 88.6%).
     "vet": {"correct": 0.32, "wrong": 0.02, "person": 0.90},
-    "hairsalon": {"correct": 0.63, "wrong": 0.07, "person": 0.85},
+    "hairsalon": {"correct": 0.63, "wrong": 0.07, "person": 0.88},
+    "cycles": {"correct": 0.57, "wrong": 0.02, "person": 0.90},
+    # Written blind in a later session (42.7% / 4.7% / 95.5% and 56.2% / 2.0% / 100%).
+    "plumbing": {"correct": 0.40, "wrong": 0.06, "person": 0.90},
+    "drivingschool": {"correct": 0.53, "wrong": 0.03, "person": 0.90},
 }
 
 

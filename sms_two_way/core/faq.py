@@ -652,6 +652,7 @@ _PROBLEM_RE = re.compile(
             r"double booked",
             r"never (?:got|received|arrived|came)",
             r"did not (?:get|receive|work|arrive|go through)",
+            r"(?:you|u) did not",
             r"(?:does|is|was) not work(?:ing)?",
             r"not working",
             r"fail(?:s|ed|ing)?",
@@ -680,6 +681,8 @@ _OWN_CASE_RE = re.compile(
             r"|confirmed|booked|sent|received|paid|processed|shipped|fixed|through|approved)",
             r"(?:if|whether) my (?:\w+ ){1,2}(?:is|was|has|have|arrived|came|went)",
             r"did (?:you|u) (?:get|receive|see|send|book|charge|find)",
+            r"(?:what time|when|what day|where) did i",
+            r"i (?:booked|paid)",
             r"why (?:is|was|did|has|have|were) (?:my|i|you)",
             r"cop(?:y|ies) of my",
             # The past is the customer's own story: prepared answers are about
@@ -1086,6 +1089,9 @@ class FaqMatcher:
                 part in self._word_term or part in STOPWORDS for part in (left, right)
             ):
                 return left, right
+        # A one-letter prefix the entries write apart: "ebikes" for "e-bikes", "xray".
+        if word[0] in self._word_term and word[1:] in self._word_term:
+            return word[0], word[1:]
         return None
 
     def _match_words(self, words, lang):

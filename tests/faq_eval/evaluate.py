@@ -50,17 +50,44 @@ PERSON, NOTHING = "@person", "@none"
 #   vet 34.7% / 0.6% / 97.9%, hairsalon 66.0% / 6.5% / 88.6% (the matcher
 #   before the lexicon: 30.6% / 0.6% / 97.9% and 53.0% / 5.2% / 90.9%).
 #   Nothing was changed after scoring them: the most honest estimate.
-SETS = ("studio", "garage", "dental", "gym", "bakery", "salon", "vet", "hairsalon")
+#   Three rules added next (below) moved hairsalon to 66.0% / 5.8% / 90.9%.
+# - "cycles" (bicycle shop): written by the FAQ engineer of the next session
+#   while trying related English words from WordNet as weak evidence, then used
+#   as a development set (58.2% / 3.2% / 92.5% before): its wrong answers gave
+#   three general own-case/complaint rules ("what time did I book", "I booked /
+#   I paid", "you didn't ...") and one-letter compounds ("ebikes"): 59.5% / 0% / 100%.
+# - "plumbing" and "drivingschool": written blind by another engineer in that
+#   session (never read the matcher nor any other set), scored on the matcher
+#   before that session's changes (42.7% / 4.7% / 95.5% and 56.2% / 2.0% /
+#   100%) and after them: unchanged.  The WordNet table was not merged: it
+#   added 0 points on these two sets and on "cycles" (up to 3 on the older
+#   held-out sets) for a 760 kB data file.
+SETS = (
+    "studio",
+    "garage",
+    "dental",
+    "gym",
+    "cycles",
+    "bakery",
+    "salon",
+    "vet",
+    "hairsalon",
+    "plumbing",
+    "drivingschool",
+)
 # What the bench prints next to each set's numbers.
 ROLES = {
     "studio": "tuned on",
     "garage": "misses read",
     "dental": "misses read",
     "gym": "development",
+    "cycles": "development",
     "bakery": "held out",
     "salon": "held out",
     "vet": "blind",
     "hairsalon": "blind",
+    "plumbing": "blind",
+    "drivingschool": "blind",
 }
 
 
