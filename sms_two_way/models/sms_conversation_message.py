@@ -111,6 +111,12 @@ PROCESS_RUN_SECONDS = 60
 MEDIA_TIME_BUDGET_SECONDS = 30
 # Claims lost in a row to other workers before a run gives the queue to them.
 MAX_CLAIM_RACES = 20
+# A claim looks at the oldest pending messages in windows of these sizes (None:
+# all of them), so its cost does not grow with the backlog (see _claim_next_pending).
+CLAIM_WINDOWS = (100, 2000, None)
+# During a backlog, processed messages are announced to the SMS users at most this
+# often (seconds): one bus notification costs a PostgreSQL connection per transaction.
+LIVE_ANNOUNCE_SECONDS = 1.0
 
 
 class SmsConversationMessage(models.Model):
@@ -312,10 +318,14 @@ class SmsConversationMessage(models.Model):
         failure never undoes another message and several cron workers (or
         Odoo servers) share the queue.  A run cut short by its budget
         triggers the next one at once; each postponed retry triggers a run when due.
+        The first message of a run is announced live with its own commit; during
+        a backlog the next ones are announced together, once a second (each
+        announcing transaction opens a PostgreSQL connection to notify the bus).
         Returns the number of messages processed (successfully or not).
         """
         deadline = time.monotonic() + time_budget if time_budget else None
         processed = races = 0
+        unannounced, announced_at = self.browse(), None
         while True:
             if deadline and time.monotonic() > deadline:
                 self._get_process_cron()._trigger()
@@ -330,8 +340,18 @@ class SmsConversationMessage(models.Model):
                 break
             races = 0
             message._process_claimed()
+            unannounced |= message
+            if (
+                announced_at is None
+                or time.monotonic() - announced_at >= LIVE_ANNOUNCE_SECONDS
+            ):
+                unannounced._announce_live()
+                unannounced, announced_at = self.browse(), time.monotonic()
             self._commit_processing()
             processed += 1
+        if unannounced:
+            unannounced._announce_live()
+            self._commit_processing()
         return processed
 
     @api.model
@@ -352,25 +372,10 @@ class SmsConversationMessage(models.Model):
         """
         self.env.flush_all()
         try:
-            self.env.cr.execute(
-                SQL(
-                    """
-                SELECT m.id FROM sms_conversation_message m
-                  JOIN sms_conversation c ON c.id = m.conversation_id
-                 WHERE m.process_state = 'pending'
-                   AND (m.process_next_date IS NULL OR m.process_next_date <= %(now)s)
-                   AND NOT EXISTS (SELECT 1 FROM sms_conversation_message e
-                                    WHERE e.conversation_id = m.conversation_id
-                                      AND e.process_state = 'pending' AND e.id < m.id)
-              ORDER BY m.id
-                 LIMIT 1
-                   FOR NO KEY UPDATE OF m, c SKIP LOCKED
-            """,
-                    now=fields.Datetime.now(),
-                ),
-                log_exceptions=False,
-            )
-            row = self.env.cr.fetchone()
+            for window in CLAIM_WINDOWS:
+                row, complete = self._claim_in_window(window)
+                if row or complete:
+                    break
         except SerializationFailure:
             # Another worker just processed what this snapshot still sees as pending: the
             # transaction is aborted (it holds nothing of value), start a fresh one.
@@ -379,6 +384,51 @@ class SmsConversationMessage(models.Model):
             self.env.cr.rollback()
             return None
         return self.browse(row[0]) if row else self.browse()
+
+    def _claim_in_window(self, window):
+        """Claim among the ``window`` oldest pending messages (all of them when None).
+
+        Returns ``(row, complete)``: the claimed ``(id,)`` or None, and whether
+        the window held every pending message (nothing further to look at).
+
+        Why windows: in a prefix of the pending messages ordered by id, a
+        message's earlier pending messages are in the prefix too, so "first
+        pending of its conversation" is decided within it, by one sort, and
+        the cost of a claim does not depend on the backlog.  (Asking it of the
+        whole table with NOT EXISTS is quadratic when the planner's statistics
+        still believe nothing is pending, as after a burst of webhooks.)
+        """
+        self.env.cr.execute(
+            SQL(
+                """
+            WITH head AS MATERIALIZED (
+                SELECT id, conversation_id, process_next_date FROM sms_conversation_message
+                 WHERE process_state = 'pending'
+              ORDER BY id
+                 %(limit)s
+            ), first_of_conversation AS (
+                SELECT DISTINCT ON (conversation_id) id, conversation_id, process_next_date
+                  FROM head
+              ORDER BY conversation_id, id
+            ), claimed AS (
+                SELECT m.id FROM first_of_conversation f
+                  JOIN sms_conversation_message m ON m.id = f.id
+                  JOIN sms_conversation c ON c.id = f.conversation_id
+                 WHERE f.process_next_date IS NULL OR f.process_next_date <= %(now)s
+              ORDER BY f.id
+                 LIMIT 1
+                   FOR NO KEY UPDATE OF m, c SKIP LOCKED
+            )
+            SELECT (SELECT id FROM claimed), (SELECT count(*) FROM head)
+        """,
+                limit=SQL("LIMIT %s", window) if window else SQL(),
+                now=fields.Datetime.now(),
+            ),
+            log_exceptions=False,
+        )
+        claimed_id, seen = self.env.cr.fetchone()
+        complete = window is None or seen < window
+        return ((claimed_id,) if claimed_id else None), complete
 
     def _process_claimed(self):
         """Process this claimed message in a savepoint; a failure is recorded, never raised."""
@@ -561,7 +611,6 @@ class SmsConversationMessage(models.Model):
         if self.partner_id:
             self.sudo().mail_message_id = self._post_on_partner()
         self._route_reply()
-        self._announce_live()
 
     def _post_on_partner(self):
         """Post the reply on the contact as a customer comment authored by the contact.
@@ -596,36 +645,40 @@ class SmsConversationMessage(models.Model):
         )
 
     def _announce_live(self):
-        """Tell the SMS users of the company, so an open chatter, chat thread or inbox shows the reply at once.
+        """Tell the SMS users of each message's company, so an open chatter, chat thread or inbox shows the reply at once.
 
-        Sent after routing, so that the inbox state the reply led to is visible too.
+        Sent after routing, so that the inbox state the reply led to is visible
+        too; several messages go out in one transaction (one bus wake-up).
         """
-        # One query instead of loading the group's users and their companies.
-        self.env.cr.execute(
-            SQL(
-                """
-            SELECT u.partner_id FROM res_users u
-              JOIN res_groups_users_rel g ON g.uid = u.id AND g.gid = %s
-              JOIN res_company_users_rel c ON c.user_id = u.id AND c.cid = %s
-             WHERE u.active
-        """,
-                self.env["ir.model.data"]._xmlid_to_res_id(
-                    "sms_two_way.group_sms_user"
-                ),
-                self.company_id.id,
+        group_id = self.env["ir.model.data"]._xmlid_to_res_id(
+            "sms_two_way.group_sms_user"
+        )
+        for company, messages in self.grouped("company_id").items():
+            # One query instead of loading the group's users and their companies.
+            self.env.cr.execute(
+                SQL(
+                    """
+                SELECT u.partner_id FROM res_users u
+                  JOIN res_groups_users_rel g ON g.uid = u.id AND g.gid = %s
+                  JOIN res_company_users_rel c ON c.user_id = u.id AND c.cid = %s
+                 WHERE u.active
+            """,
+                    group_id,
+                    company.id,
+                )
             )
-        )
-        partners = self.env["res.partner"].browse(
-            [row[0] for row in self.env.cr.fetchall()]
-        )
-        partners._bus_send(
-            "sms_two_way/inbound",
-            {
-                "model": self.partner_id and "res.partner",
-                "id": self.partner_id.id,
-                "conversation_id": self.conversation_id.id,
-            },
-        )
+            partners = self.env["res.partner"].browse(
+                [row[0] for row in self.env.cr.fetchall()]
+            )
+            for message in messages:
+                partners._bus_send(
+                    "sms_two_way/inbound",
+                    {
+                        "model": message.partner_id and "res.partner",
+                        "id": message.partner_id.id,
+                        "conversation_id": message.conversation_id.id,
+                    },
+                )
 
     def _route_reply(self):
         """Decide what the reply means and act on it.

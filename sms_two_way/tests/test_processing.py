@@ -1,3 +1,4 @@
+import json
 import threading
 from datetime import timedelta
 from unittest.mock import patch
@@ -6,6 +7,7 @@ from odoo import fields
 from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
 
+from ..models import sms_conversation_message as message_module
 from ..models.sms_conversation_message import PROCESS_RETRY_DELAYS
 from .common import SmsTwoWayHttpCase
 
@@ -250,6 +252,60 @@ class TestInboundProcessing(SmsTwoWayHttpCase):
         self.process_inbound()
         self.assertEqual((first.process_state, second.process_state), ("done", "done"))
         self.assertLess(first.mail_message_id.id, second.mail_message_id.id)
+
+    def test_claim_looks_past_a_window_of_waiting_messages(self):
+        """A claim decides within the oldest pending messages, and looks further when none of them may go."""
+        action = self.keyword_running_code("FIRST", "raise UserError('Not now')")
+        first = self.receive_sms("first", process=False)
+        self.process_inbound()  # fails: waits for its retry, still pending
+        self.assertEqual(first.process_state, "pending")
+        second = self.receive_sms("second", process=False)
+        other = self.receive_sms("elsewhere", sender=OTHER_NUMBER, process=False)
+        with patch.object(message_module, "CLAIM_WINDOWS", (2, None)):
+            claimed = self.Message()._claim_next_pending()
+        self.assertEqual(
+            claimed,
+            other,
+            "the two oldest wait (a retry, and a message behind it): the third goes",
+        )
+        self.assertEqual(second.process_state, "pending")
+        action.code = "pass"
+
+    def test_backlog_is_announced_live_together(self):
+        """The first processed message is announced at once, the next ones of a backlog together."""
+        messages = self.receive_sms("one", process=False)
+        messages |= self.receive_sms("two", process=False)
+        messages |= self.receive_sms("three", sender=OTHER_NUMBER, process=False)
+        announced = []
+        original = type(self.Message())._announce_live
+
+        def record(records):
+            announced.append(records.ids)
+            return original(records)
+
+        self.env["bus.bus"].search([]).unlink()
+        with (
+            patch.object(message_module, "LIVE_ANNOUNCE_SECONDS", 3600),
+            patch.object(
+                type(self.Message()), "_announce_live", autospec=True, side_effect=record
+            ),
+        ):
+            self.assertEqual(self.Message()._process_pending(), 3)
+        self.assertEqual(announced, [messages[:1].ids, messages[1:].ids])
+        self.env.cr.flush()  # the bus rows are written when the transaction commits
+        user_channel = f'"res.partner",{self.sms_user.partner_id.id}]'
+        told = [
+            json.loads(notification.message)["payload"]["conversation_id"]
+            for notification in self.env["bus.bus"].search(
+                [("message", "like", "sms_two_way/inbound")], order="id"
+            )
+            if user_channel in notification.channel
+        ]
+        self.assertEqual(
+            told,
+            [message.conversation_id.id for message in messages],
+            "the SMS user is told of each message, in order",
+        )
 
     # ------------------------------------------------------------ cost
     def test_known_contact_free_text_processing_query_count(self):
