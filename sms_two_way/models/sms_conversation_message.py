@@ -637,7 +637,7 @@ class SmsConversationMessage(models.Model):
             mail_create_nosubscribe=True, mail_post_autofollow=False
         ).message_post(
             body=body,
-            email_from=self.partner_id.email_formatted or bot.email_formatted,
+            email_from=partner.email_formatted or bot.sudo().email_formatted,
             author_id=partner.id,
             message_type="comment",
             subtype_xmlid="mail.mt_comment",
