@@ -338,6 +338,18 @@ def test_failures_hand_off(shop, text):
     assert shop.match(text).refusal == faq.REFUSED_PROBLEM
 
 
+def test_a_refund_policy_is_answerable_a_refund_is_not():
+    matcher = FaqMatcher(
+        [
+            FaqEntry("refunds", ("What is your refund policy?",)),
+            FaqEntry("hours", ("What are your opening hours?",)),
+        ]
+    )
+    assert answered(matcher, "whats ur refund policy") == "refunds"
+    assert matcher.match("i want a refund for yesterday").refusal == faq.REFUSED_PROBLEM
+    assert matcher.match("you refunded the wrong card").refusal == faq.REFUSED_PROBLEM
+
+
 # --- accuracy floors --------------------------------------------------------------
 # The floors sit a little under today's numbers (studio 89.4% / 1.1% / 95.7%;
 # garage 76.4% / 1.4% / 97.7%; dental 72.1% / 0% / 100%; gym 60.9% / 0% /

@@ -637,7 +637,8 @@ _PROBLEM_RE = re.compile(
             r"injur(?:y|ed|ies)",
             r"hurt",
             r"pain(?:ful)?",
-            r"refund(?:ed)?",
+            # "I want a refund" is a case; "your refund policy" a general question.
+            r"refund(?:ed)?(?! polic)",
             r"complain(?:t|ts|ed)?",
             r"rude",
             r"unhappy",
