@@ -196,7 +196,9 @@ class SmsTwoWayMixin:
     def sms_queue_triggers(self):
         """Pending wake-ups of Odoo's SMS queue cron (``_trigger``)."""
         cron = self.env.ref("sms.ir_cron_sms_scheduler_action")
-        return self.env["ir.cron.trigger"].sudo().search_count([("cron_id", "=", cron.id)])
+        return (
+            self.env["ir.cron.trigger"].sudo().search_count([("cron_id", "=", cron.id)])
+        )
 
 
 class SmsTwoWayCase(SmsTwoWayMixin, TransactionCase):
