@@ -40,6 +40,14 @@ class TestSurveySmsInvite(SurveySmsCase):
             groups="base.group_user,survey.group_survey_user,sms_two_way.group_sms_user",
         )
 
+    def queued_invitations(self):
+        """The ``sms.sms`` of this survey's invitations, queued or not yet cleaned up."""
+        return (
+            self.env["sms.sms"]
+            .sudo()
+            .search([("body", "like", "Rate your experience")])
+        )
+
     def test_invite_skips_who_cannot_be_texted(self):
         contacts = self.partner | self.bob | self.no_mobile | self.opted_out
         user_inputs = self.survey.sms_invite(contacts.ids)
@@ -74,11 +82,7 @@ class TestSurveySmsInvite(SurveySmsCase):
             user_input = self.survey.sms_invite(self.partner.ids)
             self.send_queued()
         self.assertFalse(self.fake_twilio.message_requests(), "deferred to the morning")
-        sms = (
-            self.env["sms.sms"]
-            .sudo()
-            .search([("body", "like", "Rate your experience")])
-        )
+        sms = self.queued_invitations()
         self.assertEqual(sms.state, "outgoing")
         self.assertTrue(sms.sms_two_way_not_before)
         self.assertEqual(len(self.open_prompts(user_input)), 1)
@@ -207,11 +211,7 @@ class TestSurveySmsInvite(SurveySmsCase):
         )
         wizard.action_invite()
         self.assertFalse(self.fake_twilio.message_requests(), "nothing sent yet")
-        queued = (
-            self.env["sms.sms"]
-            .sudo()
-            .search([("body", "like", "Rate your experience")])
-        )
+        queued = self.queued_invitations()
         self.assertEqual(
             [(sms.state, sms.sms_two_way_category) for sms in queued],
             [("outgoing", "automated")] * 2,
