@@ -216,9 +216,9 @@ class CalendarAttendee(models.Model):
             subtype_xmlid="mail.mt_note",
         )
         # Queued, not sent here (see sms.conversation._send_text): the "requested" mark and the
-        # SMS commit together, so an error later in this transaction (another attendee, the
-        # cron's next event) rolls back both and a retry cannot text the request twice; the
-        # provider is called by the SMS queue after the commit.
+        # SMS commit together, so an error later in this transaction (another attendee of the
+        # event, the rest of the caller's work) rolls back both and a retry cannot text the
+        # request twice; the SMS queue calls the provider after the commit.
         conversation._send_text(self._sms_render_request(), category="automated")
 
     def _sms_get_prompts(self, kinds=APPOINTMENT_KINDS, state="open"):
