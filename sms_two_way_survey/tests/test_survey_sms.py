@@ -287,7 +287,11 @@ class TestSurveyBySms(SurveySmsCase):
         self.assertNotIn("Why?", " ".join(self.sent_bodies()))
         self.assertEqual(survey.sms_in_progress_count, 1)
         # Staff sorted it out: the question is asked again and answered.
+        sent = len(self.sent_bodies())
         user_input.action_sms_resume()
+        self.assertEqual(
+            len(self.sent_bodies()), sent, "queued, not sent by the button"
+        )
         self.send_queued()
         self.assertIn("Rate us", self.last_sent())
         self.reply("4")
