@@ -515,13 +515,22 @@ class SmsConversation(models.Model):
         """Send ``body`` through this gateway, on the contact's chatter when there is one.
 
         ``send_after`` (naive UTC) keeps it queued until then; ``attachment_ids``
-        go along as MMS media where the provider carries them.  Automatic
-        answers and compliance answers are queued and the SMS queue is woken at
-        once: the processing of an inbound message never waits on the
-        provider.  What a person sends goes out in their request.
+        go along as MMS media where the provider carries them.
+
+        Only what a person typed and sends themselves (``direct``, not an
+        ``auto_reply``) goes out in their request, so that they see at once
+        whether it left.  Everything automated (automatic answers,
+        compliance answers, confirmation requests, survey questions...) is
+        queued as ``sms.sms`` and the SMS queue is woken at once: no provider
+        is called inside the caller's transaction (the processing of an
+        inbound message, a button, a cron), so a slow provider never holds it,
+        and what the caller recorded about the text (a question asked, a
+        request marked) commits together with the queued SMS or not at all.
+        The queue sends it through the same exit point with the same kind,
+        consent and quiet-hours checks (``sms.gateway._send_sms_records``).
         """
         self.ensure_one()
-        queue = auto_reply or category == "compliance"
+        queue = auto_reply or category != "direct"
         sender = self.with_context(
             **send_options_context(
                 self.gateway_id,

@@ -185,8 +185,20 @@ class SmsTwoWayMixin:
         """Run what the crons run after a webhook: process the pending inbound messages, then
         send the answers they queued.  Returns the number of messages processed."""
         processed = self.env["sms.conversation.message"]._process_pending()
-        self.env["sms.sms"].sudo()._process_queue()
+        self.send_queued()
         return processed
+
+    def send_queued(self):
+        """Run the SMS queue as its cron does once woken: everything automated is only queued
+        (``sms.conversation._send_text``), this sends it."""
+        self.env["sms.sms"].sudo()._process_queue()
+
+    def sms_queue_triggers(self):
+        """Pending wake-ups of Odoo's SMS queue cron (``_trigger``)."""
+        cron = self.env.ref("sms.ir_cron_sms_scheduler_action")
+        return (
+            self.env["ir.cron.trigger"].sudo().search_count([("cron_id", "=", cron.id)])
+        )
 
 
 class SmsTwoWayCase(SmsTwoWayMixin, TransactionCase):

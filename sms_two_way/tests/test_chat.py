@@ -53,6 +53,17 @@ class TestChatThread(SmsTwoWayHttpCase):
         self.assertEqual(thread["inbox_state"], "needs_reply")
         self.assertEqual(thread["unread_count"], 1)
 
+    def test_a_persons_reply_is_sent_in_their_request(self):
+        """What a person types goes out at once (they see whether it left), unlike automated
+        texts, which only the SMS queue sends."""
+        triggers = self.sms_queue_triggers()
+        self.conversation.send_chat_reply("On my way")
+        [form] = self.fake_twilio.message_requests()
+        self.assertEqual((form["To"], form["Body"]), (self.partner_number, "On my way"))
+        self.assertEqual(self.sms_queue_triggers(), triggers, "nothing left to queue")
+        [bubble] = self.conversation.get_chat_thread()["messages"]
+        self.assertEqual((bubble["state"], bubble["author"]), ("queued", "Rita Rep"))
+
     def test_refused_message_carries_its_reason(self):
         self.fake_twilio.mode = "reject"
         self.conversation.send_chat_reply("Will this arrive?")

@@ -79,6 +79,11 @@ class TestInboxStateMachine(SmsTwoWayHttpCase):
         conversation.with_user(webhook).sudo()._send_text(
             "Sent by a rule", category="direct"
         )
+        self.send_queued()  # the automated text
+        self.assertIn(
+            "Reminder: your order ships today",
+            [form["Body"] for form in self.fake_twilio.message_requests()],
+        )
         self.assertEqual(conversation.inbox_state, "needs_reply")
         self.assertTrue(self.reply_activities(conversation))
         self.assertFalse(

@@ -53,6 +53,43 @@ class TestQuietHours(SmsTwoWayCase):
         self.assertEqual(len(self.fake_twilio.message_requests()), 1)
         self.assertEqual(sms.state, "pending")
 
+    def test_automated_text_of_a_conversation_is_queued_then_deferred_as_before(self):
+        """``_send_text`` only queues automated texts (no provider call in the caller's
+        transaction); the SMS queue applies quiet hours to them as to any other."""
+        body = "Your appointment is tomorrow"
+        triggers = self.sms_queue_triggers()
+        with freeze_time(utc_of(self.today, 23, "Europe/Brussels")):
+            self.conversation._send_text(body, category="automated")
+            sms = self.env["sms.sms"].sudo().search([("body", "=", body)])
+            self.assertEqual(
+                (sms.state, sms.sms_two_way_category), ("outgoing", "automated")
+            )
+            self.assertFalse(self.find_messages(body=body), "not tried yet")
+            self.assertGreater(self.sms_queue_triggers(), triggers)
+            self.send_queued()
+        self.assertFalse(self.fake_twilio.message_requests())
+        tomorrow = self.today + timedelta(days=1)
+        self.assertEqual(
+            sms.sms_two_way_not_before, utc_of(tomorrow, 8, "Europe/Brussels")
+        )
+        with freeze_time(utc_of(tomorrow, 8, "Europe/Brussels") + timedelta(minutes=5)):
+            self.send_queued()
+            self.send_queued()
+        self.assertEqual(
+            [form["Body"] for form in self.fake_twilio.message_requests()], [body]
+        )
+
+    def test_queued_automated_text_to_an_opted_out_number_is_refused(self):
+        self.env["sms.consent"]._record_opt_out(
+            self.partner_number, "keyword", partner=self.partner
+        )
+        with freeze_time(utc_of(self.today, 11, "Europe/Brussels")):
+            self.conversation._send_text("Survey: rate us", category="automated")
+            self.send_queued()
+        sms = self.env["sms.sms"].sudo().search([("body", "=", "Survey: rate us")])
+        self.assertEqual((sms.state, sms.failure_type), ("error", "sms_optout"))
+        self.assertFalse(self.fake_twilio.message_requests())
+
     def test_direct_reply_to_customer_who_just_wrote_is_not_deferred(self):
         night = utc_of(self.today, 23, "Europe/Brussels")
         with freeze_time(night):

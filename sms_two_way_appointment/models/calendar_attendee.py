@@ -188,7 +188,7 @@ class CalendarAttendee(models.Model):
         return sent, skipped
 
     def _sms_send_request(self, conversation):
-        """Text the request and open the question it asks, until the event starts."""
+        """Queue the request and open the question it asks, until the event starts."""
         self.ensure_one()
         event = self.event_id
         self.sms_conversation_id = conversation
@@ -215,7 +215,10 @@ class CalendarAttendee(models.Model):
             message_type="comment",
             subtype_xmlid="mail.mt_note",
         )
-        # Last: nothing after the provider call can roll back the "requested" mark and resend it.
+        # Queued, not sent here (see sms.conversation._send_text): the "requested" mark and the
+        # SMS commit together, so an error later in this transaction (another attendee of the
+        # event, the rest of the caller's work) rolls back both and a retry cannot text the
+        # request twice; the SMS queue calls the provider after the commit.
         conversation._send_text(self._sms_render_request(), category="automated")
 
     def _sms_get_prompts(self, kinds=APPOINTMENT_KINDS, state="open"):

@@ -127,7 +127,12 @@ class CalendarEvent(models.Model):
         return hours or 0
 
     def _cron_sms_confirmation_requests(self):
-        """Send the confirmation requests that are due, each event in its own savepoint."""
+        """Queue the confirmation requests that are due, each event in its own savepoint.
+
+        An event's "requested" marks and their queued SMS are kept or rolled
+        back together (the SMS queue calls the provider after the commit), so
+        one broken event neither blocks the others nor gets texted twice.
+        """
         now = fields.Datetime.now()
         horizon = max(
             self._sms_max_lead("res.company", "sms_appointment_lead_hours"),

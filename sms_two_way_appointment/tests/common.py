@@ -99,8 +99,11 @@ class AppointmentCase(SmsTwoWayHttpCase):
         ]
 
     def request(self, event):
-        """Send the confirmation requests of ``event`` now, as the button does."""
-        event.with_user(self.organizer).action_sms_request_confirmation()
+        """Ask for the confirmations of ``event`` now, as the button does, and run the SMS
+        queue its requests wake; returns the button's notification."""
+        action = event.with_user(self.organizer).action_sms_request_confirmation()
+        self.send_queued()
+        return action
 
     def open_prompts(self, attendee, kind=None):
         domain = [

@@ -1,9 +1,11 @@
 from datetime import datetime, timedelta
+from unittest.mock import patch
 
 from freezegun import freeze_time
 
 from odoo import Command
 from odoo.tests import tagged
+from odoo.tools import mute_logger
 
 from .common import AppointmentCase
 
@@ -14,8 +16,11 @@ START = datetime(2030, 1, 8, 14, 0)
 @tagged("post_install", "-at_install")
 class TestRequests(AppointmentCase):
     def run_cron(self, at):
+        """The requests cron at ``at``, then the SMS queue it wakes; returns the requests made."""
         with freeze_time(at):
-            return self.env["calendar.event"]._cron_sms_confirmation_requests()
+            count = self.env["calendar.event"]._cron_sms_confirmation_requests()
+            self.send_queued()
+        return count
 
     def test_cron_sends_when_due_once_and_again_after_a_move(self):
         event = self.create_event(START)
@@ -58,6 +63,63 @@ class TestRequests(AppointmentCase):
         self.assertIn("Wednesday 9 January", self.sent_bodies()[-1])
         self.assertEqual(len(self.open_prompts(attendee)), 1)
 
+    def test_request_is_queued_with_its_mark_then_sent_once(self):
+        """The button calls no provider: the request is queued in the same transaction as the
+        "requested" mark, and the SMS queue, woken at once, sends it once."""
+        event = self.create_event(START)
+        attendee = self.attendee(event)
+        triggers = self.sms_queue_triggers()
+        with freeze_time(START - timedelta(hours=3)):
+            event.with_user(self.organizer).action_sms_request_confirmation()
+        self.assertFalse(self.sent_bodies(), "not sent in the organizer's request")
+        self.assertEqual(attendee.sms_confirmation_state, "requested")
+        sms = self.env["sms.sms"].sudo().search([("number", "=", self.partner_number)])
+        self.assertEqual(
+            (sms.state, sms.sms_two_way_category, sms.sms_two_way_auto_reply),
+            ("outgoing", "automated", False),
+        )
+        self.assertGreater(self.sms_queue_triggers(), triggers, "queue woken at once")
+        self.send_queued()
+        self.send_queued()
+        [request] = self.sent_to(self.partner_number)
+        self.assertIn("Reply C to confirm", request)
+        self.assertEqual(
+            self.find_messages(
+                conversation_id=attendee.sms_conversation_id.id, direction="outbound"
+            ).category,
+            "automated",
+        )
+
+    def test_failing_event_neither_marks_nor_texts_its_attendees(self):
+        """The requests of one event commit together with their SMS: when the second attendee's
+        request fails, the first is neither marked nor texted, and the next run asks both once."""
+        bob = self.env["res.partner"].create({"name": "Bob", "mobile": "+32470999888"})
+        event = self.create_event(START, partners=self.partner | bob)
+        Attendee = type(self.env["calendar.attendee"])
+        render, calls = Attendee._sms_render_request, []
+
+        def render_then_fail(attendee):
+            calls.append(attendee)
+            if len(calls) == 2:
+                raise ValueError("the template fails for this attendee")
+            return render(attendee)
+
+        with (
+            patch.object(Attendee, "_sms_render_request", render_then_fail),
+            mute_logger("odoo.addons.sms_two_way_appointment.models.calendar_event"),
+        ):
+            self.assertEqual(self.run_cron(START - timedelta(hours=3)), 0)
+        self.assertEqual(len(calls), 2)
+        self.assertFalse(self.sent_bodies(), "the rolled-back request was not sent")
+        self.assertEqual(
+            set(event.attendee_ids.mapped("sms_confirmation_state")), {"none"}
+        )
+        self.assertEqual(self.run_cron(START - timedelta(hours=2)), 2)
+        self.assertEqual(
+            sorted(form["To"] for form in self.fake_twilio.message_requests()),
+            ["+32470123456", "+32470999888"],
+        )
+
     def test_lead_time_from_tag_then_event(self):
         tag = self.env["calendar.event.type"].create(
             {"name": "Surgery", "sms_confirmation_lead_hours": 72}
@@ -93,7 +155,7 @@ class TestRequests(AppointmentCase):
         self.attendee(event, bob).do_decline()
         self.env["sms.consent"]._record_opt_out("+32470777666", "keyword", partner=carl)
         with freeze_time(START - timedelta(hours=2)):
-            action = event.with_user(self.organizer).action_sms_request_confirmation()
+            action = self.request(event)
         self.assertEqual(len(self.sent_bodies()), 1)
         self.assertEqual(self.sent_to(self.partner_number)[0][:8], "Hi Alice")
         message = action["params"]["message"]
@@ -117,7 +179,7 @@ class TestRequests(AppointmentCase):
         event = self.create_event(START)
         with freeze_time(START - timedelta(days=5)):
             self.request(event)
-            action = event.with_user(self.organizer).action_sms_request_confirmation()
+            action = self.request(event)
         self.assertEqual(len(self.sent_bodies()), 1)
         self.assertIn("already asked", action["params"]["message"])
 

@@ -11,8 +11,10 @@ class TestSurveyBySms(SurveySmsCase):
     """Every supported question type, from a signed webhook to the survey's answer lines."""
 
     def invite(self, survey, partner=None):
+        """Invite the contact and run the SMS queue the invitation wakes."""
         user_input = survey.sms_invite((partner or self.partner).ids)
         self.assertEqual(len(user_input), 1)
+        self.send_queued()
         return user_input
 
     # ------------------------------------------------------------ fastest path
@@ -285,7 +287,12 @@ class TestSurveyBySms(SurveySmsCase):
         self.assertNotIn("Why?", " ".join(self.sent_bodies()))
         self.assertEqual(survey.sms_in_progress_count, 1)
         # Staff sorted it out: the question is asked again and answered.
+        sent = len(self.sent_bodies())
         user_input.action_sms_resume()
+        self.assertEqual(
+            len(self.sent_bodies()), sent, "queued, not sent by the button"
+        )
+        self.send_queued()
         self.assertIn("Rate us", self.last_sent())
         self.reply("4")
         self.assertEqual(user_input.user_input_line_ids.value_scale, 4)

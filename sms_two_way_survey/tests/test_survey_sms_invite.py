@@ -3,6 +3,7 @@ from zoneinfo import ZoneInfo
 
 from freezegun import freeze_time
 
+from odoo import Command
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
@@ -39,9 +40,18 @@ class TestSurveySmsInvite(SurveySmsCase):
             groups="base.group_user,survey.group_survey_user,sms_two_way.group_sms_user",
         )
 
+    def queued_invitations(self):
+        """The ``sms.sms`` of this survey's invitations, queued or not yet cleaned up."""
+        return (
+            self.env["sms.sms"]
+            .sudo()
+            .search([("body", "like", "Rate your experience")])
+        )
+
     def test_invite_skips_who_cannot_be_texted(self):
         contacts = self.partner | self.bob | self.no_mobile | self.opted_out
         user_inputs = self.survey.sms_invite(contacts.ids)
+        self.send_queued()
         self.assertEqual(user_inputs.partner_id, self.partner | self.bob)
         self.assertEqual(
             sorted(form["To"] for form in self.fake_twilio.message_requests()),
@@ -70,12 +80,9 @@ class TestSurveySmsInvite(SurveySmsCase):
         ).astimezone(ZoneInfo("UTC"))
         with freeze_time(night.replace(tzinfo=None)):
             user_input = self.survey.sms_invite(self.partner.ids)
+            self.send_queued()
         self.assertFalse(self.fake_twilio.message_requests(), "deferred to the morning")
-        sms = (
-            self.env["sms.sms"]
-            .sudo()
-            .search([("body", "like", "Rate your experience")])
-        )
+        sms = self.queued_invitations()
         self.assertEqual(sms.state, "outgoing")
         self.assertTrue(sms.sms_two_way_not_before)
         self.assertEqual(len(self.open_prompts(user_input)), 1)
@@ -123,6 +130,7 @@ class TestSurveySmsInvite(SurveySmsCase):
         self.assertIn("No Mobile", wizard.skipped_html)
         self.assertIn("opted out", wizard.skipped_html)
         result = wizard.action_invite()
+        self.send_queued()
         self.assertEqual(result["params"]["type"], "success")
         user_input = self.env["survey.user_input"].search(
             [("survey_id", "=", self.survey.id)]
@@ -149,10 +157,12 @@ class TestSurveySmsInvite(SurveySmsCase):
             self.env["survey.user_input"].search([("survey_id", "=", self.survey.id)])
         )
         user_input = self.survey.sms_invite(self.partner.ids)
+        self.send_queued()
         user_input.sms_state = "handoff"
         self.fake_twilio.requests.clear()
         with self.assertRaises(AccessError):
             user_input.with_user(survey_only).action_sms_resume()
+        self.send_queued()
         self.assertFalse(self.fake_twilio.message_requests())
 
     def test_wizard_warns_about_unsupported_questions(self):
@@ -184,3 +194,72 @@ class TestSurveySmsInvite(SurveySmsCase):
         )
         self.assertEqual(user_input.partner_id, self.bob)
         self.assertEqual(user_input.sms_state, "invited")
+
+    def test_wizard_invitations_are_queued_then_sent_once(self):
+        """Inviting contacts calls no provider in the user's request: the invitations are queued,
+        automated, and the SMS queue, woken at once, sends each of them once."""
+        triggers = self.sms_queue_triggers()
+        wizard = (
+            self.env["survey.sms.invite"]
+            .with_user(self.survey_user)
+            .create(
+                {
+                    "survey_id": self.survey.id,
+                    "partner_ids": (self.partner | self.bob).ids,
+                }
+            )
+        )
+        wizard.action_invite()
+        self.assertFalse(self.fake_twilio.message_requests(), "nothing sent yet")
+        queued = self.queued_invitations()
+        self.assertEqual(
+            [(sms.state, sms.sms_two_way_category) for sms in queued],
+            [("outgoing", "automated")] * 2,
+        )
+        self.assertGreater(self.sms_queue_triggers(), triggers, "queue woken at once")
+        self.send_queued()
+        self.send_queued()
+        self.assertEqual(
+            sorted(form["To"] for form in self.fake_twilio.message_requests()),
+            ["+32470123456", "+32470555666"],
+        )
+
+    def test_keyword_rule_inviting_to_a_survey_calls_no_provider_while_processing(self):
+        """A rule's server action invites the texter: processing their message only queues the
+        invitation, which the SMS queue sends afterwards."""
+        bot = self.env.ref("sms_two_way.user_sms_two_way_bot")
+        # What an administrator does to let keyword rules start surveys.
+        bot.groups_id = [Command.link(self.env.ref("survey.group_survey_user").id)]
+        action = self.env["ir.actions.server"].create(
+            {
+                "name": "Invite the texter to the satisfaction survey",
+                "model_id": self.env.ref("sms_two_way.model_sms_conversation").id,
+                "state": "code",
+                "code": f"env['survey.survey'].browse({self.survey.id})"
+                ".sms_invite(env.context['sms_partner'].ids)",
+            }
+        )
+        self.env["sms.keyword"].create(
+            {
+                "name": "Survey",
+                "keyword": "SURVEY",
+                "action": "server_action",
+                "server_action_id": action.id,
+            }
+        )
+        self.receive_sms("Survey", process=False)
+        triggers = self.sms_queue_triggers()
+        self.assertEqual(self.env["sms.conversation.message"]._process_pending(), 1)
+        self.assertFalse(
+            self.fake_twilio.message_requests(), "no provider call while processing"
+        )
+        user_input = self.env["survey.user_input"].search(
+            [("survey_id", "=", self.survey.id), ("partner_id", "=", self.partner.id)]
+        )
+        self.assertEqual(user_input.sms_state, "invited")
+        self.assertGreater(self.sms_queue_triggers(), triggers, "queue woken at once")
+        self.send_queued()
+        self.send_queued()
+        [invitation] = self.sent_bodies()
+        self.assertIn("How did we do?", invitation)
+        self.assertIn("Rate your experience", invitation)
