@@ -645,7 +645,7 @@ class SmsConversationMessage(models.Model):
         )
 
     def _announce_live(self):
-        """Tell the SMS users of each message's company, so an open chatter, chat thread or inbox shows the reply at once.
+        """Tell the SMS users of each message's company: open chatters, chat threads and inboxes show it at once.
 
         Sent after routing, so that the inbox state the reply led to is visible
         too; several messages go out in one transaction (one bus wake-up).

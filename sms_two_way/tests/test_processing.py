@@ -287,7 +287,10 @@ class TestInboundProcessing(SmsTwoWayHttpCase):
         with (
             patch.object(message_module, "LIVE_ANNOUNCE_SECONDS", 3600),
             patch.object(
-                type(self.Message()), "_announce_live", autospec=True, side_effect=record
+                type(self.Message()),
+                "_announce_live",
+                autospec=True,
+                side_effect=record,
             ),
         ):
             self.assertEqual(self.Message()._process_pending(), 3)
