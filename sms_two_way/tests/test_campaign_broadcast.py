@@ -274,6 +274,42 @@ class TestCampaignBroadcast(SmsTwoWayCase):
         )
         self.assertFalse(recipient_of[deferred].sms_uuid)
 
+    def test_chatter_logs_are_copies_of_odoos_own_log(self):
+        subscribers = self.add_subscriber(1) | self.add_subscriber(2) | self.add_subscriber(3)
+        partners = subscribers.partner_id
+        before = {partner: partner.message_ids for partner in partners}  # cached chatters
+        self.new_broadcast(throttle_per_second=10).action_schedule()
+        self.run_cron(self.noon)
+        Message = self.env["mail.message"]
+        logs = Message.search(
+            [
+                ("model", "=", "res.partner"),
+                ("res_id", "in", partners.ids),
+                ("message_type", "=", "sms"),
+            ],
+            order="id",
+        )
+        self.assertEqual(sorted(logs.mapped("res_id")), sorted(partners.ids))
+        stored = [
+            name
+            for name, field in Message._fields.items()
+            if field.store and field.column_type and name not in ("id", "res_id", "body")
+        ]
+        first, *copies = [
+            {name: value for name, value in values.items() if name != "id"}
+            for values in logs.read(stored)
+        ]
+        self.assertEqual(len(copies), 2)
+        for copy in copies:
+            self.assertEqual(copy, first, "the same log but for the contact and text")
+        for partner in partners:
+            log = logs.filtered(lambda m, p=partner: m.res_id == p.id)
+            self.assertEqual(str(log.body), "<p>Hi Member, FitClub news!</p>")
+            self.assertEqual(
+                partner.message_ids - before[partner], log, "shown on the contact's chatter"
+            )
+            self.assertEqual(log.subtype_id, self.env.ref("mail.mt_note"))
+
     def test_opted_out_numbers_are_found_in_one_query(self):
         numbers = ["+32470000001", "+32470000002", "+32470000003"]
         Blacklist = self.env["phone.blacklist"].sudo()
