@@ -125,7 +125,14 @@ class SmsCampaignBroadcastRecipient(models.Model):
         """
         if not self:
             return
-        fnames = ["state", "sent_at", "not_before", "sms_uuid", "write_uid", "write_date"]
+        fnames = [
+            "state",
+            "sent_at",
+            "not_before",
+            "sms_uuid",
+            "write_uid",
+            "write_date",
+        ]
         self.flush_recordset(fnames)
         self.env.cr.execute(
             SQL(
@@ -174,7 +181,9 @@ class SmsCampaignBroadcastRecipient(models.Model):
                     "partner_id": subscriber.partner_id.id,
                     "gateway_id": conversation.gateway_id.id,
                     "sms_two_way_category": "marketing",
-                    "mail_message_id": log_of_partner.get(subscriber.partner_id.id, False),
+                    "mail_message_id": log_of_partner.get(
+                        subscriber.partner_id.id, False
+                    ),
                 }
             )
         return self.env["sms.sms"].sudo().create(vals_list)
@@ -193,7 +202,9 @@ class SmsCampaignBroadcastRecipient(models.Model):
         """
         if not texts:
             return {}
-        Partner = self.env["res.partner"].sudo().with_context(mail_create_nosubscribe=True)
+        Partner = (
+            self.env["res.partner"].sudo().with_context(mail_create_nosubscribe=True)
+        )
         first, *others = texts
         template = Partner.browse(first)._message_log_batch(
             bodies={first: plaintext2html(texts[first])}, message_type="sms"
@@ -206,7 +217,9 @@ class SmsCampaignBroadcastRecipient(models.Model):
         columns = [
             SQL.identifier(name)
             for name, field in Message._fields.items()
-            if field.store and field.column_type and name not in ("id", "res_id", "body")
+            if field.store
+            and field.column_type
+            and name not in ("id", "res_id", "body")
         ]
         self.env.cr.execute(
             SQL(

@@ -275,9 +275,13 @@ class TestCampaignBroadcast(SmsTwoWayCase):
         self.assertFalse(recipient_of[deferred].sms_uuid)
 
     def test_chatter_logs_are_copies_of_odoos_own_log(self):
-        subscribers = self.add_subscriber(1) | self.add_subscriber(2) | self.add_subscriber(3)
+        subscribers = (
+            self.add_subscriber(1) | self.add_subscriber(2) | self.add_subscriber(3)
+        )
         partners = subscribers.partner_id
-        before = {partner: partner.message_ids for partner in partners}  # cached chatters
+        before = {
+            partner: partner.message_ids for partner in partners
+        }  # cached chatters
         self.new_broadcast(throttle_per_second=10).action_schedule()
         self.run_cron(self.noon)
         Message = self.env["mail.message"]
@@ -293,7 +297,9 @@ class TestCampaignBroadcast(SmsTwoWayCase):
         stored = [
             name
             for name, field in Message._fields.items()
-            if field.store and field.column_type and name not in ("id", "res_id", "body")
+            if field.store
+            and field.column_type
+            and name not in ("id", "res_id", "body")
         ]
         first, *copies = [
             {name: value for name, value in values.items() if name != "id"}
@@ -306,7 +312,9 @@ class TestCampaignBroadcast(SmsTwoWayCase):
             log = logs.filtered(lambda m, p=partner: m.res_id == p.id)
             self.assertEqual(str(log.body), "<p>Hi Member, FitClub news!</p>")
             self.assertEqual(
-                partner.message_ids - before[partner], log, "shown on the contact's chatter"
+                partner.message_ids - before[partner],
+                log,
+                "shown on the contact's chatter",
             )
             self.assertEqual(log.subtype_id, self.env.ref("mail.mt_note"))
 
@@ -320,7 +328,9 @@ class TestCampaignBroadcast(SmsTwoWayCase):
         with self.assertQueryCount(1):
             self.assertEqual(Consent._get_opted_out_numbers(numbers), {numbers[0]})
         # A number that is not E.164 is read as phone.blacklist reads it (the company is Belgian).
-        self.assertEqual(Consent._get_opted_out_numbers(["0470 00 00 01"]), {numbers[0]})
+        self.assertEqual(
+            Consent._get_opted_out_numbers(["0470 00 00 01"]), {numbers[0]}
+        )
 
     def test_final_stats(self):
         first, second = self.add_subscriber(1), self.add_subscriber(2)

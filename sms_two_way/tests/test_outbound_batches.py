@@ -3,12 +3,11 @@ from datetime import timedelta
 from unittest.mock import patch
 
 from odoo import fields
+from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from ..models.sms_conversation_message import SmsConversationMessage
-from odoo.exceptions import ValidationError
-
 from ..models.sms_provider import DEFAULT_CONCURRENT_SENDS, MAX_CONCURRENT_SENDS
 from ..models.sms_provider_twilio import SmsProviderTwilio
 from ..models.sms_sms import INTERRUPTED_SEND_AFTER
@@ -74,7 +73,9 @@ class TestOutboundBatches(SmsTwoWayCase):
             self.assertEqual(message.provider_sid, by_body[message.body])
 
     def test_concurrent_requests_follow_the_gateway_setting(self):
-        self.fake_twilio.delay_seconds = 0.3  # every call overlaps the ones started with it
+        self.fake_twilio.delay_seconds = (
+            0.3  # every call overlaps the ones started with it
+        )
         for concurrency, count in ((3, 9), (DEFAULT_CONCURRENT_SENDS + 5, 30)):
             self.gateway.max_concurrent_sends = concurrency
             self.fake_twilio.max_in_flight = 0
