@@ -294,10 +294,11 @@ class SmsCampaignBroadcast(models.Model):
                 audience=query.subselect(),
             )
         )
+        added = self.env.cr.rowcount
         Recipient.invalidate_model()
         self.invalidate_recordset(["recipient_ids"])
         self.write({"state": "sending", "next_batch_at": False})
-        _logger.info("SMS broadcast %s: %s recipients", self.id, self.env.cr.rowcount)
+        _logger.info("SMS broadcast %s: %s recipients", self.id, added)
 
     def _get_audience_domain(self):
         """Confirmed subscribers, optionally narrowed to lead tags or stages."""

@@ -1,4 +1,10 @@
+import re
+
 from odoo import api, fields, models
+from odoo.tools import SQL
+
+# Numbers already in E.164 form, as phone.blacklist stores them: looked up as they are.
+E164_RE = re.compile(r"^\+[0-9]{2,15}$")
 
 CONSENT_SOURCES = [
     ("keyword", "Keyword reply"),
@@ -114,11 +120,25 @@ class SmsConsent(models.Model):
     @api.model
     def _get_opted_out_numbers(self, numbers):
         """The opted-out numbers among ``numbers`` (E.164), in one query."""
-        if not numbers:
-            return set()
-        blacklisted = (
-            self.env["phone.blacklist"]
-            .sudo()
-            .search_fetch([("number", "in", list(numbers))], ["number"])
-        )
-        return set(blacklisted.mapped("number"))
+        numbers = set(numbers)
+        e164 = {number for number in numbers if E164_RE.match(number)}
+        opted_out = set()
+        if e164:
+            # phone.blacklist's own search formats every number again (a phonenumbers parse, about
+            # 0.3 ms each: seconds for a broadcast): E.164 numbers are matched as stored.
+            self.env["phone.blacklist"].flush_model(["number", "active"])
+            self.env.cr.execute(
+                SQL(
+                    "SELECT number FROM phone_blacklist WHERE active AND number = ANY(%s)",
+                    list(e164),
+                )
+            )
+            opted_out.update(row[0] for row in self.env.cr.fetchall())
+        if others := numbers - e164:
+            blacklisted = (
+                self.env["phone.blacklist"]
+                .sudo()
+                .search_fetch([("number", "in", list(others))], ["number"])
+            )
+            opted_out.update(blacklisted.mapped("number"))
+        return opted_out

@@ -1,4 +1,5 @@
 import logging
+from collections import defaultdict
 from datetime import timedelta
 
 from markupsafe import Markup
@@ -349,6 +350,7 @@ class SmsConversation(models.Model):
         conversation; a person's answer settles it.  Only untracked fields
         are written here, so chatter tracking is not prepared for them.
         """
+        vals_of_conversation = {}  # the last message to a conversation wins
         for message in messages:
             vals = {"last_outbound_date": message.create_date}
             if not message.is_auto_reply and message.category != "compliance":
@@ -356,7 +358,15 @@ class SmsConversation(models.Model):
                     last_message_date=message.create_date,
                     last_message_preview=(message.body or "")[:120],
                 )
-            message.conversation_id.with_context(mail_notrack=True).write(vals)
+            vals_of_conversation[message.conversation_id.id] = tuple(vals.items())
+        # One write per set of values, all in one environment: a with_context per message
+        # costs a scan of the transaction's environments each.
+        by_vals = defaultdict(list)
+        for conversation_id, vals in vals_of_conversation.items():
+            by_vals[vals].append(conversation_id)
+        untracked = self.with_context(mail_notrack=True)
+        for vals, conversation_ids in by_vals.items():
+            untracked.browse(conversation_ids).write(dict(vals))
         for author, authored in (
             messages.filtered("author_id").grouped("author_id").items()
         ):

@@ -873,7 +873,7 @@ class SmsConversationMessage(models.Model):
     @api.model
     def _prepare_outbound_vals(self, gateway, sms, conversation):
         category = sms.sms_two_way_category or conversation._get_default_category()
-        return {
+        vals = {
             "conversation_id": conversation.id,
             "gateway_id": gateway.id,
             "direction": "outbound",
@@ -883,8 +883,11 @@ class SmsConversationMessage(models.Model):
             "category": category,
             "is_auto_reply": sms.sms_two_way_auto_reply,
             "author_id": self._get_person_author(sms, category).id,
-            "attachment_ids": [(6, 0, sms.sms_two_way_attachment_ids.ids)],
         }
+        if media := sms.sms_two_way_attachment_ids:
+            # Only for MMS: an empty many2many command still costs a relation write per batch.
+            vals["attachment_ids"] = [(6, 0, media.ids)]
+        return vals
 
     @api.model
     def _get_person_author(self, sms, category):

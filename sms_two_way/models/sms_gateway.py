@@ -12,6 +12,7 @@ from odoo.tools import SQL
 
 from ..core.phone import normalize_number
 from ..core.provider_urls import credential_url_problem
+from .sms_provider import DEFAULT_CONCURRENT_SENDS, MAX_CONCURRENT_SENDS
 from .xmlid import cached_ref
 
 # System parameter letting an administrator point gateways at a provider on
@@ -80,6 +81,14 @@ class SmsGateway(models.Model):
         "workers or servers sending: 1 suits a long code, 3 a toll-free number, more a 10DLC campaign or "
         "a short code. 0: no limit here (the provider queues what exceeds the number's rate).",
     )
+    max_concurrent_sends = fields.Integer(
+        "Concurrent requests",
+        default=DEFAULT_CONCURRENT_SENDS,
+        help="Requests to the provider in flight at once while a batch is sent (at most "
+        f"{MAX_CONCURRENT_SENDS}). More sends faster when the provider answers slowly; stay under the "
+        "provider account's own limit of simultaneous API requests. The max messages per second "
+        "holds whatever this is.",
+    )
     webhook_token = fields.Char(
         copy=False,
         readonly=True,
@@ -115,6 +124,17 @@ class SmsGateway(models.Model):
             "Each gateway needs its own webhook token.",
         ),
     ]
+
+    @api.constrains("max_concurrent_sends")
+    def _check_max_concurrent_sends(self):
+        for gateway in self:
+            if not 1 <= gateway.max_concurrent_sends <= MAX_CONCURRENT_SENDS:
+                raise ValidationError(
+                    self.env._(
+                        "Concurrent requests must be between 1 and %s.",
+                        MAX_CONCURRENT_SENDS,
+                    )
+                )
 
     @api.constrains("api_base_url")
     def _check_api_base_url(self):
@@ -445,6 +465,11 @@ class SmsGateway(models.Model):
         # sent (outcome unknown, checked with the provider before any resend), not half applied.
         with self.env.cr.savepoint():
             to_send._apply_send_results(results)
+
+    def _get_concurrent_sends(self):
+        """How many provider calls of a batch may be in flight at once (``sms.provider``)."""
+        self.ensure_one()
+        return min(max(1, self.max_concurrent_sends), MAX_CONCURRENT_SENDS)
 
     def _reserve_send_slots(self, count):
         """Reserve ``count`` sends at this gateway's max rate; returns, for each, the seconds to wait.

@@ -4,8 +4,10 @@ from concurrent.futures import ThreadPoolExecutor
 from odoo import models
 
 EMPTY_RESPONSE = ("", "text/plain")
-# Provider calls of one batch in flight at once (HTTP only: no ORM in these threads).
-MAX_CONCURRENT_SENDS = 10
+# Provider calls of one batch in flight at once (HTTP only: no ORM in these threads): the
+# default of a gateway's "Concurrent requests", and the most it may be set to.
+DEFAULT_CONCURRENT_SENDS = 20
+MAX_CONCURRENT_SENDS = 50
 # What _call_concurrently returns for a call not made because the provider is down.
 SKIPPED = object()
 
@@ -41,7 +43,8 @@ class SmsProvider(models.AbstractModel):
     def _call_concurrently(self, gateway, calls, is_outage):
         """Run the zero-argument HTTP ``calls`` on a bounded pool, within the gateway's max rate.
 
-        Each call waits for its reserved send slot (``sms.gateway.
+        At most the gateway's "Concurrent requests" calls are in flight at
+        once (``sms.gateway._get_concurrent_sends``); each call waits for its reserved send slot (``sms.gateway.
         _reserve_send_slots``).  Once a call fails with an error for which
         ``is_outage(error)`` is true, the calls not yet started are not made:
         a provider that is down is not hammered.  Returns, per call and in
@@ -75,7 +78,7 @@ class SmsProvider(models.AbstractModel):
                 return None, error
 
         with ThreadPoolExecutor(
-            max_workers=min(MAX_CONCURRENT_SENDS, len(calls)),
+            max_workers=min(gateway._get_concurrent_sends(), len(calls)),
             thread_name_prefix="sms_two_way_send",
         ) as pool:
             return list(pool.map(run, range(len(calls))))

@@ -18,6 +18,10 @@ try:
     from twilio.http.http_client import TwilioHttpClient
     from twilio.request_validator import RequestValidator
     from twilio.rest import Client
+
+    # The SDK imports its REST API lazily (about 0.15 s, on the first send of each worker):
+    # imported with the addon instead, before Odoo forks its workers.
+    from twilio.rest.api.v2010.account import message as _twilio_messages  # noqa: F401
 except (
     ImportError
 ):  # declared in external_dependencies: the module cannot install without it

@@ -236,6 +236,102 @@ class TestCampaignBroadcast(SmsTwoWayCase):
             (7, 0, 0),
         )
 
+    def test_one_batch_records_each_recipient_outcome(self):
+        """Recipients are written in bulk: each still gets its own SMS, reason or deferral."""
+        sent = self.add_subscriber(1) | self.add_subscriber(2) | self.add_subscriber(3)
+        opted_out, left = self.add_subscriber(4), self.add_subscriber(5)
+        deferred = self.add_subscriber(6, tz="America/New_York")
+        at = utc_of(self.today, 10, "Europe/Brussels")  # 4:00 in New York
+        broadcast = self.new_broadcast(scheduled_at=at, throttle_per_second=10)
+        broadcast.action_schedule()
+        with freeze_time(at):
+            broadcast._start_sending()
+        self.env["phone.blacklist"].sudo()._add([opted_out.number])
+        left.state = "opted_out"
+        with freeze_time(at):
+            sms = broadcast._send_batch(fields.Datetime.now())
+        self.assertEqual(len(sms), 3)
+        recipient_of = {r.subscriber_id: r for r in broadcast.recipient_ids}
+        for subscriber in sent:
+            recipient = recipient_of[subscriber]
+            self.assertEqual(recipient.state, "sent")
+            self.assertEqual(recipient.sent_at, at)
+            self.assertEqual(
+                sms.filtered(lambda s, r=recipient: s.uuid == r.sms_uuid).number,
+                subscriber.number,
+                "each recipient keeps the UUID of its own SMS",
+            )
+        self.assertEqual(
+            [
+                (recipient_of[s].state, recipient_of[s].skip_reason)
+                for s in (opted_out, left)
+            ],
+            [("skipped", "Opted out."), ("skipped", "No longer subscribed.")],
+        )
+        self.assertEqual(recipient_of[deferred].state, "pending")
+        self.assertEqual(
+            recipient_of[deferred].not_before, utc_of(self.today, 8, "America/New_York")
+        )
+        self.assertFalse(recipient_of[deferred].sms_uuid)
+
+    def test_chatter_logs_are_copies_of_odoos_own_log(self):
+        subscribers = (
+            self.add_subscriber(1) | self.add_subscriber(2) | self.add_subscriber(3)
+        )
+        partners = subscribers.partner_id
+        before = {
+            partner: partner.message_ids for partner in partners
+        }  # cached chatters
+        self.new_broadcast(throttle_per_second=10).action_schedule()
+        self.run_cron(self.noon)
+        Message = self.env["mail.message"]
+        logs = Message.search(
+            [
+                ("model", "=", "res.partner"),
+                ("res_id", "in", partners.ids),
+                ("message_type", "=", "sms"),
+            ],
+            order="id",
+        )
+        self.assertEqual(sorted(logs.mapped("res_id")), sorted(partners.ids))
+        stored = [
+            name
+            for name, field in Message._fields.items()
+            if field.store
+            and field.column_type
+            and name not in ("id", "res_id", "body")
+        ]
+        first, *copies = [
+            {name: value for name, value in values.items() if name != "id"}
+            for values in logs.read(stored)
+        ]
+        self.assertEqual(len(copies), 2)
+        for copy in copies:
+            self.assertEqual(copy, first, "the same log but for the contact and text")
+        for partner in partners:
+            log = logs.filtered(lambda m, p=partner: m.res_id == p.id)
+            self.assertEqual(str(log.body), "<p>Hi Member, FitClub news!</p>")
+            self.assertEqual(
+                partner.message_ids - before[partner],
+                log,
+                "shown on the contact's chatter",
+            )
+            self.assertEqual(log.subtype_id, self.env.ref("mail.mt_note"))
+
+    def test_opted_out_numbers_are_found_in_one_query(self):
+        numbers = ["+32470000001", "+32470000002", "+32470000003"]
+        Blacklist = self.env["phone.blacklist"].sudo()
+        Blacklist._add(numbers[:2])
+        Blacklist.search([("number", "=", numbers[1])]).active = False  # opted in again
+        Consent = self.env["sms.consent"]
+        self.env.flush_all()
+        with self.assertQueryCount(1):
+            self.assertEqual(Consent._get_opted_out_numbers(numbers), {numbers[0]})
+        # A number that is not E.164 is read as phone.blacklist reads it (the company is Belgian).
+        self.assertEqual(
+            Consent._get_opted_out_numbers(["0470 00 00 01"]), {numbers[0]}
+        )
+
     def test_final_stats(self):
         first, second = self.add_subscriber(1), self.add_subscriber(2)
         broadcast = self.new_broadcast(throttle_per_second=10)

@@ -3,11 +3,12 @@ from datetime import timedelta
 from unittest.mock import patch
 
 from odoo import fields
+from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from ..models.sms_conversation_message import SmsConversationMessage
-from ..models.sms_provider import MAX_CONCURRENT_SENDS
+from ..models.sms_provider import DEFAULT_CONCURRENT_SENDS, MAX_CONCURRENT_SENDS
 from ..models.sms_provider_twilio import SmsProviderTwilio
 from ..models.sms_sms import INTERRUPTED_SEND_AFTER
 from .common import SmsTwoWayCase
@@ -53,7 +54,9 @@ class TestOutboundBatches(SmsTwoWayCase):
             self.fake_twilio.max_in_flight, 1, "the provider calls overlap"
         )
         self.assertLessEqual(
-            self.fake_twilio.max_in_flight, MAX_CONCURRENT_SENDS, "the pool is bounded"
+            self.fake_twilio.max_in_flight,
+            DEFAULT_CONCURRENT_SENDS,
+            "the pool is bounded",
         )
         messages = self.outbound(sms)
         self.assertEqual(set(messages.mapped("state")), {"queued"})
@@ -68,6 +71,37 @@ class TestOutboundBatches(SmsTwoWayCase):
         }
         for message in messages:
             self.assertEqual(message.provider_sid, by_body[message.body])
+
+    def test_concurrent_requests_follow_the_gateway_setting(self):
+        self.fake_twilio.delay_seconds = (
+            0.3  # every call overlaps the ones started with it
+        )
+        for concurrency, count in ((3, 9), (DEFAULT_CONCURRENT_SENDS + 5, 30)):
+            self.gateway.max_concurrent_sends = concurrency
+            self.fake_twilio.max_in_flight = 0
+            sms = self.queue(count, body=f"Pool of {concurrency}")
+            self.env["sms.sms"]._process_queue()
+            self.assertEqual(set(self.outbound(sms).mapped("state")), {"queued"})
+            self.assertLessEqual(
+                self.fake_twilio.max_in_flight, concurrency, "never more at once"
+            )
+            self.assertGreater(
+                self.fake_twilio.max_in_flight,
+                concurrency // 2,
+                "the gateway's setting sizes the pool",
+            )
+        self.assertGreater(
+            self.fake_twilio.max_in_flight,
+            DEFAULT_CONCURRENT_SENDS,
+            "more than the default when the gateway allows it",
+        )
+
+    def test_concurrent_requests_are_bounded(self):
+        for value in (0, -1, MAX_CONCURRENT_SENDS + 1):
+            with self.assertRaises(ValidationError), self.env.cr.savepoint():
+                self.gateway.max_concurrent_sends = value
+        self.gateway.max_concurrent_sends = MAX_CONCURRENT_SENDS
+        self.assertEqual(self.gateway._get_concurrent_sends(), MAX_CONCURRENT_SENDS)
 
     def test_outage_stops_the_rest_of_the_batch(self):
         self.fake_twilio.mode = "error500"
