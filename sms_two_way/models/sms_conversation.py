@@ -26,6 +26,9 @@ INBOX_STATES = [
 ]
 
 
+# Set in a transaction that has already asked to wake the SMS queue at its commit.
+WAKE_SMS_QUEUE_KEY = "sms_two_way.wake_sms_queue"
+
 class SmsConversation(models.Model):
     """The SMS thread between one gateway number and one customer number."""
 
@@ -350,20 +353,22 @@ class SmsConversation(models.Model):
         conversation; a person's answer settles it.  Only untracked fields
         are written here, so chatter tracking is not prepared for them.
         """
-        vals_of_conversation = {}  # the last message to a conversation wins
+        # Field by field, the last message to a conversation wins: an automatic
+        # answer after an invitation in the same batch keeps the invitation's preview.
+        vals_of_conversation = defaultdict(dict)
         for message in messages:
-            vals = {"last_outbound_date": message.create_date}
+            vals = vals_of_conversation[message.conversation_id.id]
+            vals["last_outbound_date"] = message.create_date
             if not message.is_auto_reply and message.category != "compliance":
                 vals.update(
                     last_message_date=message.create_date,
                     last_message_preview=(message.body or "")[:120],
                 )
-            vals_of_conversation[message.conversation_id.id] = tuple(vals.items())
         # One write per set of values, all in one environment: a with_context per message
         # costs a scan of the transaction's environments each.
         by_vals = defaultdict(list)
         for conversation_id, vals in vals_of_conversation.items():
-            by_vals[vals].append(conversation_id)
+            by_vals[tuple(sorted(vals.items()))].append(conversation_id)
         untracked = self.with_context(mail_notrack=True)
         for vals, conversation_ids in by_vals.items():
             untracked.browse(conversation_ids).write(dict(vals))
@@ -569,7 +574,27 @@ class SmsConversation(models.Model):
             if not queue:
                 sms.send(raise_exception=False)
         if queue:
-            cached_ref(self.env, "sms.ir_cron_sms_scheduler_action").sudo()._trigger()
+            self._wake_sms_queue()
+
+    def _wake_sms_queue(self):
+        """Wake Odoo's SMS queue once, when this transaction commits, however many texts it queued.
+
+        Each wake-up (``ir.cron._trigger``) makes Odoo open a new PostgreSQL
+        connection after the commit to notify the cron workers: once per
+        transaction instead of once per text (an invitation wizard or the
+        appointment cron queue hundreds).  Registered as a precommit hook, the
+        trigger is written with the texts it wakes.
+        """
+        data = self.env.cr.precommit.data
+        if data.get(WAKE_SMS_QUEUE_KEY):
+            return
+        data[WAKE_SMS_QUEUE_KEY] = True
+        env = self.env
+
+        @env.cr.precommit.add
+        def wake():
+            env.cr.precommit.data.pop(WAKE_SMS_QUEUE_KEY, None)
+            cached_ref(env, "sms.ir_cron_sms_scheduler_action").sudo()._trigger()
 
     def _send_auto_reply(self, body):
         """An answer sent by automation, capped per hour so two robots cannot loop."""

@@ -319,8 +319,9 @@ class SmsConversationMessage(models.Model):
         Odoo servers) share the queue.  A run cut short by its budget
         triggers the next one at once; each postponed retry triggers a run when due.
         The first message of a run is announced live with its own commit; during
-        a backlog the next ones are announced together, once a second (each
-        announcing transaction opens a PostgreSQL connection to notify the bus).
+        a backlog the next ones are announced together, once a second or after
+        the next message (each announcing transaction opens a PostgreSQL
+        connection to notify the bus).
         Returns the number of messages processed (successfully or not).
         """
         deadline = time.monotonic() + time_budget if time_budget else None
@@ -345,14 +346,29 @@ class SmsConversationMessage(models.Model):
                 announced_at is None
                 or time.monotonic() - announced_at >= LIVE_ANNOUNCE_SECONDS
             ):
-                unannounced._announce_live()
+                unannounced._announce_processed()
                 unannounced, announced_at = self.browse(), time.monotonic()
             self._commit_processing()
             processed += 1
         if unannounced:
-            unannounced._announce_live()
+            unannounced._announce_processed()
             self._commit_processing()
         return processed
+
+    def _announce_processed(self):
+        """Announce these processed messages live; best effort, never a failure of the run.
+
+        Outside any message's savepoint (several are announced together): an
+        error (say, a message deleted meanwhile) is logged and the announcement
+        dropped; the screens refresh on their own.  No savepoint of its own: it
+        only reads, and would cost two queries per message.
+        """
+        try:
+            self._announce_live()
+        except Exception:  # noqa: BLE001 - live refresh is a convenience, processing is stored
+            _logger.warning(
+                "Live announcement of inbound SMS %s failed", self.ids, exc_info=True
+            )
 
     @api.model
     def _claim_next_pending(self):

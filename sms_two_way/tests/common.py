@@ -194,7 +194,8 @@ class SmsTwoWayMixin:
         self.env["sms.sms"].sudo()._process_queue()
 
     def sms_queue_triggers(self):
-        """Pending wake-ups of Odoo's SMS queue cron (``_trigger``)."""
+        """Pending wake-ups of Odoo's SMS queue cron (``_trigger``), as a commit would leave them."""
+        self.env.cr.flush()  # runs the precommit hooks: the queue is woken at commit
         cron = self.env.ref("sms.ir_cron_sms_scheduler_action")
         return (
             self.env["ir.cron.trigger"].sudo().search_count([("cron_id", "=", cron.id)])

@@ -10,7 +10,7 @@ from odoo.tools import mute_logger
 from ..models.sms_conversation_message import SmsConversationMessage
 from ..models.sms_provider import DEFAULT_CONCURRENT_SENDS, MAX_CONCURRENT_SENDS
 from ..models.sms_provider_twilio import SmsProviderTwilio
-from ..models.sms_sms import INTERRUPTED_SEND_AFTER
+from ..models.sms_sms import INTERRUPTED_SEND_AFTER, send_options_context
 from .common import SmsTwoWayCase
 
 
@@ -42,6 +42,25 @@ class TestOutboundBatches(SmsTwoWayCase):
             .sudo()
             .search([("sms_uuid", "in", sms.mapped("uuid"))])
         )
+
+    def test_an_automatic_answer_keeps_the_preview_of_a_text_before_it_in_the_batch(self):
+        """Field by field, the last message of a conversation in a batch wins."""
+        number = "+32470110042"
+        Sms = self.env["sms.sms"].sudo()
+        Sms.with_context(
+            **send_options_context(self.gateway, "automated")
+        ).create({"number": number, "body": "Your survey: question 1"})
+        Sms.with_context(
+            **send_options_context(self.gateway, "direct", auto_reply=True)
+        ).create({"number": number, "body": "Thanks, noted"})
+        self.env["sms.sms"]._process_queue()
+        self.assertEqual(len(self.fake_twilio.messages), 2)
+        conversation = self.env["sms.conversation"].sudo().search(
+            [("number", "=", number)]
+        )
+        self.assertEqual(conversation.last_message_preview, "Your survey: question 1")
+        auto_reply = conversation.message_line_ids.filtered("is_auto_reply")
+        self.assertEqual(conversation.last_outbound_date, auto_reply.create_date)
 
     def test_a_batch_is_sent_concurrently(self):
         self.fake_twilio.delay_seconds = (

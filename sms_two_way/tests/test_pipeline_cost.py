@@ -51,8 +51,9 @@ class TestPipelineCost(SmsTwoWayCase):
         small = self.queries_to_send(self.queue(10, "+3247110"))
         large = self.queries_to_send(self.queue(50, "+3247150"))
         # Conversations are found and created per batch; only matching the new number to a
-        # contact (an indexed lookup) is paid per new number.
-        self.assertLessEqual(large - small, 40)
+        # contact (an indexed lookup) is paid per new number (40 more), give or take a
+        # cache refilled between the two runs (as for known numbers above).
+        self.assertLessEqual(large - small, 40 + 2)
 
     def test_first_texts_to_contacts_cost_the_same_for_10_or_50_sms(self):
         partners = self.env["res.partner"].create(

@@ -152,14 +152,27 @@ class TestInboundProcessing(SmsTwoWayHttpCase):
         )
         queued = self.env["sms.sms"].sudo().search([("body", "=", "Open 9-17")])
         self.assertEqual(queued.state, "outgoing")
-        sms_cron = self.env.ref("sms.ir_cron_sms_scheduler_action")
-        self.assertTrue(
-            self.env["ir.cron.trigger"].search([("cron_id", "=", sms_cron.id)])
-        )
+        self.assertTrue(self.sms_queue_triggers(), "the queue is woken")
         self.env["sms.sms"].sudo()._process_queue()
         self.assertEqual(
             [form["Body"] for form in self.fake_twilio.message_requests()],
             ["Open 9-17"],
+        )
+
+    def test_texts_queued_in_one_transaction_wake_the_queue_once(self):
+        """Each wake-up costs Odoo a new PostgreSQL connection after the commit."""
+        conversations = self.receive_sms("hi", process=False).conversation_id
+        conversations |= self.receive_sms(
+            "hello", sender=OTHER_NUMBER, process=False
+        ).conversation_id
+        before = self.sms_queue_triggers()
+        for conversation in conversations:
+            conversation._send_text("First", category="automated")
+            conversation._send_text("Second", category="automated")
+        self.assertEqual(self.sms_queue_triggers(), before + 1)
+        conversations[0]._send_text("Next transaction", category="automated")
+        self.assertEqual(
+            self.sms_queue_triggers(), before + 2, "woken again after that commit"
         )
 
     def test_media_download_has_a_total_time_budget(self):
@@ -270,6 +283,21 @@ class TestInboundProcessing(SmsTwoWayHttpCase):
         )
         self.assertEqual(second.process_state, "pending")
         action.code = "pass"
+
+    def test_a_failing_live_announcement_fails_no_processing(self):
+        first = self.receive_sms("one", process=False)
+        second = self.receive_sms("two", sender=OTHER_NUMBER, process=False)
+        with (
+            patch.object(
+                type(self.Message()),
+                "_announce_live",
+                autospec=True,
+                side_effect=RuntimeError("bus down"),
+            ),
+            self.assertLogs(message_module.__name__, "WARNING"),
+        ):
+            self.assertEqual(self.Message()._process_pending(), 2)
+        self.assertEqual((first.process_state, second.process_state), ("done", "done"))
 
     def test_backlog_is_announced_live_together(self):
         """The first processed message is announced at once, the next ones of a backlog together."""
