@@ -1090,7 +1090,7 @@ class FaqMatcher:
                 part in self._word_term or part in STOPWORDS for part in (left, right)
             ):
                 return left, right
-        # A one-letter prefix the entries write apart: "ebikes" for "e-bikes", "xray".
+        # A one-letter prefix the entries write apart: "ebikes" for "e-bikes".
         if word[0] in self._word_term and word[1:] in self._word_term:
             return word[0], word[1:]
         return None

@@ -210,17 +210,17 @@ class SmsCampaignBroadcastRecipient(models.Model):
             bodies={first: plaintext2html(texts[first])}, message_type="sms"
         )
         logs = {first: template.id}
+        columns = self._copyable_log_columns()
+        if columns is None:
+            made = Partner.browse(others)._message_log_batch(
+                bodies={other: plaintext2html(texts[other]) for other in others},
+                message_type="sms",
+            )
+            logs.update((message.res_id, message.id) for message in made)
+            return logs
         if not others:
             return logs
-        Message = self.env["mail.message"].sudo()
-        Message.flush_model()
-        columns = [
-            SQL.identifier(name)
-            for name, field in Message._fields.items()
-            if field.store
-            and field.column_type
-            and name not in ("id", "res_id", "body")
-        ]
+        self.env["mail.message"].flush_model()
         self.env.cr.execute(
             SQL(
                 """
@@ -243,3 +243,20 @@ class SmsCampaignBroadcastRecipient(models.Model):
         # What Odoo's message create invalidates: the contacts' cached chatters.
         Partner.browse(others).invalidate_recordset(["message_ids"])
         return logs
+
+    @api.model
+    def _copyable_log_columns(self):
+        """The ``mail_message`` columns a chatter log is copied with, or None when copies are unsafe.
+
+        Unsafe when a module computes a stored value per message (none does in
+        Odoo 18 core): a copy would carry the first contact's value, so the
+        ORM then makes each log.
+        """
+        message_fields = self.env["mail.message"]._fields
+        if any(field.store and field.compute for field in message_fields.values()):
+            return None
+        return [
+            SQL.identifier(name)
+            for name, field in message_fields.items()
+            if field.store and field.column_type and name not in ("id", "res_id", "body")
+        ]

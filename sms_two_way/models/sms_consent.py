@@ -120,7 +120,7 @@ class SmsConsent(models.Model):
     @api.model
     def _get_opted_out_numbers(self, numbers):
         """The opted-out numbers among ``numbers`` (E.164), in one query."""
-        numbers = set(numbers)
+        numbers = {number for number in numbers if number}
         e164 = {number for number in numbers if E164_RE.match(number)}
         opted_out = set()
         if e164:

@@ -318,6 +318,23 @@ class TestCampaignBroadcast(SmsTwoWayCase):
             )
             self.assertEqual(log.subtype_id, self.env.ref("mail.mt_note"))
 
+    def test_chatter_logs_are_made_by_the_orm_when_copies_are_unsafe(self):
+        """A module computing a stored value per message: no copies, each log by Odoo."""
+        subscribers = self.add_subscriber(1) | self.add_subscriber(2)
+        Recipient = type(self.env["sms.campaign.broadcast.recipient"])
+        with patch.object(Recipient, "_copyable_log_columns", return_value=None):
+            self.new_broadcast(throttle_per_second=10).action_schedule()
+            self.run_cron(self.noon)
+        for partner in subscribers.partner_id:
+            log = self.env["mail.message"].search(
+                [
+                    ("model", "=", "res.partner"),
+                    ("res_id", "=", partner.id),
+                    ("message_type", "=", "sms"),
+                ]
+            )
+            self.assertEqual(str(log.body), "<p>Hi Member, FitClub news!</p>")
+
     def test_opted_out_numbers_are_found_in_one_query(self):
         numbers = ["+32470000001", "+32470000002", "+32470000003"]
         Blacklist = self.env["phone.blacklist"].sudo()
