@@ -258,5 +258,7 @@ class SmsCampaignBroadcastRecipient(models.Model):
         return [
             SQL.identifier(name)
             for name, field in message_fields.items()
-            if field.store and field.column_type and name not in ("id", "res_id", "body")
+            if field.store
+            and field.column_type
+            and name not in ("id", "res_id", "body")
         ]

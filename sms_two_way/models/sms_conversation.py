@@ -29,6 +29,7 @@ INBOX_STATES = [
 # Set in a transaction that has already asked to wake the SMS queue at its commit.
 WAKE_SMS_QUEUE_KEY = "sms_two_way.wake_sms_queue"
 
+
 class SmsConversation(models.Model):
     """The SMS thread between one gateway number and one customer number."""
 

@@ -43,20 +43,22 @@ class TestOutboundBatches(SmsTwoWayCase):
             .search([("sms_uuid", "in", sms.mapped("uuid"))])
         )
 
-    def test_an_automatic_answer_keeps_the_preview_of_a_text_before_it_in_the_batch(self):
+    def test_an_automatic_answer_keeps_the_preview_of_a_text_before_it_in_the_batch(
+        self,
+    ):
         """Field by field, the last message of a conversation in a batch wins."""
         number = "+32470110042"
         Sms = self.env["sms.sms"].sudo()
-        Sms.with_context(
-            **send_options_context(self.gateway, "automated")
-        ).create({"number": number, "body": "Your survey: question 1"})
+        Sms.with_context(**send_options_context(self.gateway, "automated")).create(
+            {"number": number, "body": "Your survey: question 1"}
+        )
         Sms.with_context(
             **send_options_context(self.gateway, "direct", auto_reply=True)
         ).create({"number": number, "body": "Thanks, noted"})
         self.env["sms.sms"]._process_queue()
         self.assertEqual(len(self.fake_twilio.messages), 2)
-        conversation = self.env["sms.conversation"].sudo().search(
-            [("number", "=", number)]
+        conversation = (
+            self.env["sms.conversation"].sudo().search([("number", "=", number)])
         )
         self.assertEqual(conversation.last_message_preview, "Your survey: question 1")
         auto_reply = conversation.message_line_ids.filtered("is_auto_reply")
