@@ -1,7 +1,7 @@
-from collections import defaultdict
-
 from odoo import api, fields, models
 from odoo.tools import SQL, plaintext2html
+
+from .batch import write_grouped
 
 
 class SmsCampaignBroadcastRecipient(models.Model):
@@ -89,8 +89,7 @@ class SmsCampaignBroadcastRecipient(models.Model):
         numbers = [number for number in self.mapped("subscriber_id.number") if number]
         opted_out = self.env["sms.consent"]._get_opted_out_numbers(numbers)
         # Ids gathered in lists: a recordset union per recipient would be quadratic.
-        to_queue = []
-        by_vals = defaultdict(list)  # {(field, value) pairs: recipient ids}
+        to_queue, vals_of_unsent = [], {}
         for recipient in self:
             subscriber = recipient.subscriber_id.sudo()
             reason = None
@@ -101,17 +100,17 @@ class SmsCampaignBroadcastRecipient(models.Model):
             elif not subscriber.conversation_id:
                 reason = self.env._("No conversation for this number.")
             if reason:
-                by_vals[(("state", "skipped"), ("skip_reason", reason))].append(
-                    recipient.id
-                )
+                vals_of_unsent[recipient.id] = {
+                    "state": "skipped",
+                    "skip_reason": reason,
+                }
                 continue
             not_before = subscriber._get_not_before(now)
             if not_before > now:
-                by_vals[(("not_before", not_before),)].append(recipient.id)
+                vals_of_unsent[recipient.id] = {"not_before": not_before}
                 continue
             to_queue.append(recipient.id)
-        for vals, ids in by_vals.items():
-            self.browse(ids).write(dict(vals))
+        write_grouped(self, vals_of_unsent)
         to_queue = self.browse(to_queue)
         sms = to_queue._queue_sms()
         to_queue._mark_sent(sms, now)
@@ -205,19 +204,19 @@ class SmsCampaignBroadcastRecipient(models.Model):
         Partner = (
             self.env["res.partner"].sudo().with_context(mail_create_nosubscribe=True)
         )
-        first, *others = texts
-        template = Partner.browse(first)._message_log_batch(
-            bodies={first: plaintext2html(texts[first])}, message_type="sms"
-        )
-        logs = {first: template.id}
-        columns = self._copyable_log_columns()
-        if columns is None:
-            made = Partner.browse(others)._message_log_batch(
-                bodies={other: plaintext2html(texts[other]) for other in others},
+
+        def log_by_orm(partner_ids):
+            made = Partner.browse(partner_ids)._message_log_batch(
+                bodies={p: plaintext2html(texts[p]) for p in partner_ids},
                 message_type="sms",
             )
-            logs.update((message.res_id, message.id) for message in made)
-            return logs
+            return {message.res_id: message.id for message in made}
+
+        columns = self._copyable_log_columns()
+        if columns is None:
+            return log_by_orm(list(texts))
+        first, *others = texts
+        logs = log_by_orm([first])
         if not others:
             return logs
         self.env["mail.message"].flush_model()
@@ -236,7 +235,7 @@ class SmsCampaignBroadcastRecipient(models.Model):
                     SQL("(%s, %s)", partner_id, str(plaintext2html(texts[partner_id])))
                     for partner_id in others
                 ),
-                template=template.id,
+                template=logs[first],
             )
         )
         logs.update(self.env.cr.fetchall())

@@ -13,6 +13,7 @@ from odoo.addons.phone_validation.models.mail_thread_phone import PHONE_REGEX_PA
 from ..core import placeholders
 from ..core.phone import normalize_number, written_forms
 from ..core.segments import _CAPACITY, GSM7_BASIC, GSM7_EXTENSION
+from .batch import write_grouped
 from .sms_conversation_message import SAFE_MEDIA_TYPES
 from .sms_sms import send_options_context
 from .xmlid import cached_ref
@@ -365,14 +366,9 @@ class SmsConversation(models.Model):
                     last_message_date=message.create_date,
                     last_message_preview=(message.body or "")[:120],
                 )
-        # One write per set of values, all in one environment: a with_context per message
-        # costs a scan of the transaction's environments each.
-        by_vals = defaultdict(list)
-        for conversation_id, vals in vals_of_conversation.items():
-            by_vals[tuple(sorted(vals.items()))].append(conversation_id)
-        untracked = self.with_context(mail_notrack=True)
-        for vals, conversation_ids in by_vals.items():
-            untracked.browse(conversation_ids).write(dict(vals))
+        # All in one environment: a with_context per message costs a scan of the
+        # transaction's environments each.
+        write_grouped(self.with_context(mail_notrack=True), vals_of_conversation)
         for author, authored in (
             messages.filtered("author_id").grouped("author_id").items()
         ):

@@ -17,6 +17,7 @@ from odoo.tools.misc import consteq, hmac
 from ..core import faq as faq_engine
 from ..core import keywords as engine
 from ..core.quiet_hours import next_allowed_time, pick_timezone
+from .batch import write_grouped
 from .sms_gateway import STATUS_TO_MESSAGE_STATE, STATUS_TO_SMS_STATE
 from .xmlid import cached_ref
 
@@ -1094,12 +1095,16 @@ class SmsConversationMessage(models.Model):
             return
         sms_by_uuid = self._get_sms_by_uuid()
         SMS = self.env["sms.sms"].sudo().with_context(sms_skip_msg_notification=True)
-        by_state, by_vals = defaultdict(list), defaultdict(self.browse)
+        by_state = defaultdict(list)
         for message, result in zip(self, results, strict=True):
             by_state[SEND_RESULT_TO_OUTCOME[result["state"]]].append((message, result))
-            by_vals[tuple(self._get_send_result_vals(result).items())] |= message
-        for vals, messages in by_vals.items():  # one UPDATE per set of columns at flush
-            messages.write(dict(vals))
+        write_grouped(
+            self,
+            {
+                message.id: self._get_send_result_vals(result)
+                for message, result in zip(self, results, strict=True)
+            },
+        )
         accepted = SMS.union(
             *(sms_by_uuid.get(m.sms_uuid, SMS) for m, _r in by_state["accepted"])
         )
