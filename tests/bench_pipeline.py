@@ -44,6 +44,7 @@ SCALE = float(os.environ.get("SMS_TWO_WAY_BENCH_SCALE", "1"))
 CONCURRENCY = 20
 LOAD_SECONDS = int(os.environ.get("SMS_TWO_WAY_BENCH_LOAD_SECONDS", "10"))
 BACKLOG = int(1000 * SCALE)
+PROCESSING_LANES = 2  # the default of sms_two_way.processing_lanes
 OUTBOUND = 200
 BROADCAST = int(10000 * SCALE)
 CONTACTS_SMALL, CONTACTS_LARGE = max(300, int(2000 * SCALE)), int(200000 * SCALE)
@@ -292,7 +293,9 @@ def set_processing_cron_active(bench, active):
     raise RuntimeError("the processing cron never became free")
 
 
-def bench_backlog(bench):
+def drain_backlog(bench, lanes):
+    """Messages per second of one cron worker processing a backlog in ``lanes`` lanes."""
+    bench.rpc("ir.config_parameter", "set_param", "sms_two_way.processing_lanes", lanes)
     set_processing_cron_active(bench, False)
     senders = [f"+32471{n:06d}" for n in range(1, 201)]
     with ThreadPoolExecutor(max_workers=CONCURRENCY) as pool:
@@ -300,7 +303,7 @@ def bench_backlog(bench):
             pool.map(
                 lambda i: signed_post(
                     bench.inbound_url,
-                    bench.inbound(senders[i % 200], f"Backlog {i}"),
+                    bench.inbound(senders[i % 200], f"Backlog {lanes}-{i}"),
                     AUTH_TOKEN,
                 ),
                 range(BACKLOG),
@@ -313,12 +316,17 @@ def bench_backlog(bench):
     signed_post(bench.inbound_url, bench.inbound(senders[0], "Wake up"), AUTH_TOKEN)
     drained = wait_until(lambda: bench.pending_count() == 0, timeout=900, interval=0.1)
     elapsed = drained if drained is not None else time.monotonic() - start
+    return f"{(backlog + 1) / elapsed:.0f}" + ("" if drained else " (timeout)")
+
+
+def bench_backlog(bench):
     print(
-        f"\nBacklog drain (1 cron worker, {backlog + 1} messages from 200 known contacts)"
+        f"\nBacklog drain (1 cron worker, {BACKLOG + 1} messages from 200 known contacts)"
     )
+    row("", "1 lane", f"{PROCESSING_LANES} lanes")
     row(
         "messages processed per second",
-        f"{(backlog + 1) / elapsed:.0f}" + ("" if drained else " (timeout)"),
+        *(drain_backlog(bench, lanes) for lanes in (1, PROCESSING_LANES)),
     )
 
 

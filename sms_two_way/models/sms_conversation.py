@@ -81,6 +81,13 @@ class SmsConversation(models.Model):
         "Reply", help="Type a reply and click Send: it goes out through this gateway."
     )
     last_handoff_ack_date = fields.Datetime(readonly=True)
+    prompt_ids = fields.One2many("sms.prompt", "conversation_id", "Questions")
+    prompt_open_until = fields.Datetime(
+        "Questions open until",
+        compute="_compute_prompt_open_until",
+        store=True,
+        help="When the last question still waiting for this customer's answer expires.",
+    )
     has_processing_error = fields.Boolean(
         "Processing failed",
         compute="_compute_has_processing_error",
@@ -95,6 +102,30 @@ class SmsConversation(models.Model):
             "One conversation per gateway and number.",
         ),
     ]
+
+    @api.depends("prompt_ids.state", "prompt_ids.expires_at")
+    def _compute_prompt_open_until(self):
+        """Kept so that a reply looks for open questions only when one can be open."""
+        open_until = dict(
+            self.env["sms.prompt"]._read_group(
+                [("conversation_id", "in", self.ids), ("state", "=", "open")],
+                ["conversation_id"],
+                ["expires_at:max"],
+            )
+        )
+        for conversation in self:
+            conversation.prompt_open_until = open_until.get(conversation, False)
+
+    def _get_open_prompts(self):
+        """The questions waiting for this customer's answer (sudo), without a query when none is open."""
+        self.ensure_one()
+        Prompt = self.env["sms.prompt"].sudo()
+        if (
+            not self.prompt_open_until
+            or self.prompt_open_until <= fields.Datetime.now()
+        ):
+            return Prompt
+        return Prompt.search(Prompt._get_open_domain(self))
 
     @api.depends("inbox_state")
     def _compute_needs_reply(self):
@@ -634,13 +665,17 @@ class SmsConversation(models.Model):
         self.ensure_one()
         message.handled_by = "handoff"
         company = self.company_id
-        vals = {"inbox_state": "needs_reply"}
-        if not self.user_id:
-            vals["user_id"] = (
-                self.partner_id.user_id or company._get_sms_handoff_user()
-            ).id
-        # The reply activity notifies the assignee (see _notify_assignee); no second "assigned to you".
-        self.with_context(mail_auto_subscribe_no_notify=True).write(vals)
+        vals = {}
+        if self.inbox_state != "needs_reply":
+            vals["inbox_state"] = "needs_reply"
+        if not self.user_id and (
+            user := self.partner_id.user_id or company._get_sms_handoff_user()
+        ):
+            vals["user_id"] = user.id
+        # Most replies arrive while the conversation already needs one: nothing to write (or track) then.
+        if vals:
+            # The reply activity notifies the assignee (see _notify_assignee); no second "assigned to you".
+            self.with_context(mail_auto_subscribe_no_notify=True).write(vals)
         if self.user_id:
             self._notify_assignee(message, reason)
         if not acknowledge:

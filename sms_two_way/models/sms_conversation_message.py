@@ -2,6 +2,7 @@ import logging
 import threading
 import time
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import phonenumbers
@@ -115,6 +116,12 @@ MAX_CLAIM_RACES = 20
 # A claim looks at the oldest pending messages in windows of these sizes (None:
 # all of them), so its cost does not grow with the backlog (see _claim_next_pending).
 CLAIM_WINDOWS = (100, 2000, None)
+# One cron worker processes this many messages at a time by default (system
+# parameter sms_two_way.processing_lanes, 1 to MAX_PROCESSING_LANES): each lane
+# is a thread with its own transaction and PostgreSQL connection, so one lane
+# runs Python while another waits for PostgreSQL.
+DEFAULT_PROCESSING_LANES = 2
+MAX_PROCESSING_LANES = 8
 # During a backlog, processed messages are announced to the SMS users at most this
 # often (seconds): one bus notification costs a PostgreSQL connection per transaction.
 LIVE_ANNOUNCE_SECONDS = 1.0
@@ -308,8 +315,59 @@ class SmsConversationMessage(models.Model):
 
     @api.model
     def _cron_process_inbound(self):
-        """Cron: process the pending inbound messages, one transaction each."""
-        return self._process_pending(time_budget=PROCESS_RUN_SECONDS)
+        """Cron: process the pending inbound messages, one transaction each, in parallel lanes."""
+        return self._process_in_lanes(
+            self._get_processing_lanes(), time_budget=PROCESS_RUN_SECONDS
+        )
+
+    @api.model
+    def _get_processing_lanes(self):
+        value = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("sms_two_way.processing_lanes", DEFAULT_PROCESSING_LANES)
+        )
+        try:
+            lanes = int(value)
+        except ValueError:
+            _logger.warning(
+                "sms_two_way.processing_lanes is not a number (%r): %s lanes",
+                value,
+                DEFAULT_PROCESSING_LANES,
+            )
+            lanes = DEFAULT_PROCESSING_LANES
+        return min(max(lanes, 1), MAX_PROCESSING_LANES)
+
+    @api.model
+    def _process_in_lanes(self, lanes, time_budget=None):
+        """Process pending messages in ``lanes`` threads; returns how many were processed.
+
+        A lane is a :meth:`_process_pending` loop with its own cursor: lanes
+        share the queue exactly as several cron workers do (claims skip the
+        conversations another transaction holds), so one conversation is
+        still answered in arrival order, one message at a time.  Processing
+        a message is mostly Python waiting on PostgreSQL and the reverse: a
+        second lane makes use of those waits within one worker.  One lane
+        processes in the caller's cursor.
+        """
+        if lanes <= 1:
+            return self._process_pending(time_budget=time_budget)
+        with ThreadPoolExecutor(lanes, thread_name_prefix="sms_two_way_lane") as pool:
+            runs = [
+                pool.submit(self._process_pending_in_new_cursor, time_budget)
+                for _lane in range(lanes)
+            ]
+            return sum(run.result() for run in runs)
+
+    @api.model
+    def _process_pending_in_new_cursor(self, time_budget):
+        """One lane (in its own thread): like the caller, in a cursor of its own."""
+        thread = threading.current_thread()
+        thread.dbname, thread.uid = self.env.cr.dbname, self.env.uid  # for Odoo's logs
+        with self.env.registry.cursor() as cr:
+            return self.with_env(self.env(cr=cr))._process_pending(
+                time_budget=time_budget
+            )
 
     @api.model
     def _process_pending(self, time_budget=None):
@@ -644,6 +702,9 @@ class SmsConversationMessage(models.Model):
         """
         bot = self.env["sms.gateway"]._get_technical_user()
         partner = self.partner_id.with_user(bot).sudo()
+        bot_partner = bot.sudo().partner_id
+        # Two columns of a wide row, read on every message (the contact's own row is read anyway).
+        bot_partner.fetch(["name", "email"])
         link = self.conversation_id._get_html_link(
             title=self.env._("SMS from %(number)s", number=self.number)
         )
@@ -654,7 +715,7 @@ class SmsConversationMessage(models.Model):
             mail_create_nosubscribe=True, mail_post_autofollow=False
         ).message_post(
             body=body,
-            email_from=partner.email_formatted or bot.sudo().email_formatted,
+            email_from=partner.email_formatted or bot_partner.email_formatted,
             author_id=partner.id,
             message_type="comment",
             subtype_xmlid="mail.mt_comment",
