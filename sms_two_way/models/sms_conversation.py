@@ -370,7 +370,8 @@ class SmsConversation(models.Model):
         }
 
     def _register_inbound(self, message):
-        self.write(
+        # Untracked fields: no chatter tracking to prepare (as _register_outbound).
+        self.with_context(mail_notrack=True).write(
             {
                 "last_inbound_date": message.create_date,
                 "last_message_date": message.create_date,

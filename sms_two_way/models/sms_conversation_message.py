@@ -702,9 +702,6 @@ class SmsConversationMessage(models.Model):
         """
         bot = self.env["sms.gateway"]._get_technical_user()
         partner = self.partner_id.with_user(bot).sudo()
-        bot_partner = bot.sudo().partner_id
-        # Two columns of a wide row, read on every message (the contact's own row is read anyway).
-        bot_partner.fetch(["name", "email"])
         link = self.conversation_id._get_html_link(
             title=self.env._("SMS from %(number)s", number=self.number)
         )
@@ -715,7 +712,7 @@ class SmsConversationMessage(models.Model):
             mail_create_nosubscribe=True, mail_post_autofollow=False
         ).message_post(
             body=body,
-            email_from=partner.email_formatted or bot_partner.email_formatted,
+            email_from=partner.email_formatted or bot.sudo().email_formatted,
             author_id=partner.id,
             message_type="comment",
             subtype_xmlid="mail.mt_comment",

@@ -91,3 +91,31 @@ class TestPromptRouting(SmsTwoWayHttpCase):
         prompt = self.ask(self.order_a, "Delivery A on Monday")
         self.receive_sms("yes", sender="+32470999888")
         self.assertEqual(prompt.state, "open")
+
+    def test_open_until_follows_the_open_prompts(self):
+        """Replies look for questions only while one can be open: the bound must never miss one."""
+        self.assertFalse(self.conversation.prompt_open_until)
+        soon = fields.Datetime.now() + timedelta(hours=1)
+        later = fields.Datetime.now() + timedelta(hours=5)
+        prompt_a = self.ask(self.order_a, "Delivery A on Monday", expires_at=later)
+        prompt_b = self.ask(self.order_b, "Delivery B on Friday", expires_at=soon)
+        self.assertEqual(self.conversation.prompt_open_until, later)
+        prompt_a._close()
+        self.assertEqual(self.conversation.prompt_open_until, soon)
+        prompt_b.sudo().expires_at = later  # a question given more time
+        self.assertEqual(self.conversation.prompt_open_until, later)
+        prompt_b._close("cancelled")
+        self.assertFalse(self.conversation.prompt_open_until)
+
+    def test_no_prompt_query_while_none_can_be_open(self):
+        Prompt = self.env["sms.prompt"].sudo()
+        self.ask(
+            self.order_a,
+            "Old question",
+            expires_at=fields.Datetime.now() - timedelta(minutes=1),
+        )
+        self.env.flush_all()
+        with self.assertQueryCount(0):
+            self.assertEqual(self.conversation._get_open_prompts(), Prompt)
+        prompt = self.ask(self.order_b, "Delivery B on Friday")
+        self.assertEqual(self.conversation._get_open_prompts(), prompt)
