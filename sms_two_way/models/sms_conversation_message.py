@@ -109,6 +109,10 @@ PROCESS_RETRY_DELAYS = (
 # One processing run stops claiming messages after this many seconds and
 # triggers the next run, so a backlog never holds a cron worker for long.
 PROCESS_RUN_SECONDS = 60
+# ... or once its worker process has spent this many seconds of CPU (all lanes
+# together): Odoo stops a cron worker spending --limit-time-cpu (60 s by default)
+# in one round of jobs, and lanes spend more CPU per second than one thread.
+PROCESS_RUN_CPU_SECONDS = 30
 # All the media of one MMS get this many seconds in total to download.
 MEDIA_TIME_BUDGET_SECONDS = 30
 # Claims lost in a row to other workers before a run gives the queue to them.
@@ -371,7 +375,10 @@ class SmsConversationMessage(models.Model):
 
     @api.model
     def _process_pending(self, time_budget=None):
-        """Process pending inbound messages until none is due or ``time_budget`` seconds are spent.
+        """Process pending inbound messages until none is due or the run's budget is spent.
+
+        With a ``time_budget`` (seconds), the run also stops once its process
+        has spent ``PROCESS_RUN_CPU_SECONDS`` of CPU.
 
         Each message is claimed, processed and committed on its own, so a
         failure never undoes another message and several cron workers (or
@@ -384,10 +391,13 @@ class SmsConversationMessage(models.Model):
         Returns the number of messages processed (successfully or not).
         """
         deadline = time.monotonic() + time_budget if time_budget else None
+        cpu_deadline = time.process_time() + PROCESS_RUN_CPU_SECONDS
         processed = races = 0
         unannounced, announced_at = self.browse(), None
         while True:
-            if deadline and time.monotonic() > deadline:
+            if deadline and (
+                time.monotonic() > deadline or time.process_time() > cpu_deadline
+            ):
                 self._get_process_cron()._trigger()
                 break
             message = self._claim_next_pending()

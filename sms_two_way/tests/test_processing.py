@@ -377,6 +377,19 @@ class TestInboundProcessing(SmsTwoWayHttpCase):
             all(name.startswith("sms_two_way_lane") for name in threads), threads
         )
 
+    def test_a_run_stops_at_its_cpu_budget_and_triggers_the_next(self):
+        """Lanes spend more CPU than wall time: a run must stop before Odoo's --limit-time-cpu."""
+        self.receive_sms("Left for the next run", process=False)
+        Trigger = self.env["ir.cron.trigger"].sudo()
+        triggers = Trigger.search([("cron_id", "=", self.process_cron.id)])
+        with patch.object(message_module, "PROCESS_RUN_CPU_SECONDS", 0):
+            self.assertEqual(self.Message()._process_pending(time_budget=60), 0)
+        self.assertTrue(
+            Trigger.search([("cron_id", "=", self.process_cron.id)]) - triggers,
+            "the next run is triggered",
+        )
+        self.assertEqual(self.Message()._process_pending(time_budget=60), 1)
+
     def test_processing_lanes_setting(self):
         ICP = self.env["ir.config_parameter"].sudo()
         for value, lanes in (
