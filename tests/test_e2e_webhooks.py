@@ -159,9 +159,10 @@ def test_texts_of_one_number_commit_in_the_order_of_their_ids(rpc, gateway, data
     with ThreadPoolExecutor(max_workers=2) as pool:
         try:
             first_done = pool.submit(_signed_post, url, first)
-            assert wait_until(
+            first_waits = wait_until(
                 lambda: _backends_blocked_by(watcher, holder), REQUEST_TIMEOUT
-            ) is not None, "the first webhook reaches the insert of its message"
+            )
+            assert first_waits is not None, "the first webhook inserts its message"
             [first_backend] = _backends_blocked_by(watcher, holder)
 
             assert _signed_post(url, other).status_code == 200
@@ -170,10 +171,12 @@ def test_texts_of_one_number_commit_in_the_order_of_their_ids(rpc, gateway, data
             )
 
             second_done = pool.submit(_signed_post, url, second)
-            assert wait_until(
-                lambda: second_done.done() or _backends_blocked_by(watcher, first_backend),
+            second_answered_or_waits = wait_until(
+                lambda: second_done.done()
+                or _backends_blocked_by(watcher, first_backend),
                 REQUEST_TIMEOUT,
-            ) is not None
+            )
+            assert second_answered_or_waits is not None
             assert not second_done.done(), (
                 "the second text of the number was answered while the first was still open"
             )
