@@ -126,6 +126,15 @@ def _backends_blocked_by(pg, pid):
         return [row[0] for row in cr.fetchall()]
 
 
+def _wait_answered_or_blocked(request_done, watcher, pid):
+    """Wait until the request is answered or some server connection waits for ``pid``."""
+    outcome = wait_until(
+        lambda: request_done.done() or _backends_blocked_by(watcher, pid),
+        REQUEST_TIMEOUT,
+    )
+    assert outcome is not None, "the request neither finished nor waited for a lock"
+
+
 def test_texts_of_one_number_commit_in_the_order_of_their_ids(rpc, gateway, database):
     """A second text of a number waits for the first one's commit before it is stored.
 
@@ -156,7 +165,7 @@ def test_texts_of_one_number_commit_in_the_order_of_their_ids(rpc, gateway, data
                VALUES (%s, %s, 'inbound', 'received', %s)""",
             [conversation_id, gateway_id, first["MessageSid"]],
         )
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    with ThreadPoolExecutor(max_workers=3) as pool:
         try:
             first_done = pool.submit(_signed_post, url, first)
             first_waits = wait_until(
@@ -165,18 +174,14 @@ def test_texts_of_one_number_commit_in_the_order_of_their_ids(rpc, gateway, data
             assert first_waits is not None, "the first webhook inserts its message"
             [first_backend] = _backends_blocked_by(watcher, holder)
 
-            assert _signed_post(url, other).status_code == 200
-            assert _count(rpc, gateway_id, provider_sid=other["MessageSid"]) == 1, (
-                "another number is stored while the first webhook is still open"
-            )
+            other_done = pool.submit(_signed_post, url, other)
+            _wait_answered_or_blocked(other_done, watcher, first_backend)
+            assert other_done.done(), "another number does not wait for the first text"
+            assert other_done.result().status_code == 200
+            assert _count(rpc, gateway_id, provider_sid=other["MessageSid"]) == 1
 
             second_done = pool.submit(_signed_post, url, second)
-            second_answered_or_waits = wait_until(
-                lambda: second_done.done()
-                or _backends_blocked_by(watcher, first_backend),
-                REQUEST_TIMEOUT,
-            )
-            assert second_answered_or_waits is not None
+            _wait_answered_or_blocked(second_done, watcher, first_backend)
             assert not second_done.done(), (
                 "the second text of the number was answered while the first was still open"
             )
