@@ -86,7 +86,8 @@ class SmsConversation(models.Model):
         "Questions open until",
         compute="_compute_prompt_open_until",
         store=True,
-        help="When the last question still waiting for this customer's answer expires.",
+        help="When the last question asked in this conversation expires: replies look "
+        "for an open question only until then.",
     )
     has_processing_error = fields.Boolean(
         "Processing failed",
@@ -103,29 +104,37 @@ class SmsConversation(models.Model):
         ),
     ]
 
-    @api.depends("prompt_ids.state", "prompt_ids.expires_at")
+    @api.depends("prompt_ids.expires_at")
     def _compute_prompt_open_until(self):
-        """Kept so that a reply looks for open questions only when one can be open."""
-        open_until = dict(
+        """When the last question asked here expires: none can be open after that.
+
+        An upper bound, so that a reply looks for open questions only when
+        one can be open.  It follows the questions asked (and their expiry),
+        not their answers: closing a question writes nothing on the
+        conversation, whose row the processing of a reply may hold for
+        seconds (a bound that stayed later only costs that reply one search).
+        """
+        last_expiry = dict(
             self.env["sms.prompt"]._read_group(
-                [("conversation_id", "in", self.ids), ("state", "=", "open")],
+                [("conversation_id", "in", self.ids)],
                 ["conversation_id"],
                 ["expires_at:max"],
             )
         )
         for conversation in self:
-            conversation.prompt_open_until = open_until.get(conversation, False)
+            conversation.prompt_open_until = last_expiry.get(conversation, False)
 
     def _get_open_prompts(self):
-        """The questions waiting for this customer's answer (sudo), without a query when none is open."""
+        """The questions waiting for this customer's answer, without a query when none can be."""
         self.ensure_one()
-        Prompt = self.env["sms.prompt"].sudo()
+        Prompt = self.env["sms.prompt"]
         if (
             not self.prompt_open_until
             or self.prompt_open_until <= fields.Datetime.now()
         ):
             return Prompt
-        return Prompt.search(Prompt._get_open_domain(self))
+        # Whoever routes a reply sees its conversation's questions (returned in the caller's env).
+        return Prompt.browse(Prompt.sudo().search(Prompt._get_open_domain(self)).ids)
 
     @api.depends("inbox_state")
     def _compute_needs_reply(self):

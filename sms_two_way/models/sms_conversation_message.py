@@ -22,6 +22,11 @@ from .batch import write_grouped
 from .sms_gateway import STATUS_TO_MESSAGE_STATE, STATUS_TO_SMS_STATE
 from .xmlid import cached_ref
 
+try:
+    import resource  # Odoo's prefork workers set a CPU limit (POSIX only)
+except ImportError:  # pragma: no cover
+    resource = None
+
 _logger = logging.getLogger(__name__)
 
 # Provider error codes (Twilio's numbering, which other providers map onto)
@@ -109,10 +114,10 @@ PROCESS_RETRY_DELAYS = (
 # One processing run stops claiming messages after this many seconds and
 # triggers the next run, so a backlog never holds a cron worker for long.
 PROCESS_RUN_SECONDS = 60
-# ... or once its worker process has spent this many seconds of CPU (all lanes
-# together): Odoo stops a cron worker spending --limit-time-cpu (60 s by default)
-# in one round of jobs, and lanes spend more CPU per second than one thread.
-PROCESS_RUN_CPU_SECONDS = 30
+# ... or once its worker process is this close (seconds) to its CPU limit: Odoo
+# stops a cron worker that spends --limit-time-cpu (60 s by default) in one round
+# of jobs, and lanes spend more CPU per second than one thread.
+CPU_LIMIT_MARGIN_SECONDS = 10
 # All the media of one MMS get this many seconds in total to download.
 MEDIA_TIME_BUDGET_SECONDS = 30
 # Claims lost in a row to other workers before a run gives the queue to them.
@@ -129,6 +134,22 @@ MAX_PROCESSING_LANES = 8
 # During a backlog, processed messages are announced to the SMS users at most this
 # often (seconds): one bus notification costs a PostgreSQL connection per transaction.
 LIVE_ANNOUNCE_SECONDS = 1.0
+
+
+def cpu_limit_is_near():
+    """Whether this process is within ``CPU_LIMIT_MARGIN_SECONDS`` of its CPU time limit.
+
+    Odoo's prefork workers set RLIMIT_CPU to the CPU already spent plus
+    --limit-time-cpu before each round of jobs (the kernel stops the
+    process at the limit); without a limit (threaded server) never.
+    """
+    if resource is None:
+        return False
+    limit, _hard = resource.getrlimit(resource.RLIMIT_CPU)
+    if limit == resource.RLIM_INFINITY:
+        return False
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return limit - (usage.ru_utime + usage.ru_stime) < CPU_LIMIT_MARGIN_SECONDS
 
 
 class SmsConversationMessage(models.Model):
@@ -361,24 +382,42 @@ class SmsConversationMessage(models.Model):
                 pool.submit(self._process_pending_in_new_cursor, time_budget)
                 for _lane in range(lanes)
             ]
-            return sum(run.result() for run in runs)
+        # Every lane has ended: each failure is logged, the first one fails the run.
+        failures = [run.exception() for run in runs if run.exception()]
+        for failure in failures:
+            _logger.error("A lane processing inbound SMS failed", exc_info=failure)
+        if failures:
+            raise failures[0]
+        return sum(run.result() for run in runs)
 
     @api.model
     def _process_pending_in_new_cursor(self, time_budget):
-        """One lane (in its own thread): like the caller, in a cursor of its own."""
+        """One lane (in its own thread): like the caller, in a cursor of its own.
+
+        Odoo notes which caches a transaction cleared per thread, and a cron
+        tells the other workers only for its own thread: a lane tells them
+        itself, as ``ir.cron`` does after a job.
+        """
         thread = threading.current_thread()
         thread.dbname, thread.uid = self.env.cr.dbname, self.env.uid  # for Odoo's logs
-        with self.env.registry.cursor() as cr:
-            return self.with_env(self.env(cr=cr))._process_pending(
-                time_budget=time_budget
-            )
+        registry = self.env.registry
+        try:
+            with registry.cursor() as cr:
+                processed = self.with_env(self.env(cr=cr))._process_pending(
+                    time_budget=time_budget
+                )
+        except Exception:
+            registry.reset_changes()
+            raise
+        registry.signal_changes()
+        return processed
 
     @api.model
     def _process_pending(self, time_budget=None):
         """Process pending inbound messages until none is due or the run's budget is spent.
 
-        With a ``time_budget`` (seconds), the run also stops once its process
-        has spent ``PROCESS_RUN_CPU_SECONDS`` of CPU.
+        With a ``time_budget`` (seconds), the run also stops when its process
+        nears the CPU limit Odoo gives a cron worker (see ``cpu_limit_is_near``).
 
         Each message is claimed, processed and committed on its own, so a
         failure never undoes another message and several cron workers (or
@@ -391,13 +430,10 @@ class SmsConversationMessage(models.Model):
         Returns the number of messages processed (successfully or not).
         """
         deadline = time.monotonic() + time_budget if time_budget else None
-        cpu_deadline = time.process_time() + PROCESS_RUN_CPU_SECONDS
         processed = races = 0
         unannounced, announced_at = self.browse(), None
         while True:
-            if deadline and (
-                time.monotonic() > deadline or time.process_time() > cpu_deadline
-            ):
+            if deadline and (time.monotonic() > deadline or cpu_limit_is_near()):
                 self._get_process_cron()._trigger()
                 break
             message = self._claim_next_pending()

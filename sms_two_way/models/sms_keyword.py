@@ -194,7 +194,12 @@ class SmsKeyword(models.Model):
         out: it must not stop all replies.
         """
         company = self.env["res.company"].browse(company_id)
-        rules = self.sudo().search(self._get_rules_domain(company, scope, prompt_kind))
+        # Shared by every caller: built from the active rules whatever the caller's context.
+        rules = (
+            self.sudo()
+            .with_context(active_test=True)
+            .search(self._get_rules_domain(company, scope, prompt_kind))
+        )
         return engine.KeywordMatcher(
             rule._to_engine_rule()
             for rule in rules
@@ -206,8 +211,13 @@ class SmsKeyword(models.Model):
     def _match(self, text, company, scope="any", prompt_kind=None):
         """``(rule record, engine match)`` of the best rule for ``text``, or ``(empty, None)``."""
         match = self._get_matcher(company.id, scope, prompt_kind or None).match(text)
-        rule = self.browse(match.rule.id).exists() if match else self.browse()
-        return (rule, match) if rule else (self.browse(), None)
+        # Still active: another worker may have archived it since this worker's matcher was built.
+        still_active = match and self.sudo().with_context(active_test=True).search(
+            [("id", "=", match.rule.id)]
+        )
+        if not still_active:
+            return self.browse(), None
+        return self.browse(still_active.id), match
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -172,6 +172,13 @@ class TestKeywordRules(SmsTwoWayHttpCase):
         menu.unlink()
         self.assertFalse(matched("menu"))
 
+    def test_a_caller_context_never_leaks_into_the_shared_matcher(self):
+        Keyword = self.env["sms.keyword"]
+        self.hours_rule.action_archive()
+        for keyword in (Keyword.with_context(active_test=False), Keyword):
+            with self.subTest(context=keyword.env.context):
+                self.assertFalse(keyword._match("hours", self.company)[0])
+
     def test_matching_a_reply_reads_no_rule(self):
         Keyword = self.env["sms.keyword"]
         Keyword._match("warm-up", self.company)

@@ -339,21 +339,23 @@ class TestInboundProcessing(SmsTwoWayHttpCase):
         )
 
     # ------------------------------------------------------------ lanes
-    def test_lanes_process_each_message_once(self):
-        """Each lane claims from the shared queue in a cursor of its own, in its own thread.
+    def test_each_lane_processes_in_its_own_thread_and_cursor(self):
+        """The plumbing of lanes: threads, cursors, the total, every message processed once.
 
-        (In tests the lanes' cursors take turns on the one test transaction; the
-        end-to-end pipeline test runs them truly in parallel.)
+        Odoo's test cursors hold the one test transaction for their whole life,
+        so here the first lane processes everything and the others find nothing;
+        the end-to-end pipeline test runs lanes truly in parallel.
         """
         messages = self.Message().browse()
         for index, sender in enumerate((None, OTHER_NUMBER, "+32470111001")):
             messages |= self.receive_sms(f"Lane {index}", sender=sender, process=False)
         self.env.flush_all()
-        threads = []
+        threads, cursors = [], []
         process_claimed = self.registry["sms.conversation.message"]._process_claimed
 
         def record(message):
             threads.append(threading.current_thread().name)
+            cursors.append(message.env.cr)
             return process_claimed(message)
 
         with patch.object(
@@ -376,19 +378,70 @@ class TestInboundProcessing(SmsTwoWayHttpCase):
         self.assertTrue(
             all(name.startswith("sms_two_way_lane") for name in threads), threads
         )
+        self.assertNotIn(self.env.cr, cursors, "a lane works in a cursor of its own")
 
-    def test_a_run_stops_at_its_cpu_budget_and_triggers_the_next(self):
-        """Lanes spend more CPU than wall time: a run must stop before Odoo's --limit-time-cpu."""
+    def test_a_failing_lane_is_logged_and_fails_the_run_after_the_others(self):
+        calls = []
+
+        def fail(model, time_budget=None):
+            calls.append(threading.current_thread().name)
+            raise RuntimeError(f"lane failure {len(calls)}")
+
+        with (
+            patch.object(
+                self.registry["sms.conversation.message"],
+                "_process_pending",
+                autospec=True,
+                side_effect=fail,
+            ),
+            self.assertLogs(message_module.__name__, "ERROR") as logs,
+            self.assertRaisesRegex(RuntimeError, "lane failure"),
+        ):
+            self.Message()._process_in_lanes(2)
+        self.assertEqual(len(calls), 2, "every lane ran")
+        self.assertEqual(len(logs.records), 2, "each failure is logged")
+
+    def test_a_lane_tells_other_workers_of_the_caches_it_cleared(self):
+        """Odoo signals cache invalidations per thread: a lane must signal its own."""
+        with patch.object(
+            type(self.registry), "signal_changes", autospec=True
+        ) as signal_changes:
+            self.Message()._process_in_lanes(2)
+        self.assertEqual(signal_changes.call_count, 2)
+
+    def test_a_run_stops_near_the_cpu_limit_and_triggers_the_next(self):
+        """Lanes spend more CPU than wall time: a run must end before Odoo's --limit-time-cpu."""
         self.receive_sms("Left for the next run", process=False)
         Trigger = self.env["ir.cron.trigger"].sudo()
         triggers = Trigger.search([("cron_id", "=", self.process_cron.id)])
-        with patch.object(message_module, "PROCESS_RUN_CPU_SECONDS", 0):
+        with patch.object(message_module, "cpu_limit_is_near", return_value=True):
             self.assertEqual(self.Message()._process_pending(time_budget=60), 0)
         self.assertTrue(
             Trigger.search([("cron_id", "=", self.process_cron.id)]) - triggers,
             "the next run is triggered",
         )
         self.assertEqual(self.Message()._process_pending(time_budget=60), 1)
+
+    def test_cpu_limit_is_near_reads_the_limit_odoo_set(self):
+        import resource  # noqa: PLC0415 - POSIX only, as Odoo's prefork workers
+
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        spent = usage.ru_utime + usage.ru_stime
+        margin = message_module.CPU_LIMIT_MARGIN_SECONDS
+        for limit, near in (
+            (resource.RLIM_INFINITY, False),
+            (int(spent + margin + 60), False),
+            (int(spent + margin / 2), True),
+        ):
+            with (
+                self.subTest(limit=limit),
+                patch.object(
+                    resource,
+                    "getrlimit",
+                    return_value=(limit, resource.RLIM_INFINITY),
+                ),
+            ):
+                self.assertEqual(message_module.cpu_limit_is_near(), near)
 
     def test_processing_lanes_setting(self):
         ICP = self.env["ir.config_parameter"].sudo()

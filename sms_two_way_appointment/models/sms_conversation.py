@@ -16,8 +16,10 @@ class SmsConversation(models.Model):
         self.ensure_one()
         given = self.env.context.get("sms_appointment_attendee_ids") or []
         attendees = self.env["calendar.attendee"].sudo().browse(given)
-        prompts = self._get_open_prompts().filtered(
-            lambda prompt: prompt.kind in APPOINTMENT_KINDS
+        prompts = (
+            self._get_open_prompts()
+            .sudo()
+            .filtered(lambda prompt: prompt.kind in APPOINTMENT_KINDS)
         )
         for prompt in prompts:
             attendees |= prompt._get_record()
