@@ -40,11 +40,12 @@ class SmsKeyword(models.Model):
     """
 
     _name = "sms.keyword"
-    _inherit = ["sms.protected.fields.mixin"]
+    _inherit = ["sms.cached.mixin", "sms.protected.fields.mixin"]
     _description = "SMS Keyword Rule"
     _order = "sequence, id"
     # A server action runs code on every matching SMS: administrators alone bind one.
     _admin_only_fields = ("server_action_id",)
+    _cache_fields = MATCHER_FIELDS  # _get_matcher
 
     name = fields.Char(required=True, translate=True)
     active = fields.Boolean(default=True)
@@ -218,23 +219,6 @@ class SmsKeyword(models.Model):
         if not still_active:
             return self.browse(), None
         return self.browse(still_active.id), match
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        records = super().create(vals_list)
-        self.env.registry.clear_cache()  # _get_matcher
-        return records
-
-    def write(self, vals):
-        result = super().write(vals)
-        if MATCHER_FIELDS & set(vals):
-            self.env.registry.clear_cache()  # _get_matcher
-        return result
-
-    def unlink(self):
-        result = super().unlink()
-        self.env.registry.clear_cache()  # _get_matcher
-        return result
 
     # ------------------------------------------------------------ "Try a message"
     def action_open_tester(self):
