@@ -2,7 +2,7 @@
 {
     "name": "Two-way SMS",
     "summary": "SMS replies on contacts, keyword automation, consent and opt-in campaigns (Twilio, simulator)",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Marketing/SMS",
     "website": "https://github.com/sms-two-way/sms-two-way",
     "author": "SMS Two-Way contributors",

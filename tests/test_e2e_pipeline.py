@@ -2,7 +2,8 @@
 
 The server runs as in production (prefork: 2 HTTP workers, 2 cron workers)
 and, besides the processing cron the webhooks trigger, a second cron runs
-the same processing, so two workers really compete for the queue.  Every
+the same processing, each in 2 lanes, so four transactions really compete
+for the queue.  Every
 message must be stored once, processed once, and the messages of one
 conversation processed in the order they were stored.  ``make test`` runs
 this after the Odoo suite (``SMS_TWO_WAY_E2E_DB``); ``SMS_TWO_WAY_E2E_MESSAGES``
@@ -45,6 +46,8 @@ def server():
 def test_redelivered_messages_are_stored_once_and_processed_once_in_order(server):
     odoo, rpc = server
     rpc.allow_loopback_provider(odoo.url)
+    # Each cron worker processes in 2 lanes (threads with their own transactions): 4 at once.
+    rpc("ir.config_parameter", "set_param", "sms_two_way.processing_lanes", "2")
     run = uuid.uuid4().hex[:8]
     with load_fake_twilio()(auth_token=AUTH_TOKEN) as fake:
         gateway_id = rpc(

@@ -1,3 +1,4 @@
+from . import sms_cached_mixin
 from . import sms_protected_fields_mixin
 from . import sms_gateway
 from . import sms_gateway_twilio

@@ -81,6 +81,14 @@ class SmsConversation(models.Model):
         "Reply", help="Type a reply and click Send: it goes out through this gateway."
     )
     last_handoff_ack_date = fields.Datetime(readonly=True)
+    prompt_ids = fields.One2many("sms.prompt", "conversation_id", "Questions")
+    prompt_open_until = fields.Datetime(
+        "Questions open until",
+        compute="_compute_prompt_open_until",
+        store=True,
+        help="When the last question asked in this conversation expires: replies look "
+        "for an open question only until then.",
+    )
     has_processing_error = fields.Boolean(
         "Processing failed",
         compute="_compute_has_processing_error",
@@ -95,6 +103,38 @@ class SmsConversation(models.Model):
             "One conversation per gateway and number.",
         ),
     ]
+
+    @api.depends("prompt_ids.expires_at")
+    def _compute_prompt_open_until(self):
+        """When the last question asked here expires: none can be open after that.
+
+        An upper bound, so that a reply looks for open questions only when
+        one can be open.  It follows the questions asked (and their expiry),
+        not their answers: closing a question writes nothing on the
+        conversation, whose row the processing of a reply may hold for
+        seconds (a bound that stayed later only costs that reply one search).
+        """
+        last_expiry = dict(
+            self.env["sms.prompt"]._read_group(
+                [("conversation_id", "in", self.ids)],
+                ["conversation_id"],
+                ["expires_at:max"],
+            )
+        )
+        for conversation in self:
+            conversation.prompt_open_until = last_expiry.get(conversation, False)
+
+    def _get_open_prompts(self):
+        """The questions waiting for this customer's answer, without a query when none can be."""
+        self.ensure_one()
+        Prompt = self.env["sms.prompt"]
+        if (
+            not self.prompt_open_until
+            or self.prompt_open_until <= fields.Datetime.now()
+        ):
+            return Prompt
+        # Whoever routes a reply sees its conversation's questions (returned in the caller's env).
+        return Prompt.browse(Prompt.sudo().search(Prompt._get_open_domain(self)).ids)
 
     @api.depends("inbox_state")
     def _compute_needs_reply(self):
@@ -339,7 +379,8 @@ class SmsConversation(models.Model):
         }
 
     def _register_inbound(self, message):
-        self.write(
+        # Untracked fields: no chatter tracking to prepare (as _register_outbound).
+        self.with_context(mail_notrack=True).write(
             {
                 "last_inbound_date": message.create_date,
                 "last_message_date": message.create_date,
@@ -634,13 +675,17 @@ class SmsConversation(models.Model):
         self.ensure_one()
         message.handled_by = "handoff"
         company = self.company_id
-        vals = {"inbox_state": "needs_reply"}
-        if not self.user_id:
-            vals["user_id"] = (
-                self.partner_id.user_id or company._get_sms_handoff_user()
-            ).id
-        # The reply activity notifies the assignee (see _notify_assignee); no second "assigned to you".
-        self.with_context(mail_auto_subscribe_no_notify=True).write(vals)
+        vals = {}
+        if self.inbox_state != "needs_reply":
+            vals["inbox_state"] = "needs_reply"
+        if not self.user_id and (
+            user := self.partner_id.user_id or company._get_sms_handoff_user()
+        ):
+            vals["user_id"] = user.id
+        # Most replies arrive while the conversation already needs one: nothing to write (or track) then.
+        if vals:
+            # The reply activity notifies the assignee (see _notify_assignee); no second "assigned to you".
+            self.with_context(mail_auto_subscribe_no_notify=True).write(vals)
         if self.user_id:
             self._notify_assignee(message, reason)
         if not acknowledge:

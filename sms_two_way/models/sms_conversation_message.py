@@ -2,6 +2,7 @@ import logging
 import threading
 import time
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import phonenumbers
@@ -20,6 +21,11 @@ from ..core.quiet_hours import next_allowed_time, pick_timezone
 from .batch import write_grouped
 from .sms_gateway import STATUS_TO_MESSAGE_STATE, STATUS_TO_SMS_STATE
 from .xmlid import cached_ref
+
+try:
+    import resource  # Odoo's prefork workers set a CPU limit (POSIX only)
+except ImportError:  # pragma: no cover
+    resource = None
 
 _logger = logging.getLogger(__name__)
 
@@ -108,6 +114,10 @@ PROCESS_RETRY_DELAYS = (
 # One processing run stops claiming messages after this many seconds and
 # triggers the next run, so a backlog never holds a cron worker for long.
 PROCESS_RUN_SECONDS = 60
+# ... or once its worker process is this close (seconds) to its CPU limit: Odoo
+# stops a cron worker that spends --limit-time-cpu (60 s by default) in one round
+# of jobs, and lanes spend more CPU per second than one thread.
+CPU_LIMIT_MARGIN_SECONDS = 10
 # All the media of one MMS get this many seconds in total to download.
 MEDIA_TIME_BUDGET_SECONDS = 30
 # Claims lost in a row to other workers before a run gives the queue to them.
@@ -115,9 +125,31 @@ MAX_CLAIM_RACES = 20
 # A claim looks at the oldest pending messages in windows of these sizes (None:
 # all of them), so its cost does not grow with the backlog (see _claim_next_pending).
 CLAIM_WINDOWS = (100, 2000, None)
+# One cron worker processes this many messages at a time by default (system
+# parameter sms_two_way.processing_lanes, 1 to MAX_PROCESSING_LANES): each lane
+# is a thread with its own transaction and PostgreSQL connection, so one lane
+# runs Python while another waits for PostgreSQL.
+DEFAULT_PROCESSING_LANES = 2
+MAX_PROCESSING_LANES = 8
 # During a backlog, processed messages are announced to the SMS users at most this
 # often (seconds): one bus notification costs a PostgreSQL connection per transaction.
 LIVE_ANNOUNCE_SECONDS = 1.0
+
+
+def cpu_limit_is_near():
+    """Whether this process is within ``CPU_LIMIT_MARGIN_SECONDS`` of its CPU time limit.
+
+    Odoo's prefork workers set RLIMIT_CPU to the CPU already spent plus
+    --limit-time-cpu before each round of jobs (the kernel stops the
+    process at the limit); without a limit (threaded server) never.
+    """
+    if resource is None:
+        return False
+    limit, _hard = resource.getrlimit(resource.RLIMIT_CPU)
+    if limit == resource.RLIM_INFINITY:
+        return False
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return limit - (usage.ru_utime + usage.ru_stime) < CPU_LIMIT_MARGIN_SECONDS
 
 
 class SmsConversationMessage(models.Model):
@@ -308,12 +340,84 @@ class SmsConversationMessage(models.Model):
 
     @api.model
     def _cron_process_inbound(self):
-        """Cron: process the pending inbound messages, one transaction each."""
-        return self._process_pending(time_budget=PROCESS_RUN_SECONDS)
+        """Cron: process the pending inbound messages, one transaction each, in parallel lanes."""
+        return self._process_in_lanes(
+            self._get_processing_lanes(), time_budget=PROCESS_RUN_SECONDS
+        )
+
+    @api.model
+    def _get_processing_lanes(self):
+        value = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("sms_two_way.processing_lanes", DEFAULT_PROCESSING_LANES)
+        )
+        try:
+            lanes = int(value)
+        except ValueError:
+            _logger.warning(
+                "sms_two_way.processing_lanes is not a number (%r): %s lanes",
+                value,
+                DEFAULT_PROCESSING_LANES,
+            )
+            lanes = DEFAULT_PROCESSING_LANES
+        return min(max(lanes, 1), MAX_PROCESSING_LANES)
+
+    @api.model
+    def _process_in_lanes(self, lanes, time_budget=None):
+        """Process pending messages in ``lanes`` threads; returns how many were processed.
+
+        A lane is a :meth:`_process_pending` loop with its own cursor: lanes
+        share the queue exactly as several cron workers do (claims skip the
+        conversations another transaction holds), so one conversation is
+        still answered in arrival order, one message at a time.  Processing
+        a message is mostly Python waiting on PostgreSQL and the reverse: a
+        second lane makes use of those waits within one worker.  One lane
+        processes in the caller's cursor.
+        """
+        if lanes <= 1:
+            return self._process_pending(time_budget=time_budget)
+        with ThreadPoolExecutor(lanes, thread_name_prefix="sms_two_way_lane") as pool:
+            runs = [
+                pool.submit(self._process_pending_in_new_cursor, time_budget)
+                for _lane in range(lanes)
+            ]
+        # Every lane has ended: each failure is logged, the first one fails the run.
+        failures = [run.exception() for run in runs if run.exception()]
+        for failure in failures:
+            _logger.error("A lane processing inbound SMS failed", exc_info=failure)
+        if failures:
+            raise failures[0]
+        return sum(run.result() for run in runs)
+
+    @api.model
+    def _process_pending_in_new_cursor(self, time_budget):
+        """One lane (in its own thread): like the caller, in a cursor of its own.
+
+        Odoo notes which caches a transaction cleared per thread, and a cron
+        tells the other workers only for its own thread: a lane tells them
+        itself, as ``ir.cron`` does after a job.
+        """
+        thread = threading.current_thread()
+        thread.dbname, thread.uid = self.env.cr.dbname, self.env.uid  # for Odoo's logs
+        registry = self.env.registry
+        try:
+            with registry.cursor() as cr:
+                processed = self.with_env(self.env(cr=cr))._process_pending(
+                    time_budget=time_budget
+                )
+        except Exception:
+            registry.reset_changes()
+            raise
+        registry.signal_changes()
+        return processed
 
     @api.model
     def _process_pending(self, time_budget=None):
-        """Process pending inbound messages until none is due or ``time_budget`` seconds are spent.
+        """Process pending inbound messages until none is due or the run's budget is spent.
+
+        With a ``time_budget`` (seconds), the run also stops when its process
+        nears the CPU limit Odoo gives a cron worker (see ``cpu_limit_is_near``).
 
         Each message is claimed, processed and committed on its own, so a
         failure never undoes another message and several cron workers (or
@@ -329,7 +433,7 @@ class SmsConversationMessage(models.Model):
         processed = races = 0
         unannounced, announced_at = self.browse(), None
         while True:
-            if deadline and time.monotonic() > deadline:
+            if deadline and (time.monotonic() > deadline or cpu_limit_is_near()):
                 self._get_process_cron()._trigger()
                 break
             message = self._claim_next_pending()

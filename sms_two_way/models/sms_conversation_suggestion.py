@@ -247,11 +247,7 @@ class SmsConversation(models.Model):
             facts.append(
                 f"Customer's first name: {placeholders.first_name(self.partner_id.name)}"
             )
-        prompts = (
-            self.env["sms.prompt"]
-            .sudo()
-            .search(self.env["sms.prompt"]._get_open_domain(self))
-        )
+        prompts = self._get_open_prompts().sudo()
         facts += [
             f"Waiting for the customer's answer about: {prompt.description}"
             for prompt in prompts

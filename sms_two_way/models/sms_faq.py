@@ -17,6 +17,8 @@ class SmsFaq(models.Model):
     """
 
     _name = "sms.faq"
+    _inherit = ["sms.cached.mixin"]
+    _cache_fields = MATCHER_FIELDS  # _get_matcher
     _description = "SMS FAQ Entry"
     _order = "sequence, id"
 
@@ -67,24 +69,6 @@ class SmsFaq(models.Model):
                 ),
                 "",
             )
-
-    # ------------------------------------------------------------ compiled matcher
-    @api.model_create_multi
-    def create(self, vals_list):
-        records = super().create(vals_list)
-        self.env.registry.clear_cache()
-        return records
-
-    def write(self, vals):
-        result = super().write(vals)
-        if MATCHER_FIELDS & set(vals):
-            self.env.registry.clear_cache()
-        return result
-
-    def unlink(self):
-        result = super().unlink()
-        self.env.registry.clear_cache()
-        return result
 
     def _to_engine_entry(self):
         self.ensure_one()

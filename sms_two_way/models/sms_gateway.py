@@ -52,7 +52,10 @@ class SmsGateway(models.Model):
     """
 
     _name = "sms.gateway"
-    _inherit = ["sms.protected.fields.mixin"]
+    _inherit = ["sms.cached.mixin", "sms.protected.fields.mixin"]
+    _cache_fields = frozenset(
+        {"active", "company_id"}
+    )  # _get_company_ids_with_active_gateway
     _description = "SMS Gateway"
     _order = "sequence, id"
     # The API root receives the credentials: administrators alone choose it.
@@ -327,23 +330,6 @@ class SmsGateway(models.Model):
     def _get_company_ids_with_active_gateway(self):
         """Companies that have an active gateway; cleared whenever a gateway changes."""
         return frozenset(self.sudo().search([]).company_id.ids)
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        gateways = super().create(vals_list)
-        self.env.registry.clear_cache()  # _get_company_ids_with_active_gateway
-        return gateways
-
-    def write(self, vals):
-        result = super().write(vals)
-        if {"active", "company_id"} & vals.keys():
-            self.env.registry.clear_cache()  # _get_company_ids_with_active_gateway
-        return result
-
-    def unlink(self):
-        result = super().unlink()
-        self.env.registry.clear_cache()  # _get_company_ids_with_active_gateway
-        return result
 
     def _normalize_number(self, number, country=None):
         """E.164 form of ``number``, national numbers read in ``country`` (the contact's),

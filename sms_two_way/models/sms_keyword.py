@@ -1,6 +1,6 @@
 import logging
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
 
 from ..core import keywords as engine
@@ -10,23 +10,42 @@ _logger = logging.getLogger(__name__)
 
 # The models a keyword rule's server action may be defined on (it runs on the conversation).
 SERVER_ACTION_MODELS = ["sms.conversation"]
+# What the compiled matchers are built from: changing one of these rebuilds them.
+MATCHER_FIELDS = {
+    "active",
+    "sequence",
+    "company_id",
+    "keyword",
+    "aliases",
+    "match_mode",
+    "number_min",
+    "number_max",
+    "pattern",
+    "yes_intent",
+    "no_intent",
+    "scope",
+    "prompt_kind",
+}
 
 
 class SmsKeyword(models.Model):
     """A low-code rule: when a reply matches, run an action and maybe answer.
 
-    Matching is done by the plain-Python engine in ``core/keywords.py``.
+    Matching is done by the plain-Python engine in ``core/keywords.py``; one
+    compiled matcher per company, scope and question kind is cached
+    (``_get_matcher``) and rebuilt when a rule's matching fields change.
     Addons add actions with ``selection_add`` on ``action`` and a method
     ``_action_<key>(message, match, prompt)``; they add prompt kinds the same
     way on ``prompt_kind``.
     """
 
     _name = "sms.keyword"
-    _inherit = ["sms.protected.fields.mixin"]
+    _inherit = ["sms.cached.mixin", "sms.protected.fields.mixin"]
     _description = "SMS Keyword Rule"
     _order = "sequence, id"
     # A server action runs code on every matching SMS: administrators alone bind one.
     _admin_only_fields = ("server_action_id",)
+    _cache_fields = MATCHER_FIELDS  # _get_matcher
 
     name = fields.Char(required=True, translate=True)
     active = fields.Boolean(default=True)
@@ -168,20 +187,38 @@ class SmsKeyword(models.Model):
         return domain
 
     @api.model
+    @tools.ormcache("company_id", "scope", "prompt_kind")
+    def _get_matcher(self, company_id, scope, prompt_kind):
+        """The compiled matcher of these rules (cached per worker: a reply must not search them).
+
+        A pattern that slipped past the constraint (e.g. an import) is left
+        out: it must not stop all replies.
+        """
+        company = self.env["res.company"].browse(company_id)
+        # Shared by every caller: built from the active rules whatever the caller's context.
+        rules = (
+            self.sudo()
+            .with_context(active_test=True)
+            .search(self._get_rules_domain(company, scope, prompt_kind))
+        )
+        return engine.KeywordMatcher(
+            rule._to_engine_rule()
+            for rule in rules
+            if rule.match_mode != engine.MODE_REGEX
+            or not engine.validate_pattern(rule.pattern)
+        )
+
+    @api.model
     def _match(self, text, company, scope="any", prompt_kind=None):
         """``(rule record, engine match)`` of the best rule for ``text``, or ``(empty, None)``."""
-        rules = self.sudo().search(self._get_rules_domain(company, scope, prompt_kind))
-        if not rules:
+        match = self._get_matcher(company.id, scope, prompt_kind or None).match(text)
+        # Still active: another worker may have archived it since this worker's matcher was built.
+        still_active = match and self.sudo().with_context(active_test=True).search(
+            [("id", "=", match.rule.id)]
+        )
+        if not still_active:
             return self.browse(), None
-        # A pattern that slipped past the constraint (e.g. an import) must not stop all replies.
-        valid = rules.filtered(
-            lambda r: r.match_mode != engine.MODE_REGEX
-            or not engine.validate_pattern(r.pattern)
-        )
-        match = engine.KeywordMatcher(rule._to_engine_rule() for rule in valid).match(
-            text
-        )
-        return (self.browse(match.rule.id), match) if match else (self.browse(), None)
+        return self.browse(still_active.id), match
 
     # ------------------------------------------------------------ "Try a message"
     def action_open_tester(self):

@@ -122,7 +122,7 @@ class SmsPrompt(models.Model):
     @api.model
     def _route(self, message):
         """Offer ``message`` to its conversation's open prompts; True when one took it."""
-        prompts = self.sudo().search(self._get_open_domain(message.conversation_id))
+        prompts = message.conversation_id._get_open_prompts().sudo()
         candidates = []
         Keyword = self.env["sms.keyword"]
         for prompt in prompts:

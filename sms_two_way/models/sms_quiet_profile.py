@@ -5,6 +5,7 @@ class SmsQuietProfile(models.Model):
     """Stricter sending rules for recipients of a country (or some of its states)."""
 
     _name = "sms.quiet.profile"
+    _inherit = ["sms.cached.mixin"]  # _find_id, on any change
     _description = "SMS Quiet Hours Profile"
     _order = "sequence, id"
 
@@ -56,19 +57,3 @@ class SmsQuietProfile(models.Model):
             or profiles.filtered(lambda p: not p.state_ids)
         )[:1]
         return profile.id or None
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        profiles = super().create(vals_list)
-        self.env.registry.clear_cache()  # _find_id
-        return profiles
-
-    def write(self, vals):
-        result = super().write(vals)
-        self.env.registry.clear_cache()  # _find_id
-        return result
-
-    def unlink(self):
-        result = super().unlink()
-        self.env.registry.clear_cache()  # _find_id
-        return result

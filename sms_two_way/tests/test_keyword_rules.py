@@ -1,3 +1,5 @@
+from unittest.mock import patch
+
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
@@ -149,3 +151,59 @@ class TestKeywordRules(SmsTwoWayHttpCase):
         self.hours_rule.company_id = other
         message = self.receive_sms("hours")
         self.assertTrue(message.conversation_id.needs_reply)
+
+    def test_rule_changes_apply_to_the_next_reply(self):
+        """The compiled rules are cached per worker: every change must rebuild them."""
+        Keyword = self.env["sms.keyword"]
+
+        def matched(text):
+            return Keyword._match(text, self.company)[0]
+
+        self.assertEqual(matched("hours"), self.hours_rule)
+        self.hours_rule.write({"keyword": "TIMES", "aliases": False})
+        self.assertFalse(matched("hours"))
+        self.assertEqual(matched("times"), self.hours_rule)
+        self.hours_rule.action_archive()
+        self.assertFalse(matched("times"))
+        self.hours_rule.action_unarchive()
+        self.assertEqual(matched("times"), self.hours_rule)
+        menu = Keyword.create({"name": "Menu", "keyword": "MENU", "action": "reply"})
+        self.assertEqual(matched("menu"), menu)
+        menu.unlink()
+        self.assertFalse(matched("menu"))
+
+    def test_a_caller_context_never_leaks_into_the_shared_matcher(self):
+        Keyword = self.env["sms.keyword"]
+        self.hours_rule.action_archive()
+        for keyword in (Keyword.with_context(active_test=False), Keyword):
+            with self.subTest(context=keyword.env.context):
+                self.assertFalse(keyword._match("hours", self.company)[0])
+
+    def test_matching_a_reply_reads_no_rule(self):
+        Keyword = self.env["sms.keyword"]
+        Keyword._match("warm-up", self.company)
+        self.env.invalidate_all()
+        with self.assertQueryCount(0):
+            self.assertFalse(Keyword._match("tell me a joke", self.company)[0])
+        with self.assertQueryCount(1):  # the matched rule still exists
+            self.assertEqual(Keyword._match("hours", self.company)[0], self.hours_rule)
+
+    def test_later_replies_leave_a_conversation_needing_a_reply_untouched(self):
+        """Only the first handoff assigns and flags; the next ones write (and track) nothing."""
+        conversation = self.receive_sms("Can I bring my dog?").conversation_id
+        self.assertTrue(conversation.needs_reply)
+        Conversation = self.registry["sms.conversation"]
+        written = []
+        write = Conversation.write
+
+        def record(records, vals):
+            written.append(set(vals))
+            return write(records, vals)
+
+        with patch.object(Conversation, "write", autospec=True, side_effect=record):
+            self.receive_sms("And my cat?")
+        self.assertFalse(
+            [fields for fields in written if fields & {"inbox_state", "user_id"}]
+        )
+        self.assertEqual(conversation.user_id, self.salesperson)
+        self.assertEqual(len(conversation.activity_ids), 1)

@@ -91,3 +91,41 @@ class TestPromptRouting(SmsTwoWayHttpCase):
         prompt = self.ask(self.order_a, "Delivery A on Monday")
         self.receive_sms("yes", sender="+32470999888")
         self.assertEqual(prompt.state, "open")
+
+    def test_open_until_bounds_every_question_asked(self):
+        """Replies look for questions only while one can be open: the bound must never miss one.
+
+        It follows the questions asked, not their answers: closing one writes
+        nothing on the conversation (whose row processing may hold).
+        """
+        self.assertFalse(self.conversation.prompt_open_until)
+        soon = fields.Datetime.now() + timedelta(hours=1)
+        later = fields.Datetime.now() + timedelta(hours=5)
+        prompt_a = self.ask(self.order_a, "Delivery A on Monday", expires_at=soon)
+        self.assertEqual(self.conversation.prompt_open_until, soon)
+        prompt_b = self.ask(self.order_b, "Delivery B on Friday", expires_at=later)
+        self.assertEqual(self.conversation.prompt_open_until, later)
+        prompt_a.sudo().expires_at = later + timedelta(hours=1)  # given more time
+        self.assertEqual(
+            self.conversation.prompt_open_until, later + timedelta(hours=1)
+        )
+        prompt_a._close()
+        self.assertEqual(
+            self.conversation.prompt_open_until,
+            later + timedelta(hours=1),
+            "an answer leaves the bound (and the conversation's row) alone",
+        )
+        self.assertEqual(self.conversation._get_open_prompts(), prompt_b)
+
+    def test_no_prompt_query_while_none_can_be_open(self):
+        Prompt = self.env["sms.prompt"].sudo()
+        self.ask(
+            self.order_a,
+            "Old question",
+            expires_at=fields.Datetime.now() - timedelta(minutes=1),
+        )
+        self.env.flush_all()
+        with self.assertQueryCount(0):
+            self.assertEqual(self.conversation._get_open_prompts(), Prompt)
+        prompt = self.ask(self.order_b, "Delivery B on Friday")
+        self.assertEqual(self.conversation._get_open_prompts(), prompt)

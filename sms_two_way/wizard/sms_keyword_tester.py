@@ -31,8 +31,8 @@ class SmsKeywordTester(models.TransientModel):
                     intent=intent,
                 )
                 continue
-            rules = Keyword.search(Keyword._get_rules_domain(tester.company_id))
-            matcher = engine.KeywordMatcher(rule._to_engine_rule() for rule in rules)
+            # The rules exactly as replies are matched against them.
+            matcher = Keyword._get_matcher(tester.company_id.id, "any", None)
             match = matcher.match(tester.text)
             if match:
                 rule = Keyword.browse(match.rule.id)

@@ -17,12 +17,9 @@ class SmsConversation(models.Model):
         given = self.env.context.get("sms_appointment_attendee_ids") or []
         attendees = self.env["calendar.attendee"].sudo().browse(given)
         prompts = (
-            self.env["sms.prompt"]
+            self._get_open_prompts()
             .sudo()
-            .search(
-                self.env["sms.prompt"]._get_open_domain(self)
-                + [("kind", "in", list(APPOINTMENT_KINDS))]
-            )
+            .filtered(lambda prompt: prompt.kind in APPOINTMENT_KINDS)
         )
         for prompt in prompts:
             attendees |= prompt._get_record()
