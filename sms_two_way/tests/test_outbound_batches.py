@@ -7,6 +7,7 @@ from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
+from ..models import sms_gateway
 from ..models.sms_conversation_message import SmsConversationMessage
 from ..models.sms_provider import DEFAULT_CONCURRENT_SENDS, MAX_CONCURRENT_SENDS
 from ..models.sms_provider_twilio import SmsProviderTwilio
@@ -164,13 +165,13 @@ class TestOutboundBatches(SmsTwoWayCase):
     def test_sms_are_marked_being_sent_before_the_provider_is_called(self):
         sms = self.queue(2)
         seen = []
-        send_batch = SmsProviderTwilio._send_batch
+        start_batch = SmsProviderTwilio._start_batch
 
-        def spy(provider, gateway, messages):
+        def spy(provider, gateway, messages, pool):
             seen.append((set(sms.mapped("state")), set(messages.mapped("state"))))
-            return send_batch(provider, gateway, messages)
+            return start_batch(provider, gateway, messages, pool)
 
-        with patch.object(SmsProviderTwilio, "_send_batch", spy):
+        with patch.object(SmsProviderTwilio, "_start_batch", spy):
             self.env["sms.sms"]._process_queue()
         self.assertEqual(seen, [({"process"}, {"unknown"})])
         self.assertEqual(set(sms.mapped("state")), {"pending"})
@@ -234,7 +235,7 @@ class TestOutboundBatches(SmsTwoWayCase):
 
     def test_crash_before_the_provider_got_the_batch_sends_once(self):
         sms = self.queue(2)
-        with patch.object(SmsProviderTwilio, "_send_batch", side_effect=WorkerKilled):
+        with patch.object(SmsProviderTwilio, "_start_batch", side_effect=WorkerKilled):
             self.send_until_killed(sms)
         self.assertFalse(self.fake_twilio.messages)
         self.age_interrupted(sms)
@@ -244,6 +245,139 @@ class TestOutboundBatches(SmsTwoWayCase):
             sorted(sms.mapped("body")),
         )
         self.assertEqual(set(self.outbound(sms).mapped("state")), {"queued"})
+
+    def test_next_batch_is_in_flight_while_the_previous_one_is_applied(self):
+        """Batches are pipelined: the provider is not left idle while a batch's results are applied."""
+        self.fake_twilio.delay_seconds = 0.5  # far longer than preparing a batch of 3
+        sms = self.queue(9)
+        requests_when_applied = []
+        apply_send_results = SmsConversationMessage._apply_send_results
+
+        def spy(messages, results):
+            requests_when_applied.append(len(self.fake_twilio.message_requests()))
+            return apply_send_results(messages, results)
+
+        with (
+            patch.object(sms_gateway, "GATEWAY_BATCH_SIZE", 3),
+            patch.object(SmsConversationMessage, "_apply_send_results", spy),
+        ):
+            self.env["sms.sms"]._process_queue()
+        self.assertEqual(len(requests_when_applied), 3, "one application per batch")
+        self.assertEqual(
+            requests_when_applied[0],
+            6,
+            "the second batch's calls were made before the first one's results were applied",
+        )
+        self.assertGreater(
+            self.fake_twilio.max_in_flight, 3, "two batches' calls overlap"
+        )
+        self.assertEqual(set(self.outbound(sms).mapped("state")), {"queued"})
+        self.assertEqual(len(self.fake_twilio.messages), 9)
+
+    def test_each_batch_is_committed_as_being_sent_before_its_calls(self):
+        """With commits (the queue cron), no call starts before its SMS were committed as being sent,
+        and each batch's results are committed on their own."""
+        sms = self.queue(7)
+        commits = []  # (message requests received, bodies committed as being sent, bodies sent)
+
+        def record_commit():
+            self.env.flush_all()
+            self.env.cr.execute(
+                "SELECT body, state FROM sms_sms WHERE id = ANY(%s)", [sms.ids]
+            )
+            states = dict(self.env.cr.fetchall())
+            commits.append(
+                (
+                    len(self.fake_twilio.message_requests()),
+                    {body for body, state in states.items() if state == "process"},
+                    {body for body, state in states.items() if state == "pending"},
+                )
+            )
+
+        self.fake_twilio.delay_seconds = 0.2
+        with (
+            patch.object(sms_gateway, "GATEWAY_BATCH_SIZE", 3),
+            patch.object(self.env.cr, "commit", record_commit),
+        ):
+            self.gateway._send_sms_records(sms, commit=True)
+        requests = self.fake_twilio.message_requests()
+        self.assertEqual(len(requests), 7)
+        for index, request in enumerate(requests):
+            self.assertTrue(
+                any(
+                    received <= index and request["Body"] in being_sent
+                    for received, being_sent, _sent in commits
+                ),
+                f"{request['Body']} was committed as being sent before its call",
+            )
+        # Start 1, start 2, finish 1, start 3, finish 2, finish 3.
+        self.assertEqual(len(commits), 6)
+        self.assertEqual(
+            [len(sent) for _received, _being_sent, sent in commits], [0, 0, 3, 3, 6, 7]
+        )
+        self.assertEqual(set(sms.mapped("state")), {"pending"})
+
+    def test_crash_applying_a_batch_leaves_the_next_one_to_the_outcome_check(self):
+        """The next batch was marked and its calls made: after the crash, nothing is sent twice."""
+        sms = self.queue(6)
+        with (
+            patch.object(sms_gateway, "GATEWAY_BATCH_SIZE", 3),
+            patch.object(
+                SmsConversationMessage, "_apply_send_results", side_effect=WorkerKilled
+            ),
+        ):
+            self.send_until_killed(sms)
+        self.assertEqual(set(sms.mapped("state")), {"process"}, "both batches")
+        self.assertEqual(set(self.outbound(sms).mapped("state")), {"unknown"})
+        self.assertEqual(
+            len(self.fake_twilio.messages), 6, "calls under way got their answer"
+        )
+        self.age_interrupted(sms)
+        with patch.object(sms_gateway, "GATEWAY_BATCH_SIZE", 3):
+            self.env["sms.sms"]._process_queue()
+        self.assertEqual(
+            len(self.fake_twilio.message_requests()),
+            6,
+            "checked with the provider, not resent",
+        )
+        messages = self.outbound(sms)
+        self.assertEqual(set(messages.mapped("state")), {"queued"})
+        self.assertEqual(
+            set(messages.mapped("provider_sid")),
+            {m["sid"] for m in self.fake_twilio.messages},
+        )
+
+    def test_outage_leaves_the_next_batches_queued(self):
+        self.fake_twilio.mode = "error500"
+        sms = self.queue(9)
+        with patch.object(sms_gateway, "GATEWAY_BATCH_SIZE", 3):
+            self.env["sms.sms"]._process_queue()
+        self.assertLessEqual(
+            len(self.fake_twilio.message_requests()),
+            6,
+            "no batch is started once the provider is known to be down",
+        )
+        self.assertEqual(set(sms.mapped("state")), {"outgoing"})
+        self.fake_twilio.mode = "ok"
+        with patch.object(sms_gateway, "GATEWAY_BATCH_SIZE", 3):
+            self.env["sms.sms"]._process_queue()
+        self.assertEqual(
+            sorted(m["body"] for m in self.fake_twilio.messages),
+            sorted(sms.mapped("body")),
+        )
+
+    def test_max_rate_holds_across_pipelined_batches(self):
+        rate = 20.0
+        self.gateway.max_send_rate = rate
+        self.queue(9)
+        start = time.monotonic()
+        with patch.object(sms_gateway, "GATEWAY_BATCH_SIZE", 3):
+            self.env["sms.sms"]._process_queue()
+        times = sorted(self.fake_twilio.message_times)
+        self.assertEqual(len(times), 9)
+        for index, at in enumerate(times):
+            # Lower bounds only: a slow machine makes the calls later, never earlier.
+            self.assertGreaterEqual(at - start, index / rate * 0.95)
 
     def send_until_killed(self, sms):
         """Send ``sms`` until the worker dies.  Not with assertRaises: its savepoint would undo

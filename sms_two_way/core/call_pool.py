@@ -1,0 +1,65 @@
+"""Provider calls of successive batches on one bounded thread pool (plain Python, no ORM)."""
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+# The outcome of a call not made because the provider is down.
+SKIPPED = object()
+
+
+class CallPool:
+    """Runs the HTTP calls of every batch of one send on the same bounded pool.
+
+    The pool outlives a batch so that the calling thread can start the next
+    batch's calls and then do the ORM work of the previous one (apply its
+    results, commit) while calls are in flight.  One pool for all batches
+    keeps ``max_in_flight`` a true bound: the provider never sees more
+    requests at once, however many batches are under way.  Once a call fails
+    with an error ``is_outage`` says is an outage, every call not yet started,
+    of any batch, is skipped: a provider that is down is not hammered.
+
+    The calls must not touch the ORM: they run in other threads.  Leaving the
+    ``with`` block waits for the calls already submitted, even on an error:
+    their messages were committed as being sent, so they are either answered
+    here or checked with the provider later, never sent again blindly.
+    """
+
+    def __init__(self, max_in_flight):
+        self._executor = ThreadPoolExecutor(
+            max_workers=max_in_flight, thread_name_prefix="sms_two_way_send"
+        )
+        self.outage = None  # the first outage error, set by a pool thread
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *_exc):
+        self._executor.shutdown(wait=True)
+
+    def submit(self, calls, delays, is_outage):
+        """Start the zero-argument ``calls``, each ``delays[i]`` seconds from now at the earliest.
+
+        Returns a function waiting for their outcomes: per call and in order,
+        ``(value, None)``, ``(None, exception)`` or ``(None, SKIPPED)``.
+        """
+        start = time.monotonic()
+        futures = [
+            self._executor.submit(self._run, call, start, delay, is_outage)
+            for call, delay in zip(calls, delays, strict=True)
+        ]
+        return lambda: [future.result() for future in futures]
+
+    def _run(self, call, start, delay, is_outage):
+        if self.outage:
+            return None, SKIPPED
+        if delay > 0:
+            # Never more than the delay itself, whatever the clock (tests freeze time).
+            time.sleep(max(0.0, min(delay, delay - (time.monotonic() - start))))
+            if self.outage:
+                return None, SKIPPED
+        try:
+            return call(), None
+        except Exception as error:  # noqa: BLE001 - mapped to a result by the caller
+            if is_outage(error):
+                self.outage = error
+            return None, error

@@ -1,0 +1,111 @@
+"""Unit tests of the pool the provider calls of successive batches share."""
+
+import threading
+import time
+
+from sms_two_way.core.call_pool import SKIPPED, CallPool
+
+
+class Provider:
+    """Counts the calls in flight at once; each call takes ``latency`` seconds."""
+
+    def __init__(self, latency=0.05):
+        self.latency = latency
+        self.in_flight = self.max_in_flight = 0
+        self.started = []
+        self.lock = threading.Lock()
+
+    def call(self, name, fail=None):
+        def run():
+            with self.lock:
+                self.started.append((name, time.monotonic()))
+                self.in_flight += 1
+                self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            try:
+                time.sleep(self.latency)
+                if fail:
+                    raise fail
+                return name
+            finally:
+                with self.lock:
+                    self.in_flight -= 1
+
+        return run
+
+
+def never_outage(_error):
+    return False
+
+
+def test_outcomes_come_back_in_order_with_errors():
+    provider = Provider(latency=0.01)
+    with CallPool(4) as pool:
+        wait = pool.submit(
+            [
+                provider.call("a"),
+                provider.call("b", fail=ValueError("x")),
+                provider.call("c"),
+            ],
+            [0, 0, 0],
+            never_outage,
+        )
+        outcomes = wait()
+    assert [value for value, _error in outcomes] == ["a", None, "c"]
+    assert isinstance(outcomes[1][1], ValueError)
+    assert outcomes[0][1] is None and outcomes[2][1] is None
+
+
+def test_batches_share_the_bound_and_overlap():
+    """A second batch's calls start while the first one's are in flight, never above the bound."""
+    provider = Provider(latency=0.2)
+    with CallPool(4) as pool:
+        first = pool.submit(
+            [provider.call(f"1-{i}") for i in range(3)], [0] * 3, never_outage
+        )
+        second = pool.submit(
+            [provider.call(f"2-{i}") for i in range(3)], [0] * 3, never_outage
+        )
+        first()
+        second()
+    assert provider.max_in_flight == 4
+    started = dict(provider.started)
+    assert started["2-0"] - started["1-0"] < provider.latency
+
+
+def test_an_outage_skips_every_call_not_yet_started_of_any_batch():
+    provider = Provider(latency=0.05)
+    down = ConnectionError("down")
+    with CallPool(1) as pool:
+        first = pool.submit(
+            [provider.call("1-0", fail=down), provider.call("1-1")],
+            [0, 0],
+            lambda error: error is down,
+        )
+        second = pool.submit([provider.call("2-0")], [0], never_outage)
+        assert [error for _value, error in first()] == [down, SKIPPED]
+        assert second() == [(None, SKIPPED)]
+        assert pool.outage is down
+    assert [name for name, _at in provider.started] == ["1-0"]
+
+
+def test_a_call_waits_for_its_delay():
+    provider = Provider(latency=0)
+    start = time.monotonic()
+    with CallPool(2) as pool:
+        pool.submit([provider.call("now"), provider.call("later")], [0, 0.3], never_outage)()
+    started = dict(provider.started)
+    assert started["later"] - start >= 0.3 * 0.95
+    assert started["now"] - start < 0.3
+
+
+def test_leaving_the_pool_waits_for_calls_in_flight():
+    """On an error in the calling thread, calls already submitted still get their answer."""
+    provider = Provider(latency=0.1)
+    try:
+        with CallPool(2) as pool:
+            pool.submit([provider.call("a"), provider.call("b")], [0, 0], never_outage)
+            raise RuntimeError("applying the previous batch failed")
+    except RuntimeError:
+        pass
+    assert provider.in_flight == 0
+    assert sorted(name for name, _at in provider.started) == ["a", "b"]
