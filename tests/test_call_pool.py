@@ -92,7 +92,9 @@ def test_a_call_waits_for_its_delay():
     provider = Provider(latency=0)
     start = time.monotonic()
     with CallPool(2) as pool:
-        pool.submit([provider.call("now"), provider.call("later")], [0, 0.3], never_outage)()
+        pool.submit(
+            [provider.call("now"), provider.call("later")], [0, 0.3], never_outage
+        )()
     started = dict(provider.started)
     assert started["later"] - start >= 0.3 * 0.95
     assert started["now"] - start < 0.3
@@ -109,3 +111,15 @@ def test_leaving_the_pool_waits_for_calls_in_flight():
         pass
     assert provider.in_flight == 0
     assert sorted(name for name, _at in provider.started) == ["a", "b"]
+
+
+def test_sleep_until_due_waits_for_the_last_paced_call():
+    """Under a max rate, the next batch is not prepared long before the previous one's calls."""
+    provider = Provider(latency=0)
+    with CallPool(2) as pool:
+        start = time.monotonic()
+        pool.sleep_until_due(0.1)
+        assert time.monotonic() - start < 0.1, "nothing submitted: no wait"
+        pool.submit([provider.call("a"), provider.call("b")], [0, 0.4], never_outage)
+        pool.sleep_until_due(0.1)
+        assert time.monotonic() - start >= 0.3 * 0.95

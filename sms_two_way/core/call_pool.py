@@ -29,6 +29,7 @@ class CallPool:
             max_workers=max_in_flight, thread_name_prefix="sms_two_way_send"
         )
         self.outage = None  # the first outage error, set by a pool thread
+        self._last_due = time.monotonic()  # when the last call submitted may start
 
     def __enter__(self):
         return self
@@ -43,11 +44,16 @@ class CallPool:
         ``(value, None)``, ``(None, exception)`` or ``(None, SKIPPED)``.
         """
         start = time.monotonic()
+        self._last_due = max(self._last_due, start + max(delays, default=0.0))
         futures = [
             self._executor.submit(self._run, call, start, delay, is_outage)
             for call, delay in zip(calls, delays, strict=True)
         ]
         return lambda: [future.result() for future in futures]
+
+    def sleep_until_due(self, ahead):
+        """Sleep until every call submitted may start within ``ahead`` seconds (paced calls)."""
+        time.sleep(max(0.0, self._last_due - ahead - time.monotonic()))
 
     def _run(self, call, start, delay, is_outage):
         if self.outage:

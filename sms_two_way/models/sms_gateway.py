@@ -25,6 +25,9 @@ _logger = logging.getLogger(__name__)
 
 # SMS prepared, marked and committed at once, then sent concurrently (see _send_sms_records).
 GATEWAY_BATCH_SIZE = 100
+# Under a max rate, the next batch is started when the calls of the previous one are due
+# within this many seconds (about the time preparing a batch takes, with room to spare).
+START_NEXT_BATCH_AHEAD = 5.0
 
 # Status names every provider maps its own statuses onto (see sms.provider).
 STATUS_TO_MESSAGE_STATE = {
@@ -431,27 +434,38 @@ class SmsGateway(models.Model):
         sent and (with ``commit``) commits, then starts its provider calls;
         :meth:`_finish_sending` waits for their answers, applies them and
         commits.  The batches are pipelined: batch N+1 is started before
-        batch N is finished, so the provider always has calls in flight while
+        batch N is finished, so that the provider has calls in flight while
         this thread does the ORM work of either, instead of waiting idle
-        through it.  One batch ahead is enough to hide that work (it takes
-        less time than a batch's calls) and keeps the guarantees of a
-        sequential send: every call starts after its SMS were committed as
-        being sent, every batch's results are committed on their own, and a
-        crash at any point leaves at most two batches *Outcome Unknown*,
-        checked with the provider before any resend (see
-        ``sms.sms._requeue_interrupted``).  All calls share one pool, so the
-        gateway's "Concurrent requests" bounds them all, and each call waits
-        for its slot at the gateway's max rate.  When the provider is down
-        the calls not yet started are skipped (their SMS go back to the
-        queue) and no further batch is started: the rest stays queued for the
-        retry cron.
+        through it.
+
+        One batch ahead, not more: the ORM work of a batch takes about as
+        long as its calls at a provider's usual latency, so this thread is
+        then the bottleneck and a deeper pipeline would only leave more SMS
+        being sent after a crash.  Whole batches, not a sliding window of
+        single results: the results of a batch are applied per resulting
+        state in a constant number of queries and committed together.  This
+        keeps the guarantees of a sequential send: every call starts after
+        its SMS were committed as being sent, every batch's results are
+        committed on their own, and a crash at any point leaves at most two
+        batches *Outcome Unknown*, checked with the provider before any
+        resend (see ``sms.sms._requeue_interrupted``).  All calls share one
+        pool, so the gateway's "Concurrent requests" bounds them all, and
+        each call waits for its slot at the gateway's max rate.  Under a max
+        rate, the next batch is started only when the calls of the previous
+        one are about due (``START_NEXT_BATCH_AHEAD``): SMS marked minutes
+        before their turn could outlive the delay after which another worker
+        re-queues them as interrupted.  When the provider is down, the calls
+        not yet started are skipped (their SMS go back to the queue) and no
+        further batch is started: the rest stays queued for the retry cron.
         """
         self.ensure_one()
-        in_flight = None  # the started batch: (its messages, function waiting for its results)
+        # The started batch: (its messages, function waiting for its results).
+        in_flight = None
         with CallPool(self._get_concurrent_sends()) as pool:
             for batch in split_every(
                 GATEWAY_BATCH_SIZE, sms_records.ids, sms_records.browse
             ):
+                pool.sleep_until_due(START_NEXT_BATCH_AHEAD)
                 if pool.outage:
                     break
                 started = self._start_sending(batch._claim_outgoing(), pool, commit)

@@ -141,9 +141,11 @@ class SmsSms(models.Model):
         crash loses at most what the provider is asked about before any
         resend (see ``sms.gateway._send_sms_records``).
         """
-        queued = self.filtered(lambda sms: sms.state == "outgoing" and not sms.to_delete)
+        queued = self.filtered(
+            lambda sms: sms.state == "outgoing" and not sms.to_delete
+        )
         ours = queued.filtered(lambda sms: sms.gateway_id.active)
-        super(SmsSms, queued - ours).send(
+        result = super(SmsSms, queued - ours).send(
             unlink_failed=unlink_failed,
             unlink_sent=unlink_sent,
             auto_commit=auto_commit,
@@ -154,6 +156,7 @@ class SmsSms(models.Model):
         )
         for gateway, sms_records in ours.grouped("gateway_id").items():
             gateway._send_sms_records(sms_records, commit=commit)
+        return result
 
     @api.model
     def _process_queue(self, ids=None):

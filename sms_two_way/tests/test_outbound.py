@@ -1,9 +1,10 @@
 from contextlib import contextmanager
 from unittest.mock import patch
 
-from odoo.addons.sms.tools.sms_api import SmsApi
 from odoo.exceptions import UserError
 from odoo.tests import tagged
+
+from odoo.addons.sms.tools.sms_api import SmsApi
 
 from ..models.sms_gateway import GATEWAY_BATCH_SIZE, SmsGateway
 from ..models.sms_sms import send_options_context

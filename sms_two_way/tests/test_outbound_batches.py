@@ -9,6 +9,7 @@ from odoo.tools import mute_logger
 
 from ..models import sms_gateway
 from ..models.sms_conversation_message import SmsConversationMessage
+from ..models.sms_gateway import SmsGateway
 from ..models.sms_provider import DEFAULT_CONCURRENT_SENDS, MAX_CONCURRENT_SENDS
 from ..models.sms_provider_twilio import SmsProviderTwilio
 from ..models.sms_sms import INTERRUPTED_SEND_AFTER, send_options_context
@@ -378,6 +379,31 @@ class TestOutboundBatches(SmsTwoWayCase):
         for index, at in enumerate(times):
             # Lower bounds only: a slow machine makes the calls later, never earlier.
             self.assertGreaterEqual(at - start, index / rate * 0.95)
+
+    def test_under_a_max_rate_the_next_batch_is_marked_when_its_turn_nears(self):
+        """Marked long before its calls, a batch could be re-queued as interrupted and sent twice."""
+        rate = 4.0
+        self.gateway.max_send_rate = rate
+        self.queue(6)
+        started = []
+        start_sending = SmsGateway._start_sending
+
+        def spy(gateway, sms_records, pool, commit):
+            started.append(time.monotonic())
+            return start_sending(gateway, sms_records, pool, commit)
+
+        with (
+            patch.object(sms_gateway, "GATEWAY_BATCH_SIZE", 3),
+            patch.object(sms_gateway, "START_NEXT_BATCH_AHEAD", 0.0),
+            patch.object(SmsGateway, "_start_sending", spy),
+        ):
+            self.env["sms.sms"]._process_queue()
+        self.assertEqual(len(self.fake_twilio.message_requests()), 6)
+        self.assertGreaterEqual(
+            started[1] - started[0],
+            2 / rate * 0.95,
+            "the second batch waits until the first one's last call is due",
+        )
 
     def send_until_killed(self, sms):
         """Send ``sms`` until the worker dies.  Not with assertRaises: its savepoint would undo
