@@ -126,14 +126,21 @@ class TestOutboundBatches(SmsTwoWayCase):
         self.gateway.max_concurrent_sends = MAX_CONCURRENT_SENDS
         self.assertEqual(self.gateway._get_concurrent_sends(), MAX_CONCURRENT_SENDS)
 
-    def test_outage_stops_the_rest_of_the_batch(self):
+    def test_outage_stops_the_rest_of_the_batch_and_the_next_ones(self):
         self.fake_twilio.mode = "error500"
+        self.gateway.max_concurrent_sends = 5
         sms = self.queue(30)
-        self.env["sms.sms"]._process_queue()
-        self.assertLess(
+        with patch.object(sms_gateway, "GATEWAY_BATCH_SIZE", 10):
+            self.env["sms.sms"]._process_queue()
+        self.assertLessEqual(
             len(self.fake_twilio.message_requests()),
-            30,
-            "a provider that is down is not hammered",
+            5,
+            "a provider that is down is not hammered: no call starts after the first failure",
+        )
+        self.assertLessEqual(
+            len(self.outbound(sms)),
+            20,
+            "no batch is started once the provider is known to be down",
         )
         self.assertEqual(set(sms.mapped("state")), {"outgoing"})
         self.assertEqual(set(self.outbound(sms).mapped("state")), {"outgoing"})
@@ -196,18 +203,7 @@ class TestOutboundBatches(SmsTwoWayCase):
         )
         self.age_interrupted(sms)
         self.env["sms.sms"]._process_queue()
-        self.assertEqual(
-            len(self.fake_twilio.message_requests()),
-            3,
-            "checked with the provider, not resent",
-        )
-        self.assertEqual(len(self.fake_twilio.messages), 3)
-        messages = self.outbound(sms)
-        self.assertEqual(set(messages.mapped("state")), {"queued"})
-        self.assertEqual(
-            set(messages.mapped("provider_sid")),
-            {m["sid"] for m in self.fake_twilio.messages},
-        )
+        self.assert_checked_not_resent(sms)
 
     def test_failure_applying_the_results_never_sends_twice(self):
         """The provider took the batch, then recording its answers failed: nothing is half applied."""
@@ -336,36 +332,7 @@ class TestOutboundBatches(SmsTwoWayCase):
         self.age_interrupted(sms)
         with patch.object(sms_gateway, "GATEWAY_BATCH_SIZE", 3):
             self.env["sms.sms"]._process_queue()
-        self.assertEqual(
-            len(self.fake_twilio.message_requests()),
-            6,
-            "checked with the provider, not resent",
-        )
-        messages = self.outbound(sms)
-        self.assertEqual(set(messages.mapped("state")), {"queued"})
-        self.assertEqual(
-            set(messages.mapped("provider_sid")),
-            {m["sid"] for m in self.fake_twilio.messages},
-        )
-
-    def test_outage_leaves_the_next_batches_queued(self):
-        self.fake_twilio.mode = "error500"
-        sms = self.queue(9)
-        with patch.object(sms_gateway, "GATEWAY_BATCH_SIZE", 3):
-            self.env["sms.sms"]._process_queue()
-        self.assertLessEqual(
-            len(self.fake_twilio.message_requests()),
-            6,
-            "no batch is started once the provider is known to be down",
-        )
-        self.assertEqual(set(sms.mapped("state")), {"outgoing"})
-        self.fake_twilio.mode = "ok"
-        with patch.object(sms_gateway, "GATEWAY_BATCH_SIZE", 3):
-            self.env["sms.sms"]._process_queue()
-        self.assertEqual(
-            sorted(m["body"] for m in self.fake_twilio.messages),
-            sorted(sms.mapped("body")),
-        )
+        self.assert_checked_not_resent(sms)
 
     def test_max_rate_holds_across_pipelined_batches(self):
         rate = 20.0
@@ -403,6 +370,21 @@ class TestOutboundBatches(SmsTwoWayCase):
             started[1] - started[0],
             2 / rate * 0.95,
             "the second batch waits until the first one's last call is due",
+        )
+
+    def assert_checked_not_resent(self, sms):
+        """Each of ``sms`` reached the provider once, and its outbound message got the provider's id."""
+        self.assertEqual(
+            len(self.fake_twilio.message_requests()),
+            len(sms),
+            "checked with the provider, not resent",
+        )
+        self.assertEqual(len(self.fake_twilio.messages), len(sms))
+        messages = self.outbound(sms)
+        self.assertEqual(set(messages.mapped("state")), {"queued"})
+        self.assertEqual(
+            set(messages.mapped("provider_sid")),
+            {m["sid"] for m in self.fake_twilio.messages},
         )
 
     def send_until_killed(self, sms):
