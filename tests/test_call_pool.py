@@ -100,12 +100,17 @@ def test_a_call_waits_for_its_delay():
     assert started["now"] - start < 0.3
 
 
-def test_leaving_the_pool_waits_for_calls_in_flight():
-    """On an error in the calling thread, calls already submitted still get their answer."""
-    provider = Provider(latency=0.1)
+def test_an_error_in_the_calling_thread_stops_the_calls_not_yet_started():
+    """Calls in flight get their answer; the others, whose results could not be recorded, are not made."""
+    provider = Provider(latency=0.2)
     try:
-        with CallPool(2) as pool:
-            pool.submit([provider.call("a"), provider.call("b")], [0, 0], never_outage)
+        with CallPool(3) as pool:
+            pool.submit(
+                [provider.call(name) for name in ("a", "b", "paced", "queued")],
+                [0, 0, 0.1, 0],
+                never_outage,
+            )
+            time.sleep(0.05)  # a and b in flight, paced waiting for its slot, queued for a thread
             raise RuntimeError("applying the previous batch failed")
     except RuntimeError:
         pass

@@ -3,7 +3,7 @@
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-# The outcome of a call not made because the provider is down.
+# The outcome of a call not made because the provider is down (or the sender failed).
 SKIPPED = object()
 
 
@@ -19,9 +19,10 @@ class CallPool:
     of any batch, is skipped: a provider that is down is not hammered.
 
     The calls must not touch the ORM: they run in other threads.  Leaving the
-    ``with`` block waits for the calls already submitted, even on an error:
-    their messages were committed as being sent, so they are either answered
-    here or checked with the provider later, never sent again blindly.
+    ``with`` block waits for the calls in flight.  On an error in the
+    calling thread, the calls not yet started are not made: their results
+    could not be recorded anyway, and their messages, committed as being
+    sent, are checked with the provider before any later attempt.
     """
 
     def __init__(self, max_in_flight):
@@ -29,13 +30,15 @@ class CallPool:
             max_workers=max_in_flight, thread_name_prefix="sms_two_way_send"
         )
         self.outage = None  # the first outage error, set by a pool thread
+        self._stopped = False  # the calling thread failed: no more calls
         self._last_due = time.monotonic()  # when the last call submitted may start
 
     def __enter__(self):
         return self
 
-    def __exit__(self, *_exc):
-        self._executor.shutdown(wait=True)
+    def __exit__(self, exc_type, *_exc):
+        self._stopped = exc_type is not None
+        self._executor.shutdown(wait=True, cancel_futures=self._stopped)
 
     def submit(self, calls, delays, is_outage):
         """Start the zero-argument ``calls``, each ``delays[i]`` seconds from now at the earliest.
@@ -56,12 +59,12 @@ class CallPool:
         time.sleep(max(0.0, self._last_due - ahead - time.monotonic()))
 
     def _run(self, call, start, delay, is_outage):
-        if self.outage:
+        if self.outage or self._stopped:
             return None, SKIPPED
         if delay > 0:
             # Never more than the delay itself, whatever the clock (tests freeze time).
             time.sleep(max(0.0, min(delay, delay - (time.monotonic() - start))))
-            if self.outage:
+            if self.outage or self._stopped:
                 return None, SKIPPED
         try:
             return call(), None

@@ -315,7 +315,9 @@ class TestOutboundBatches(SmsTwoWayCase):
         self.assertEqual(set(sms.mapped("state")), {"pending"})
 
     def test_crash_applying_a_batch_leaves_the_next_one_to_the_outcome_check(self):
-        """The next batch was marked and its calls made: after the crash, nothing is sent twice."""
+        """The next batch was marked as being sent and handed to the pool when applying the
+        previous one failed: its calls not yet made are not made, and each SMS is sent once."""
+        self.gateway.max_send_rate = 2.0  # the second batch's calls wait for their slots
         sms = self.queue(6)
         with (
             patch.object(sms_gateway, "GATEWAY_BATCH_SIZE", 3),
@@ -327,8 +329,11 @@ class TestOutboundBatches(SmsTwoWayCase):
         self.assertEqual(set(sms.mapped("state")), {"process"}, "both batches")
         self.assertEqual(set(self.outbound(sms).mapped("state")), {"unknown"})
         self.assertEqual(
-            len(self.fake_twilio.messages), 6, "calls under way got their answer"
+            len(self.fake_twilio.message_requests()),
+            3,
+            "the second batch's calls, still waiting for their slots, were not made",
         )
+        self.gateway.max_send_rate = 0
         self.age_interrupted(sms)
         with patch.object(sms_gateway, "GATEWAY_BATCH_SIZE", 3):
             self.env["sms.sms"]._process_queue()
