@@ -110,7 +110,9 @@ def test_an_error_in_the_calling_thread_stops_the_calls_not_yet_started():
                 [0, 0, 0.1, 0],
                 never_outage,
             )
-            time.sleep(0.05)  # a and b in flight, paced waiting for its slot, queued for a thread
+            time.sleep(
+                0.05
+            )  # a and b in flight, paced waiting for its slot, queued for a thread
             raise RuntimeError("applying the previous batch failed")
     except RuntimeError:
         pass

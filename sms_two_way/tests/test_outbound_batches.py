@@ -317,7 +317,9 @@ class TestOutboundBatches(SmsTwoWayCase):
     def test_crash_applying_a_batch_leaves_the_next_one_to_the_outcome_check(self):
         """The next batch was marked as being sent and handed to the pool when applying the
         previous one failed: its calls not yet made are not made, and each SMS is sent once."""
-        self.gateway.max_send_rate = 2.0  # the second batch's calls wait for their slots
+        self.gateway.max_send_rate = (
+            2.0  # the second batch's calls wait for their slots
+        )
         sms = self.queue(6)
         with (
             patch.object(sms_gateway, "GATEWAY_BATCH_SIZE", 3),
