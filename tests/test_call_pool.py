@@ -1,9 +1,12 @@
 """Unit tests of the pool the provider calls of successive batches share."""
 
+import itertools
 import threading
 import time
 
 from sms_two_way.core.call_pool import SKIPPED, CallPool
+
+_distinct_keys = itertools.count()
 
 
 class Provider:
@@ -13,6 +16,7 @@ class Provider:
         self.latency = latency
         self.in_flight = self.max_in_flight = 0
         self.started = []
+        self.ended = {}
         self.lock = threading.Lock()
 
     def call(self, name, fail=None):
@@ -29,27 +33,39 @@ class Provider:
             finally:
                 with self.lock:
                     self.in_flight -= 1
+                    self.ended[name] = time.monotonic()
 
         return run
+
+    def names_started(self):
+        return [name for name, _at in self.started]
 
 
 def never_outage(_error):
     return False
 
 
+def submit(pool, calls, delays=None, keys=None, is_outage=never_outage):
+    """``pool.submit`` with no delay and a distinct key per call unless given."""
+    return pool.submit(
+        calls,
+        delays or [0] * len(calls),
+        keys or [next(_distinct_keys) for _call in calls],
+        is_outage,
+    )
+
+
 def test_outcomes_come_back_in_order_with_errors():
     provider = Provider(latency=0.01)
     with CallPool(4) as pool:
-        wait = pool.submit(
+        outcomes = submit(
+            pool,
             [
                 provider.call("a"),
                 provider.call("b", fail=ValueError("x")),
                 provider.call("c"),
             ],
-            [0, 0, 0],
-            never_outage,
-        )
-        outcomes = wait()
+        )()
     assert [value for value, _error in outcomes] == ["a", None, "c"]
     assert isinstance(outcomes[1][1], ValueError)
     assert outcomes[0][1] is None and outcomes[2][1] is None
@@ -59,12 +75,8 @@ def test_batches_share_the_bound_and_overlap():
     """A second batch's calls start while the first one's are in flight, never above the bound."""
     provider = Provider(latency=0.2)
     with CallPool(4) as pool:
-        first = pool.submit(
-            [provider.call(f"1-{i}") for i in range(3)], [0] * 3, never_outage
-        )
-        second = pool.submit(
-            [provider.call(f"2-{i}") for i in range(3)], [0] * 3, never_outage
-        )
+        first = submit(pool, [provider.call(f"1-{i}") for i in range(3)])
+        second = submit(pool, [provider.call(f"2-{i}") for i in range(3)])
         first()
         second()
     assert provider.max_in_flight == 4
@@ -72,29 +84,47 @@ def test_batches_share_the_bound_and_overlap():
     assert started["2-0"] - started["1-0"] < provider.latency
 
 
+def test_calls_to_one_number_run_in_order_across_batches():
+    provider = Provider(latency=0.1)
+    with CallPool(4) as pool:
+        first = submit(
+            pool,
+            [provider.call("ada 1"), provider.call("ada 2"), provider.call("bob 1")],
+            keys=["ada", "ada", "bob"],
+        )
+        second = submit(
+            pool, [provider.call("ada 3"), provider.call("bob 2")], keys=["ada", "bob"]
+        )
+        first()
+        second()
+    started = dict(provider.started)
+    assert started["ada 2"] >= provider.ended["ada 1"]
+    assert started["ada 3"] >= provider.ended["ada 2"]
+    assert started["bob 2"] >= provider.ended["bob 1"]
+    assert started["bob 1"] < provider.ended["ada 1"], "other numbers do not wait"
+
+
 def test_an_outage_skips_every_call_not_yet_started_of_any_batch():
     provider = Provider(latency=0.05)
     down = ConnectionError("down")
     with CallPool(1) as pool:
-        first = pool.submit(
+        first = submit(
+            pool,
             [provider.call("1-0", fail=down), provider.call("1-1")],
-            [0, 0],
-            lambda error: error is down,
+            is_outage=lambda error: error is down,
         )
-        second = pool.submit([provider.call("2-0")], [0], never_outage)
+        second = submit(pool, [provider.call("2-0")])
         assert [error for _value, error in first()] == [down, SKIPPED]
         assert second() == [(None, SKIPPED)]
         assert pool.outage is down
-    assert [name for name, _at in provider.started] == ["1-0"]
+    assert provider.names_started() == ["1-0"]
 
 
 def test_a_call_waits_for_its_delay():
     provider = Provider(latency=0)
     start = time.monotonic()
     with CallPool(2) as pool:
-        pool.submit(
-            [provider.call("now"), provider.call("later")], [0, 0.3], never_outage
-        )()
+        submit(pool, [provider.call("now"), provider.call("later")], [0, 0.3])()
     started = dict(provider.started)
     assert started["later"] - start >= 0.3 * 0.95
     assert started["now"] - start < 0.3
@@ -105,10 +135,10 @@ def test_an_error_in_the_calling_thread_stops_the_calls_not_yet_started():
     provider = Provider(latency=0.2)
     try:
         with CallPool(3) as pool:
-            pool.submit(
+            submit(
+                pool,
                 [provider.call(name) for name in ("a", "b", "paced", "queued")],
                 [0, 0, 0.1, 0],
-                never_outage,
             )
             time.sleep(
                 0.05
@@ -117,7 +147,7 @@ def test_an_error_in_the_calling_thread_stops_the_calls_not_yet_started():
     except RuntimeError:
         pass
     assert provider.in_flight == 0
-    assert sorted(name for name, _at in provider.started) == ["a", "b"]
+    assert sorted(provider.names_started()) == ["a", "b"]
 
 
 def test_sleep_until_due_waits_for_the_last_paced_call():
@@ -127,6 +157,6 @@ def test_sleep_until_due_waits_for_the_last_paced_call():
         start = time.monotonic()
         pool.sleep_until_due(0.1)
         assert time.monotonic() - start < 0.1, "nothing submitted: no wait"
-        pool.submit([provider.call("a"), provider.call("b")], [0, 0.4], never_outage)
+        submit(pool, [provider.call("a"), provider.call("b")], [0, 0.4])
         pool.sleep_until_due(0.1)
         assert time.monotonic() - start >= 0.3 * 0.95

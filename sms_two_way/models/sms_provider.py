@@ -39,19 +39,26 @@ class SmsProvider(models.AbstractModel):
         """
         raise NotImplementedError()
 
-    def _call_concurrently(self, gateway, pool, calls, is_outage):
-        """Start the zero-argument HTTP ``calls`` on ``pool``, within the gateway's max rate.
+    def _call_concurrently(self, gateway, pool, messages, calls, is_outage):
+        """Start the zero-argument HTTP ``calls`` (one per message) on ``pool``, within the gateway's max rate.
 
         The pool holds at most the gateway's "Concurrent requests" calls in
         flight (``sms.gateway._get_concurrent_sends``); each call waits for its
         send slot, reserved here for the whole batch (``sms.gateway.
-        _reserve_send_slots``).  Once a call fails with an error for which
-        ``is_outage(error)`` is true, the calls not yet started are not made.
-        Returns a function waiting for the outcomes: per call and in order,
-        ``(value, None)``, ``(None, exception)`` or ``(None, SKIPPED)``.
-        The calls must not touch the ORM: they run in other threads.
+        _reserve_send_slots``), and for the calls to the same number queued
+        before it, so that texts to one number leave in order.  Once a call
+        fails with an error for which ``is_outage(error)`` is true, the calls
+        not yet started are not made.  Returns a function waiting for the
+        outcomes: per call and in order, ``(value, None)``, ``(None,
+        exception)`` or ``(None, SKIPPED)``.  The calls must not touch the
+        ORM: they run in other threads.
         """
-        return pool.submit(calls, gateway._reserve_send_slots(len(calls)), is_outage)
+        return pool.submit(
+            calls,
+            gateway._reserve_send_slots(len(calls)),
+            messages.mapped("number"),
+            is_outage,
+        )
 
     def _find_sent(self, gateway, message):
         """Provider id of ``message`` if the provider already has it, else ``False``.

@@ -125,7 +125,9 @@ class SmsProviderTwilio(models.AbstractModel):
             )
             for message in messages
         ]
-        outcomes = self._call_concurrently(gateway, pool, calls, self._is_outage)
+        outcomes = self._call_concurrently(
+            gateway, pool, messages, calls, self._is_outage
+        )
         return lambda: [
             self._send_result(message, *outcome)
             for message, outcome in zip(messages, outcomes(), strict=True)

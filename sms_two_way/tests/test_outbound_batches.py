@@ -14,6 +14,7 @@ from ..models.sms_provider import DEFAULT_CONCURRENT_SENDS, MAX_CONCURRENT_SENDS
 from ..models.sms_provider_twilio import SmsProviderTwilio
 from ..models.sms_sms import INTERRUPTED_SEND_AFTER, send_options_context
 from .common import SmsTwoWayCase
+from .fake_twilio import FakeTwilio
 
 
 class WorkerKilled(Exception):
@@ -94,6 +95,36 @@ class TestOutboundBatches(SmsTwoWayCase):
         }
         for message in messages:
             self.assertEqual(message.provider_sid, by_body[message.body])
+
+    def test_texts_to_one_number_leave_in_order(self):
+        """Concurrent calls would let a later text to a number overtake an earlier one."""
+        self.fake_twilio.delay_seconds = 0.2
+        number = "+32470119999"
+        Sms = self.env["sms.sms"].sudo().with_context(sms_two_way_category="direct")
+        sms = Sms.create(
+            [{"number": number, "body": f"Step {step}"} for step in (1, 2)]
+        )
+        sms |= self.queue(3)
+        arrivals = []  # (body, time) of the requests to the number, as they arrive
+        create_message = FakeTwilio._create_message
+
+        def spy(fake, handler, form):
+            if form.get("To") == number:
+                arrivals.append((form.get("Body"), time.monotonic()))
+            return create_message(fake, handler, form)
+
+        with patch.object(FakeTwilio, "_create_message", spy):
+            self.env["sms.sms"]._process_queue()
+        self.assertEqual([body for body, _at in arrivals], ["Step 1", "Step 2"])
+        self.assertGreaterEqual(
+            arrivals[1][1] - arrivals[0][1],
+            0.2 * 0.95,
+            "the second text is sent once the first one is answered",
+        )
+        self.assertGreater(
+            self.fake_twilio.max_in_flight, 1, "other numbers do not wait"
+        )
+        self.assertEqual(set(self.outbound(sms).mapped("state")), {"queued"})
 
     def test_concurrent_requests_follow_the_gateway_setting(self):
         self.fake_twilio.delay_seconds = (
