@@ -26,7 +26,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import psutil
-import psycopg2
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -35,6 +34,7 @@ from odoo_server import (  # noqa: E402
     JsonRpc,
     OdooServer,
     load_fake_twilio,
+    pg_connect,
     signed_post,
     wait_until,
 )
@@ -124,7 +124,7 @@ class Bench:
             "sms_two_way.allow_loopback_http_api",
             "True",
         )
-        self.pg = psycopg2.connect(**_pg_params(command, db))
+        self.pg = pg_connect(command, db)
         self.pg.autocommit = True
         self.run_id = uuid.uuid4().hex[:6]
         self.gateway_id = self.rpc(
@@ -209,20 +209,6 @@ class Bench:
             child.pid: child.memory_info().rss
             for child in parent.children(recursive=True)
         }
-
-
-def _pg_params(command, db):
-    options = dict(
-        arg[2:].split("=", 1)
-        for arg in command
-        if arg.startswith("--db_") and "=" in arg
-    )
-    return {
-        "host": options.get("db_host", "127.0.0.1"),
-        "port": int(options.get("db_port", 5432)),
-        "user": options.get("db_user", "odoo"),
-        "dbname": db,
-    }
 
 
 # ---------------------------------------------------------------- measures

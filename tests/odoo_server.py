@@ -11,6 +11,7 @@ import socket
 import subprocess
 import time
 
+import psycopg2
 import requests
 from e2e_server import REQUEST_TIMEOUT, stop, wait_until_ready
 from twilio.request_validator import RequestValidator
@@ -145,6 +146,21 @@ class JsonRpc:
             list(args),
             kwargs,
         )
+
+
+def pg_connect(command, db):
+    """A PostgreSQL connection to ``db`` with the connection options of the Odoo ``command``."""
+    options = dict(
+        arg[2:].split("=", 1)
+        for arg in command
+        if arg.startswith("--db_") and "=" in arg
+    )
+    return psycopg2.connect(
+        host=options.get("db_host", "127.0.0.1"),
+        port=int(options.get("db_port", 5432)),
+        user=options.get("db_user", "odoo"),
+        dbname=db,
+    )
 
 
 def signed_post(url, params, token, session=None):

@@ -6,11 +6,20 @@ server.  ``make test`` runs these after the Odoo suite, on its database, with
 ``SMS_TWO_WAY_E2E_DB`` set; plain ``pytest tests`` leaves them out.
 """
 
+import os
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from odoo_server import JsonRpc, OdooServer, load_fake_twilio, signed_post
+from e2e_server import REQUEST_TIMEOUT
+from odoo_server import (
+    JsonRpc,
+    OdooServer,
+    load_fake_twilio,
+    pg_connect,
+    signed_post,
+    wait_until,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -94,6 +103,103 @@ def test_first_messages_of_a_new_number_racing_share_one_conversation(rpc, gatew
         [["gateway_id", "=", gateway_id], ["number", "=", sender]],
     )
     assert conversations == 1
+
+
+@pytest.fixture
+def database(rpc):
+    """Two connections of our own to the server's database: one holds locks, one watches."""
+    command = os.environ["SMS_TWO_WAY_E2E_ODOO"].split("\x1f")
+    holder, watcher = pg_connect(command, rpc.db), pg_connect(command, rpc.db)
+    watcher.autocommit = True
+    yield holder, watcher
+    holder.close()  # rolls back what it holds
+    watcher.close()
+
+
+def _backends_blocked_by(pg, pid):
+    """The server connections waiting for a lock held by the backend ``pid``."""
+    with pg.cursor() as cr:
+        cr.execute(
+            "SELECT pid FROM pg_stat_activity WHERE %s = ANY(pg_blocking_pids(pid))",
+            [pid],
+        )
+        return [row[0] for row in cr.fetchall()]
+
+
+def _wait_answered_or_blocked(request_done, watcher, pid):
+    """Wait until the request is answered or some server connection waits for ``pid``."""
+    outcome = wait_until(
+        lambda: request_done.done() or _backends_blocked_by(watcher, pid),
+        REQUEST_TIMEOUT,
+    )
+    assert outcome is not None, "the request neither finished nor waited for a lock"
+
+
+def test_texts_of_one_number_commit_in_the_order_of_their_ids(rpc, gateway, database):
+    """A second text of a number waits for the first one's commit before it is stored.
+
+    The first webhook is held open after it drew its message id: our own
+    connection inserted, uncommitted, a row with the same provider id, so
+    the webhook's insert waits on the unique index.  Meanwhile a text from
+    another number is stored at once, and the next text of the same number
+    is not: it waits for the first webhook, so it gets the larger id and
+    commits after it, and no snapshot sees it without the first one.
+    """
+    gateway_id, url = gateway
+    sender = "+32470555004"
+    assert _signed_post(url, _params(sender, "Hello")).status_code == 200
+    [conversation_id] = rpc(
+        "sms.conversation",
+        "search",
+        [["gateway_id", "=", gateway_id], ["number", "=", sender]],
+    )
+    first, second = _params(sender, "First"), _params(sender, "Second")
+    other = _params("+32470555005", "Another number")
+    pg, watcher = database
+    with pg.cursor() as cr:
+        cr.execute("SELECT pg_backend_pid()")
+        [holder] = cr.fetchone()
+        cr.execute(
+            """INSERT INTO sms_conversation_message
+                      (conversation_id, gateway_id, direction, state, provider_sid)
+               VALUES (%s, %s, 'inbound', 'received', %s)""",
+            [conversation_id, gateway_id, first["MessageSid"]],
+        )
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        try:
+            first_done = pool.submit(_signed_post, url, first)
+            first_waits = wait_until(
+                lambda: _backends_blocked_by(watcher, holder), REQUEST_TIMEOUT
+            )
+            assert first_waits is not None, "the first webhook inserts its message"
+            [first_backend] = _backends_blocked_by(watcher, holder)
+
+            other_done = pool.submit(_signed_post, url, other)
+            _wait_answered_or_blocked(other_done, watcher, first_backend)
+            assert other_done.done(), "another number does not wait for the first text"
+            assert other_done.result().status_code == 200
+            assert _count(rpc, gateway_id, provider_sid=other["MessageSid"]) == 1
+
+            second_done = pool.submit(_signed_post, url, second)
+            _wait_answered_or_blocked(second_done, watcher, first_backend)
+            assert not second_done.done(), (
+                "the second text of the number was answered while the first was still open"
+            )
+            assert _count(rpc, gateway_id, provider_sid=second["MessageSid"]) == 0
+        finally:
+            pg.rollback()  # the first webhook goes on
+        assert first_done.result().status_code == 200
+        assert second_done.result().status_code == 200
+    ids = {
+        values["provider_sid"]: values["id"]
+        for values in rpc(
+            "sms.conversation.message",
+            "search_read",
+            [["provider_sid", "in", [first["MessageSid"], second["MessageSid"]]]],
+            ["provider_sid"],
+        )
+    }
+    assert ids[first["MessageSid"]] < ids[second["MessageSid"]]
 
 
 def test_forged_request_is_rejected_and_stores_nothing(rpc, gateway):

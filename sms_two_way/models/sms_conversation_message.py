@@ -377,12 +377,15 @@ class SmsConversationMessage(models.Model):
 
         A message is processable when it is due and no earlier message of its
         conversation is still pending: a conversation is answered in arrival
-        order.  The conversation row is locked ``FOR NO KEY UPDATE SKIP
-        LOCKED``: another worker skips it instead of waiting (webhooks only
-        need a key-share lock on it to insert new messages, so they never
-        wait).  The message row is locked too: under repeatable read, a
-        message another worker finished after this transaction began cannot
-        be locked (serialization failure), so it is never processed twice.
+        order.  The texts of one number commit in the order of their ids
+        (``sms.gateway._lock_inbound_number``), so a snapshot never holds a
+        later message of a conversation without the earlier ones.  The
+        conversation row is locked ``FOR NO KEY UPDATE SKIP LOCKED``: another
+        worker skips it instead of waiting (webhooks only need a key-share
+        lock on it to insert new messages, so they never wait).  The message
+        row is locked too: under repeatable read, a message another worker
+        finished after this transaction began cannot be locked (serialization
+        failure), so it is never processed twice.
 
         Returns the message, an empty recordset when none is processable, or
         ``None`` when the claim lost a race and must be retried.

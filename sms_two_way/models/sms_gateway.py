@@ -23,6 +23,9 @@ ALLOW_LOOPBACK_HTTP_PARAM = "sms_two_way.allow_loopback_http_api"
 
 _logger = logging.getLogger(__name__)
 
+# Namespace of the advisory locks that order the texts of one number (see
+# sms.gateway._lock_inbound_number): hashed by PostgreSQL into the first key.
+INBOUND_NUMBER_LOCK = "sms_two_way.inbound_number"
 # SMS prepared, marked and committed at once, then sent concurrently (see _send_sms_records).
 GATEWAY_BATCH_SIZE = 100
 # Under a max rate, the next batch is started when the calls of the previous one are due
@@ -395,6 +398,7 @@ class SmsGateway(models.Model):
         number = (
             self._normalize_number(payload["from_number"]) or payload["from_number"]
         )
+        self._lock_inbound_number(number)
         # The contact is matched while processing: storing stays a few indexed writes.
         conversation = (
             self.env["sms.conversation"]
@@ -403,6 +407,44 @@ class SmsGateway(models.Model):
         )
         vals = conversation._prepare_inbound_message_vals(payload)
         return self.env["sms.conversation.message"].sudo().create(vals)
+
+    def _lock_inbound_number(self, number):
+        """Wait until no other transaction is storing a text of ``number`` on this gateway.
+
+        The processing cron answers a conversation in the order of its
+        messages' ids, among the pending messages its snapshot sees.  An id
+        is drawn from the sequence when the row is inserted, but two
+        webhooks may commit in the other order: a claim could then see only
+        the later text and answer it first.  Holding this lock from before
+        the insert until the webhook's commit makes the texts of one
+        number draw their ids in commit order: the second waits for the
+        first to commit (a few milliseconds of storing, no processing), so
+        every snapshot that holds the later text holds the earlier one.
+
+        It is a transaction-level advisory lock, released by the commit or
+        rollback, and not the conversation row: the processing holds that
+        row for seconds (media downloads), and webhooks must not wait for
+        it (Twilio allows 15 seconds).  Texts of other numbers never wait.
+        A webhook whose snapshot began before the first one committed may
+        still not see the conversation that one created: its insert of the
+        conversation then fails to serialize and Odoo retries the request,
+        as before (``sms.conversation._get_or_create_many``).
+
+        The key uses the two-integer form, whose keys PostgreSQL keeps
+        apart from the single-bigint form: a namespace constant,
+        ``hashtext('sms_two_way.inbound_number')``, and a hash of gateway
+        and number.  Another use of that form collides only by choosing
+        the same hashed name; two numbers sharing a hash only wait for each
+        other's commit.
+        """
+        self.ensure_one()
+        self.env.cr.execute(
+            SQL(
+                "SELECT pg_advisory_xact_lock(hashtext(%s), hashtext(%s))",
+                INBOUND_NUMBER_LOCK,
+                f"{self.id}:{number}",
+            )
+        )
 
     def _receive_status(self, status):
         """Apply a delivery status callback (what ``sms.provider._parse_status`` returns)."""
