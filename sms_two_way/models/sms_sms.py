@@ -205,7 +205,8 @@ class SmsSms(models.Model):
                     ),
                     log_exceptions=False,
                 )
-                claimed = [row[0] for row in self.env.cr.fetchall()]
+                claimed = {row[0] for row in self.env.cr.fetchall()}
         except SerializationFailure:
             return self.browse()
-        return self.browse(claimed)
+        # In the queue's order, not the query's: texts to one number leave in that order.
+        return self.browse([sms_id for sms_id in self.ids if sms_id in claimed])

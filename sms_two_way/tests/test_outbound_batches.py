@@ -126,6 +126,12 @@ class TestOutboundBatches(SmsTwoWayCase):
         )
         self.assertEqual(set(self.outbound(sms).mapped("state")), {"queued"})
 
+    def test_claimed_sms_keep_the_queue_order(self):
+        """The lock query returns rows in any order; the calls follow the queue's."""
+        sms = self.queue(5)
+        in_queue_order = sms.browse(list(reversed(sms.ids)))
+        self.assertEqual(in_queue_order._claim_outgoing().ids, in_queue_order.ids)
+
     def test_concurrent_requests_follow_the_gateway_setting(self):
         self.fake_twilio.delay_seconds = (
             0.3  # every call overlaps the ones started with it
