@@ -736,9 +736,16 @@ class SmsConversation(models.Model):
 
         This is the only way out of "needs reply": the reply activity is
         closed at the same moment, so flag, activity and inbox always agree,
-        and the conversation counts as read for ``user``.
+        and the conversation counts as read for ``user``.  The chatter tracks
+        the change, except a person's text to a conversation that needed no
+        reply: the text is in the thread already, and tracking it logged one
+        chatter message per conversation of a bulk send (most of its time).
         """
-        self.write({"inbox_state": inbox_state})
+        untracked = self.filtered(
+            lambda c: inbox_state == "waiting" and c.inbox_state != "needs_reply"
+        )
+        untracked.with_context(mail_notrack=True).write({"inbox_state": inbox_state})
+        (self - untracked).write({"inbox_state": inbox_state})
         for conversation in self:
             conversation._get_reply_activities().with_context(
                 sms_two_way_settling=True

@@ -1189,7 +1189,7 @@ class SmsConversationMessage(models.Model):
         )
 
     def _apply_send_results(self, results):
-        """Apply what ``sms.provider._send_batch`` said of these messages (one result each, in order).
+        """Apply what ``sms.provider._start_batch`` gave of these messages (one result each, in order).
 
         ``result['state']`` is one of ``accepted``, ``retry`` (not sent, try
         again later), ``ambiguous`` (may have been sent: check before

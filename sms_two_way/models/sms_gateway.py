@@ -8,8 +8,9 @@ from werkzeug.urls import url_join
 
 from odoo import api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL
+from odoo.tools import SQL, split_every
 
+from ..core.call_pool import CallPool
 from ..core.phone import normalize_number
 from ..core.provider_urls import credential_url_problem
 from .sms_provider import DEFAULT_CONCURRENT_SENDS, MAX_CONCURRENT_SENDS
@@ -25,6 +26,11 @@ _logger = logging.getLogger(__name__)
 # Namespace of the advisory locks that order the texts of one number (see
 # sms.gateway._lock_inbound_number): hashed by PostgreSQL into the first key.
 INBOUND_NUMBER_LOCK = "sms_two_way.inbound_number"
+# SMS prepared, marked and committed at once, then sent concurrently (see _send_sms_records).
+GATEWAY_BATCH_SIZE = 100
+# Under a max rate, the next batch is started when the calls of the previous one are due
+# within this many seconds (about the time preparing a batch takes, with room to spare).
+START_NEXT_BATCH_AHEAD = 5.0
 
 # Status names every provider maps its own statuses onto (see sms.provider).
 STATUS_TO_MESSAGE_STATE = {
@@ -448,25 +454,68 @@ class SmsGateway(models.Model):
 
     # ------------------------------------------------------------ outbound
     def _send_sms_records(self, sms_records, commit=False):
-        """Send ``sms.sms`` records through this gateway: the one exit point to the provider.
+        """Send queued ``sms.sms`` records through this gateway: the one exit point to the provider.
 
-        The messages to send are first marked as being sent (``sms.sms``
-        *Processing*, outbound message *Outcome Unknown*) and, with
-        ``commit``, committed: if Odoo dies while the provider is being
-        called, nothing sends them again blindly; they are re-queued later
-        and checked with the provider first (see
-        ``sms.sms._requeue_interrupted``).  The provider then gets the whole
-        batch at once (concurrent HTTP calls within the gateway's rate) and
-        the results are applied per resulting state, in a number of queries
-        that does not grow with the batch: accepted ones move to Sent,
-        refused ones to Error, and on an outage the message goes back to
-        the queue for the retry cron.  A timeout is ambiguous (the provider
-        may have the message): the outbound record stays ``unknown`` and
-        the next attempt asks the provider before sending again.
+        In batches of ``GATEWAY_BATCH_SIZE``, each handled in two halves by
+        the calling thread, which alone does ORM work (the pool's threads only
+        do HTTP): :meth:`_start_sending` prepares the batch, marks it as being
+        sent and (with ``commit``) commits, then starts its provider calls;
+        :meth:`_finish_sending` waits for their answers, applies them and
+        commits.  The batches are pipelined: batch N+1 is started before
+        batch N is finished, so that the provider has calls in flight while
+        this thread does the ORM work of either, instead of waiting idle
+        through it.
+
+        One batch ahead, not more: the ORM work of a batch takes about as
+        long as its calls at a provider's usual latency, so this thread is
+        then the bottleneck and a deeper pipeline would only leave more SMS
+        being sent after a crash.  Whole batches, not a sliding window of
+        single results: the results of a batch are applied per resulting
+        state in a constant number of queries and committed together.  This
+        keeps the guarantees of a sequential send: every call starts after
+        its SMS were committed as being sent, every batch's results are
+        committed on their own, and a crash at any point leaves at most two
+        batches *Outcome Unknown*, checked with the provider before any
+        resend (see ``sms.sms._requeue_interrupted``).  All calls share one
+        pool, so the gateway's "Concurrent requests" bounds them all, and
+        each call waits for its slot at the gateway's max rate.  Under a max
+        rate, the next batch is started only when the calls of the previous
+        one are about due (``START_NEXT_BATCH_AHEAD``): SMS marked minutes
+        before their turn could outlive the delay after which another worker
+        re-queues them as interrupted.  When the provider is down, the calls
+        not yet started are skipped (their SMS go back to the queue) and no
+        further batch is started: the rest stays queued for the retry cron.
         """
         self.ensure_one()
-        if not sms_records:
-            return
+        # The started batch: (its messages, function waiting for its results).
+        in_flight = None
+        with CallPool(self._get_concurrent_sends()) as pool:
+            for batch in split_every(
+                GATEWAY_BATCH_SIZE, sms_records.ids, sms_records.browse
+            ):
+                pool.sleep_until_due(START_NEXT_BATCH_AHEAD)
+                if pool.outage:
+                    break
+                started = self._start_sending(batch._claim_outgoing(), pool, commit)
+                if in_flight:
+                    self._finish_sending(*in_flight, commit)
+                in_flight = started
+            if in_flight:
+                self._finish_sending(*in_flight, commit)
+
+    def _start_sending(self, sms_records, pool, commit):
+        """Prepare, mark as being sent and start sending one batch; ``None`` when nothing is to be sent.
+
+        The outbound messages are created or found, and those that may not
+        leave now refused or deferred (``_filter_sendable_now``).  A message
+        whose last outcome is unknown (a timeout, a crash) is first looked
+        for at the provider: found, it is recorded as sent, not sent again.
+        The others are marked as being sent (``sms.sms`` *Processing*,
+        outbound message *Outcome Unknown*) and, with ``commit``, committed
+        before the provider is called: if Odoo dies meanwhile, nothing sends
+        them again blindly.  Returns ``(messages, wait)``, ``wait()`` giving
+        the provider's results (see ``sms.provider._start_batch``).
+        """
         provider = self._get_provider()
         Message = self.env["sms.conversation.message"].sudo()
         outbound = Message._prepare_outbound(self, sms_records)._filter_sendable_now()
@@ -482,18 +531,30 @@ class SmsGateway(models.Model):
                 ]
             )
         to_send = outbound - Message.union(*already_sent)
-        if not to_send:
-            return
         to_send._mark_sending()
         if commit:
-            # Marked as being sent and committed before the provider is called: after a crash
-            # these are "outcome unknown" and checked with the provider, never sent twice.
             self.env.cr.commit()  # pylint: disable=invalid-commit
-        results = provider._send_batch(self, to_send)
-        # All or nothing: a failure while applying the results leaves the whole batch being
-        # sent (outcome unknown, checked with the provider before any resend), not half applied.
+        if not to_send:
+            return None
+        return to_send, provider._start_batch(self, to_send, pool)
+
+    def _finish_sending(self, messages, wait, commit):
+        """Apply the provider's answers about ``messages`` and, with ``commit``, commit them.
+
+        Applied per resulting state, in a number of queries that does not grow
+        with the batch: accepted ones move to Sent, refused ones to Error, and
+        on an outage the message goes back to the queue for the retry cron.
+        A timeout is ambiguous (the provider may have the message): the
+        outbound record stays *Outcome Unknown* and the next attempt asks the
+        provider before sending again.  All or nothing: a failure while
+        applying leaves the whole batch being sent (outcome unknown), not half
+        applied.
+        """
+        results = wait()
         with self.env.cr.savepoint():
-            to_send._apply_send_results(results)
+            messages._apply_send_results(results)
+        if commit:
+            self.env.cr.commit()  # pylint: disable=invalid-commit
 
     def _get_concurrent_sends(self):
         """How many provider calls of a batch may be in flight at once (``sms.provider``)."""

@@ -1,15 +1,10 @@
-import time
-from concurrent.futures import ThreadPoolExecutor
-
 from odoo import models
 
 EMPTY_RESPONSE = ("", "text/plain")
-# Provider calls of one batch in flight at once (HTTP only: no ORM in these threads): the
-# default of a gateway's "Concurrent requests", and the most it may be set to.
+# Provider calls in flight at once (HTTP only: no ORM in these threads): the default of a
+# gateway's "Concurrent requests", and the most it may be set to.
 DEFAULT_CONCURRENT_SENDS = 20
 MAX_CONCURRENT_SENDS = 50
-# What _call_concurrently returns for a call not made because the provider is down.
-SKIPPED = object()
 
 
 class SmsProvider(models.AbstractModel):
@@ -32,56 +27,38 @@ class SmsProvider(models.AbstractModel):
     _name = "sms.provider"
     _description = "SMS Provider Contract"
 
-    def _send_batch(self, gateway, messages):
-        """Send ``sms.conversation.message`` records; one result per message, in order.
+    def _start_batch(self, gateway, messages, pool):
+        """Start sending ``sms.conversation.message`` records; returns a function giving the results.
 
-        Providers prepare every request in the calling thread (ORM reads)
-        and make the HTTP calls through :meth:`_call_concurrently`.
+        Providers prepare every request in the calling thread (ORM reads) and
+        start the HTTP calls on ``pool`` (a :class:`~..core.call_pool.CallPool`)
+        through :meth:`_call_concurrently`, so that the caller does its ORM
+        work while they are in flight.  The returned zero-argument function,
+        also called in the calling thread, waits for the answers and returns
+        one result per message, in order.
         """
         raise NotImplementedError()
 
-    def _call_concurrently(self, gateway, calls, is_outage):
-        """Run the zero-argument HTTP ``calls`` on a bounded pool, within the gateway's max rate.
+    def _call_concurrently(self, gateway, pool, messages, calls, is_outage):
+        """Start the zero-argument HTTP ``calls`` (one per message) on ``pool``, within the gateway's max rate.
 
-        At most the gateway's "Concurrent requests" calls are in flight at
-        once (``sms.gateway._get_concurrent_sends``); each call waits for its reserved send slot (``sms.gateway.
-        _reserve_send_slots``).  Once a call fails with an error for which
-        ``is_outage(error)`` is true, the calls not yet started are not made:
-        a provider that is down is not hammered.  Returns, per call and in
-        order, ``(value, None)``, ``(None, exception)`` or ``(None, SKIPPED)``.
-        The calls must not touch the ORM: they run in other threads.
+        The pool holds at most the gateway's "Concurrent requests" calls in
+        flight (``sms.gateway._get_concurrent_sends``); each call waits for its
+        send slot, reserved here for the whole batch (``sms.gateway.
+        _reserve_send_slots``), and for the calls to the same number queued
+        before it, so that texts to one number leave in order.  Once a call
+        fails with an error for which ``is_outage(error)`` is true, the calls
+        not yet started are not made.  Returns a function waiting for the
+        outcomes: per call and in order, ``(value, None)``, ``(None,
+        exception)`` or ``(None, SKIPPED)``.  The calls must not touch the
+        ORM: they run in other threads.
         """
-        if not calls:
-            return []
-        slots = gateway._reserve_send_slots(len(calls))
-        start = time.monotonic()
-        outage = []
-
-        def run(index):
-            if outage:
-                return None, SKIPPED
-            if slots[index] > 0:
-                # Never more than the slot itself, whatever the clock (tests freeze time).
-                time.sleep(
-                    max(
-                        0.0,
-                        min(slots[index], slots[index] - (time.monotonic() - start)),
-                    )
-                )
-                if outage:
-                    return None, SKIPPED
-            try:
-                return calls[index](), None
-            except Exception as error:  # noqa: BLE001 - mapped to a result by the caller
-                if is_outage(error):
-                    outage.append(error)
-                return None, error
-
-        with ThreadPoolExecutor(
-            max_workers=min(gateway._get_concurrent_sends(), len(calls)),
-            thread_name_prefix="sms_two_way_send",
-        ) as pool:
-            return list(pool.map(run, range(len(calls))))
+        return pool.submit(
+            calls,
+            gateway._reserve_send_slots(len(calls)),
+            messages.mapped("number"),
+            is_outage,
+        )
 
     def _find_sent(self, gateway, message):
         """Provider id of ``message`` if the provider already has it, else ``False``.

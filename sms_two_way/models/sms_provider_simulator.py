@@ -29,11 +29,12 @@ class SmsProviderSimulator(models.AbstractModel):
     _inherit = "sms.provider"
     _description = "SMS Provider: Simulator"
 
-    def _send_batch(self, gateway, messages):
-        return [
+    def _start_batch(self, gateway, messages, pool):
+        results = [
             {"state": "accepted", "provider_sid": f"SIM{uuid4().hex}"}
             for _message in messages
         ]
+        return lambda: results
 
     def _get_signing_key(self, gateway):
         """The key simulated webhooks are signed with.

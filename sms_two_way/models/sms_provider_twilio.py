@@ -10,8 +10,9 @@ import requests
 from odoo import models
 from odoo.exceptions import UserError
 
+from ..core.call_pool import SKIPPED
 from ..core.provider_urls import media_url_problem
-from .sms_provider import MAX_CONCURRENT_SENDS, SKIPPED
+from .sms_provider import MAX_CONCURRENT_SENDS
 
 try:
     from twilio.base.exceptions import TwilioRestException
@@ -107,26 +108,29 @@ class SmsProviderTwilio(models.AbstractModel):
         return params
 
     # ------------------------------------------------------------ outbound
-    def _send_batch(self, gateway, messages):
+    def _start_batch(self, gateway, messages, pool):
         try:
             client = self._get_client(gateway)
         except (
             UserError
         ) as error:  # an API root credentials may not go to: keep the messages queued
             _logger.warning("%s", error)
-            return [
+            results = [
                 {"state": "retry", "error_message": str(error)} for _message in messages
             ]
+            return lambda: results
         calls = [
             partial(
                 client.messages.create, **self._prepare_message_params(gateway, message)
             )
             for message in messages
         ]
-        outcomes = self._call_concurrently(gateway, calls, self._is_outage)
-        return [
+        outcomes = self._call_concurrently(
+            gateway, pool, messages, calls, self._is_outage
+        )
+        return lambda: [
             self._send_result(message, *outcome)
-            for message, outcome in zip(messages, outcomes, strict=False)
+            for message, outcome in zip(messages, outcomes(), strict=True)
         ]
 
     def _is_outage(self, error):
@@ -138,7 +142,7 @@ class SmsProviderTwilio(models.AbstractModel):
         ) and self._never_reached_provider(error)
 
     def _send_result(self, message, sent, error):
-        """The provider-neutral result (see ``sms.provider``) of one call of ``_send_batch``."""
+        """The provider-neutral result (see ``sms.provider``) of one call of ``_start_batch``."""
         if error is SKIPPED:
             return {
                 "state": "retry",

@@ -6,12 +6,10 @@ from datetime import datetime, timedelta
 from psycopg2.errors import SerializationFailure
 
 from odoo import api, fields, models
-from odoo.tools import SQL, split_every
+from odoo.tools import SQL
 
 _logger = logging.getLogger(__name__)
 
-# SMS handed to a gateway at once: sent concurrently, then committed together.
-GATEWAY_BATCH_SIZE = 100
 # A gateway SMS still "Processing" this long after it was marked was being sent by a worker
 # that died (a batch takes seconds): it is queued again and checked with the provider first.
 INTERRUPTED_SEND_AFTER = timedelta(minutes=15)
@@ -136,23 +134,29 @@ class SmsSms(models.Model):
         auto_commit=False,
         raise_exception=False,
     ):
-        # Gateways commit "being sent" before calling the provider, only where the caller commits.
-        commit = auto_commit is True and not getattr(
-            threading.current_thread(), "testing", False
+        """Hand queued SMS of active gateways to their gateway, the others to Odoo's IAP path.
+
+        A gateway sends its SMS in pipelined batches, each committed on its
+        own where the caller commits (``auto_commit``, never in tests), so a
+        crash loses at most what the provider is asked about before any
+        resend (see ``sms.gateway._send_sms_records``).
+        """
+        queued = self.filtered(
+            lambda sms: sms.state == "outgoing" and not sms.to_delete
         )
-        return super(SmsSms, self.with_context(sms_two_way_commit=commit)).send(
+        ours = queued.filtered(lambda sms: sms.gateway_id.active)
+        result = super(SmsSms, queued - ours).send(
             unlink_failed=unlink_failed,
             unlink_sent=unlink_sent,
             auto_commit=auto_commit,
             raise_exception=raise_exception,
         )
-
-    def _split_batch(self):
-        """Gateway SMS in batches the gateway sends concurrently; each is committed on its own
-        by ``send(auto_commit=True)``, so a crash loses at most one batch's answers."""
-        gateway_sms = self.filtered("gateway_id")
-        yield from split_every(GATEWAY_BATCH_SIZE, gateway_sms.ids, list)
-        yield from super(SmsSms, self - gateway_sms)._split_batch()
+        commit = auto_commit is True and not getattr(
+            threading.current_thread(), "testing", False
+        )
+        for gateway, sms_records in ours.grouped("gateway_id").items():
+            gateway._send_sms_records(sms_records, commit=commit)
+        return result
 
     @api.model
     def _process_queue(self, ids=None):
@@ -201,29 +205,8 @@ class SmsSms(models.Model):
                     ),
                     log_exceptions=False,
                 )
-                claimed = [row[0] for row in self.env.cr.fetchall()]
+                claimed = {row[0] for row in self.env.cr.fetchall()}
         except SerializationFailure:
             return self.browse()
-        return self.browse(claimed)
-
-    def _send(self, unlink_failed=False, unlink_sent=True, raise_exception=False):
-        by_gateway = self.grouped("gateway_id")
-        if iap_sms := by_gateway.pop(self.env["sms.gateway"], None):
-            super(SmsSms, iap_sms)._send(
-                unlink_failed=unlink_failed,
-                unlink_sent=unlink_sent,
-                raise_exception=raise_exception,
-            )
-        for gateway, sms_records in by_gateway.items():
-            if gateway.active:
-                gateway._send_sms_records(
-                    sms_records._claim_outgoing(),
-                    commit=self.env.context.get("sms_two_way_commit", False),
-                )
-            else:
-                super(SmsSms, sms_records)._send(
-                    unlink_failed=unlink_failed,
-                    unlink_sent=unlink_sent,
-                    raise_exception=raise_exception,
-                )
-        return None  # as sms.sms._send
+        # In the queue's order, not the query's: texts to one number leave in that order.
+        return self.browse([sms_id for sms_id in self.ids if sms_id in claimed])

@@ -68,6 +68,31 @@ class TestInboxStateMachine(SmsTwoWayHttpCase):
         self.assertEqual(conversation.inbox_state, "needs_reply")
         self.assertEqual(len(self.reply_activities(conversation)), 1)
 
+    def test_only_an_answer_to_a_conversation_needing_one_is_tracked(self):
+        """A person's text to a quiet conversation logs no "Inbox" change on its chatter."""
+        needing = self.receive_sms("Is the red one in stock?").conversation_id
+        quiet = self.env["sms.conversation"]._get_or_create(
+            self.gateway, "+32470990011", partner=self.partner
+        )
+        self.assertEqual(quiet.inbox_state, "done")
+
+        def inbox_changes(conversation):
+            self.env.flush_all()
+            return conversation.message_ids.tracking_value_ids.filtered(
+                lambda t: t.field_id.name == "inbox_state"
+            )
+
+        before = {
+            conversation: inbox_changes(conversation)
+            for conversation in needing | quiet
+        }
+        for conversation in needing | quiet:
+            self.answer_as(self.rep, conversation)
+        for conversation, tracked in ((needing, 1), (quiet, 0)):
+            self.assertEqual(conversation.inbox_state, "waiting")
+            new_changes = inbox_changes(conversation) - before[conversation]
+            self.assertEqual(len(new_changes), tracked, conversation.number)
+
     def test_automated_outbound_is_no_answer(self):
         conversation = self.receive_sms("Do you deliver on Sunday?").conversation_id
         conversation.with_user(self.rep)._send_text(

@@ -1,9 +1,13 @@
 from contextlib import contextmanager
+from unittest.mock import patch
 
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
-from ..models.sms_sms import GATEWAY_BATCH_SIZE, send_options_context
+from odoo.addons.sms.tools.sms_api import SmsApi
+
+from ..models.sms_gateway import GATEWAY_BATCH_SIZE, SmsGateway
+from ..models.sms_sms import send_options_context
 from .common import PROVIDER_TIMEOUT, SmsTwoWayCase
 
 
@@ -56,8 +60,8 @@ class TestOutbound(SmsTwoWayCase):
         self.assertNotIn("From", form)
 
     def test_gateway_sms_are_sent_in_batches_of_their_own(self):
-        """send(auto_commit=True) commits each batch: gateway SMS are batched apart from
-        Odoo's own SMS, at most GATEWAY_BATCH_SIZE at a time."""
+        """Gateway SMS leave through their gateway, at most GATEWAY_BATCH_SIZE at a time; Odoo's
+        own SMS keep Odoo's path."""
         other_company = self.env["res.company"].create({"name": "No gateway Co"})
         ours = self.env["sms.sms"].create(
             [
@@ -70,11 +74,27 @@ class TestOutbound(SmsTwoWayCase):
             .with_company(other_company)
             .create([{"number": f"+3247000001{i}", "body": "y"} for i in range(2)])
         )
-        batches = [list(batch) for batch in (ours | iap)._split_batch()]
+        batches = []
+        start_sending = SmsGateway._start_sending
+
+        def spy(gateway, sms_records, pool, commit):
+            batches.append(sms_records.ids)
+            return start_sending(gateway, sms_records, pool, commit)
+
+        with (
+            patch.object(SmsGateway, "_start_sending", spy),
+            patch.object(SmsApi, "_send_sms_batch", return_value=[]) as iap_send,
+        ):
+            (ours | iap).send()
         self.assertEqual(
-            batches,
-            [ours.ids[:GATEWAY_BATCH_SIZE], ours.ids[GATEWAY_BATCH_SIZE:], iap.ids],
+            batches, [ours.ids[:GATEWAY_BATCH_SIZE], ours.ids[GATEWAY_BATCH_SIZE:]]
         )
+        [iap_call] = iap_send.call_args_list
+        [iap_batch] = iap_call.args[0]
+        self.assertEqual(
+            [number["uuid"] for number in iap_batch["numbers"]], iap.mapped("uuid")
+        )
+        self.assertEqual(len(self.fake_twilio.messages), GATEWAY_BATCH_SIZE + 1)
 
     def test_company_without_gateway_keeps_odoo_default(self):
         other_company = self.env["res.company"].create({"name": "No gateway Co"})

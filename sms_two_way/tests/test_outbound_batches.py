@@ -7,11 +7,14 @@ from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
+from ..models import sms_gateway
 from ..models.sms_conversation_message import SmsConversationMessage
+from ..models.sms_gateway import SmsGateway
 from ..models.sms_provider import DEFAULT_CONCURRENT_SENDS, MAX_CONCURRENT_SENDS
 from ..models.sms_provider_twilio import SmsProviderTwilio
 from ..models.sms_sms import INTERRUPTED_SEND_AFTER, send_options_context
 from .common import SmsTwoWayCase
+from .fake_twilio import FakeTwilio
 
 
 class WorkerKilled(Exception):
@@ -93,6 +96,42 @@ class TestOutboundBatches(SmsTwoWayCase):
         for message in messages:
             self.assertEqual(message.provider_sid, by_body[message.body])
 
+    def test_texts_to_one_number_leave_in_order(self):
+        """Concurrent calls would let a later text to a number overtake an earlier one."""
+        self.fake_twilio.delay_seconds = 0.2
+        number = "+32470119999"
+        Sms = self.env["sms.sms"].sudo().with_context(sms_two_way_category="direct")
+        sms = Sms.create(
+            [{"number": number, "body": f"Step {step}"} for step in (1, 2)]
+        )
+        sms |= self.queue(3)
+        arrivals = []  # (body, time) of the requests to the number, as they arrive
+        create_message = FakeTwilio._create_message
+
+        def spy(fake, handler, form):
+            if form.get("To") == number:
+                arrivals.append((form.get("Body"), time.monotonic()))
+            return create_message(fake, handler, form)
+
+        with patch.object(FakeTwilio, "_create_message", spy):
+            self.env["sms.sms"]._process_queue()
+        self.assertEqual([body for body, _at in arrivals], ["Step 1", "Step 2"])
+        self.assertGreaterEqual(
+            arrivals[1][1] - arrivals[0][1],
+            0.2 * 0.95,
+            "the second text is sent once the first one is answered",
+        )
+        self.assertGreater(
+            self.fake_twilio.max_in_flight, 1, "other numbers do not wait"
+        )
+        self.assertEqual(set(self.outbound(sms).mapped("state")), {"queued"})
+
+    def test_claimed_sms_keep_the_queue_order(self):
+        """The lock query returns rows in any order; the calls follow the queue's."""
+        sms = self.queue(5)
+        in_queue_order = sms.browse(list(reversed(sms.ids)))
+        self.assertEqual(in_queue_order._claim_outgoing().ids, in_queue_order.ids)
+
     def test_concurrent_requests_follow_the_gateway_setting(self):
         self.fake_twilio.delay_seconds = (
             0.3  # every call overlaps the ones started with it
@@ -124,14 +163,21 @@ class TestOutboundBatches(SmsTwoWayCase):
         self.gateway.max_concurrent_sends = MAX_CONCURRENT_SENDS
         self.assertEqual(self.gateway._get_concurrent_sends(), MAX_CONCURRENT_SENDS)
 
-    def test_outage_stops_the_rest_of_the_batch(self):
+    def test_outage_stops_the_rest_of_the_batch_and_the_next_ones(self):
         self.fake_twilio.mode = "error500"
+        self.gateway.max_concurrent_sends = 5
         sms = self.queue(30)
-        self.env["sms.sms"]._process_queue()
-        self.assertLess(
+        with patch.object(sms_gateway, "GATEWAY_BATCH_SIZE", 10):
+            self.env["sms.sms"]._process_queue()
+        self.assertLessEqual(
             len(self.fake_twilio.message_requests()),
-            30,
-            "a provider that is down is not hammered",
+            5,
+            "a provider that is down is not hammered: no call starts after the first failure",
+        )
+        self.assertLessEqual(
+            len(self.outbound(sms)),
+            20,
+            "no batch is started once the provider is known to be down",
         )
         self.assertEqual(set(sms.mapped("state")), {"outgoing"})
         self.assertEqual(set(self.outbound(sms).mapped("state")), {"outgoing"})
@@ -164,13 +210,13 @@ class TestOutboundBatches(SmsTwoWayCase):
     def test_sms_are_marked_being_sent_before_the_provider_is_called(self):
         sms = self.queue(2)
         seen = []
-        send_batch = SmsProviderTwilio._send_batch
+        start_batch = SmsProviderTwilio._start_batch
 
-        def spy(provider, gateway, messages):
+        def spy(provider, gateway, messages, pool):
             seen.append((set(sms.mapped("state")), set(messages.mapped("state"))))
-            return send_batch(provider, gateway, messages)
+            return start_batch(provider, gateway, messages, pool)
 
-        with patch.object(SmsProviderTwilio, "_send_batch", spy):
+        with patch.object(SmsProviderTwilio, "_start_batch", spy):
             self.env["sms.sms"]._process_queue()
         self.assertEqual(seen, [({"process"}, {"unknown"})])
         self.assertEqual(set(sms.mapped("state")), {"pending"})
@@ -194,18 +240,7 @@ class TestOutboundBatches(SmsTwoWayCase):
         )
         self.age_interrupted(sms)
         self.env["sms.sms"]._process_queue()
-        self.assertEqual(
-            len(self.fake_twilio.message_requests()),
-            3,
-            "checked with the provider, not resent",
-        )
-        self.assertEqual(len(self.fake_twilio.messages), 3)
-        messages = self.outbound(sms)
-        self.assertEqual(set(messages.mapped("state")), {"queued"})
-        self.assertEqual(
-            set(messages.mapped("provider_sid")),
-            {m["sid"] for m in self.fake_twilio.messages},
-        )
+        self.assert_checked_not_resent(sms)
 
     def test_failure_applying_the_results_never_sends_twice(self):
         """The provider took the batch, then recording its answers failed: nothing is half applied."""
@@ -234,7 +269,7 @@ class TestOutboundBatches(SmsTwoWayCase):
 
     def test_crash_before_the_provider_got_the_batch_sends_once(self):
         sms = self.queue(2)
-        with patch.object(SmsProviderTwilio, "_send_batch", side_effect=WorkerKilled):
+        with patch.object(SmsProviderTwilio, "_start_batch", side_effect=WorkerKilled):
             self.send_until_killed(sms)
         self.assertFalse(self.fake_twilio.messages)
         self.age_interrupted(sms)
@@ -244,6 +279,157 @@ class TestOutboundBatches(SmsTwoWayCase):
             sorted(sms.mapped("body")),
         )
         self.assertEqual(set(self.outbound(sms).mapped("state")), {"queued"})
+
+    def test_next_batch_is_in_flight_while_the_previous_one_is_applied(self):
+        """Batches are pipelined: the provider is not left idle while a batch's results are applied."""
+        self.fake_twilio.delay_seconds = 0.5  # far longer than preparing a batch of 3
+        sms = self.queue(9)
+        requests_when_applied = []
+        apply_send_results = SmsConversationMessage._apply_send_results
+
+        def spy(messages, results):
+            requests_when_applied.append(len(self.fake_twilio.message_requests()))
+            return apply_send_results(messages, results)
+
+        with (
+            patch.object(sms_gateway, "GATEWAY_BATCH_SIZE", 3),
+            patch.object(SmsConversationMessage, "_apply_send_results", spy),
+        ):
+            self.env["sms.sms"]._process_queue()
+        self.assertEqual(len(requests_when_applied), 3, "one application per batch")
+        self.assertEqual(
+            requests_when_applied[0],
+            6,
+            "the second batch's calls were made before the first one's results were applied",
+        )
+        self.assertGreater(
+            self.fake_twilio.max_in_flight, 3, "two batches' calls overlap"
+        )
+        self.assertEqual(set(self.outbound(sms).mapped("state")), {"queued"})
+        self.assertEqual(len(self.fake_twilio.messages), 9)
+
+    def test_each_batch_is_committed_as_being_sent_before_its_calls(self):
+        """With commits (the queue cron), no call starts before its SMS were committed as being sent,
+        and each batch's results are committed on their own."""
+        sms = self.queue(7)
+        commits = []  # (message requests received, bodies committed as being sent, bodies sent)
+
+        def record_commit():
+            self.env.flush_all()
+            self.env.cr.execute(
+                "SELECT body, state FROM sms_sms WHERE id = ANY(%s)", [sms.ids]
+            )
+            states = dict(self.env.cr.fetchall())
+            commits.append(
+                (
+                    len(self.fake_twilio.message_requests()),
+                    {body for body, state in states.items() if state == "process"},
+                    {body for body, state in states.items() if state == "pending"},
+                )
+            )
+
+        self.fake_twilio.delay_seconds = 0.2
+        with (
+            patch.object(sms_gateway, "GATEWAY_BATCH_SIZE", 3),
+            patch.object(self.env.cr, "commit", record_commit),
+        ):
+            self.gateway._send_sms_records(sms, commit=True)
+        requests = self.fake_twilio.message_requests()
+        self.assertEqual(len(requests), 7)
+        for index, request in enumerate(requests):
+            self.assertTrue(
+                any(
+                    received <= index and request["Body"] in being_sent
+                    for received, being_sent, _sent in commits
+                ),
+                f"{request['Body']} was committed as being sent before its call",
+            )
+        # Start 1, start 2, finish 1, start 3, finish 2, finish 3.
+        self.assertEqual(len(commits), 6)
+        self.assertEqual(
+            [len(sent) for _received, _being_sent, sent in commits], [0, 0, 3, 3, 6, 7]
+        )
+        self.assertEqual(set(sms.mapped("state")), {"pending"})
+
+    def test_crash_applying_a_batch_leaves_the_next_one_to_the_outcome_check(self):
+        """The next batch was marked as being sent and handed to the pool when applying the
+        previous one failed: its calls not yet made are not made, and each SMS is sent once."""
+        self.gateway.max_send_rate = (
+            2.0  # the second batch's calls wait for their slots
+        )
+        sms = self.queue(6)
+        with (
+            patch.object(sms_gateway, "GATEWAY_BATCH_SIZE", 3),
+            patch.object(
+                SmsConversationMessage, "_apply_send_results", side_effect=WorkerKilled
+            ),
+        ):
+            self.send_until_killed(sms)
+        self.assertEqual(set(sms.mapped("state")), {"process"}, "both batches")
+        self.assertEqual(set(self.outbound(sms).mapped("state")), {"unknown"})
+        self.assertEqual(
+            len(self.fake_twilio.message_requests()),
+            3,
+            "the second batch's calls, still waiting for their slots, were not made",
+        )
+        self.gateway.max_send_rate = 0
+        self.age_interrupted(sms)
+        with patch.object(sms_gateway, "GATEWAY_BATCH_SIZE", 3):
+            self.env["sms.sms"]._process_queue()
+        self.assert_checked_not_resent(sms)
+
+    def test_max_rate_holds_across_pipelined_batches(self):
+        rate = 20.0
+        self.gateway.max_send_rate = rate
+        self.queue(9)
+        start = time.monotonic()
+        with patch.object(sms_gateway, "GATEWAY_BATCH_SIZE", 3):
+            self.env["sms.sms"]._process_queue()
+        times = sorted(self.fake_twilio.message_times)
+        self.assertEqual(len(times), 9)
+        for index, at in enumerate(times):
+            # Lower bounds only: a slow machine makes the calls later, never earlier.
+            self.assertGreaterEqual(at - start, index / rate * 0.95)
+
+    def test_under_a_max_rate_the_next_batch_is_marked_when_its_turn_nears(self):
+        """Marked long before its calls, a batch could be re-queued as interrupted and sent twice."""
+        rate = 4.0
+        self.gateway.max_send_rate = rate
+        self.queue(6)
+        started = []
+        start_sending = SmsGateway._start_sending
+
+        def spy(gateway, sms_records, pool, commit):
+            started.append(time.monotonic())
+            return start_sending(gateway, sms_records, pool, commit)
+
+        with (
+            patch.object(sms_gateway, "GATEWAY_BATCH_SIZE", 3),
+            patch.object(sms_gateway, "START_NEXT_BATCH_AHEAD", 0.0),
+            patch.object(SmsGateway, "_start_sending", spy),
+        ):
+            self.env["sms.sms"]._process_queue()
+        self.assertEqual(len(self.fake_twilio.message_requests()), 6)
+        self.assertGreaterEqual(
+            started[1] - started[0],
+            2 / rate * 0.95,
+            "the second batch waits until the first one's last call is due",
+        )
+
+    def assert_checked_not_resent(self, sms):
+        """Each of ``sms`` reached the provider once, and its outbound message got the provider's id."""
+        self.assertEqual(
+            len(self.fake_twilio.message_requests()),
+            len(sms),
+            "checked with the provider, not resent",
+        )
+        self.assertEqual(len(self.fake_twilio.messages), len(sms))
+        messages = self.outbound(sms)
+        self.assertEqual(set(messages.mapped("state")), {"queued"})
+        self.assertEqual(
+            set(messages.mapped("provider_sid")),
+            {m["sid"] for m in self.fake_twilio.messages},
+        )
 
     def send_until_killed(self, sms):
         """Send ``sms`` until the worker dies.  Not with assertRaises: its savepoint would undo

@@ -135,10 +135,10 @@ class TestPipelineCost(SmsTwoWayCase):
             },
         }
 
-        def answer(_provider, _gateway, messages):
-            return [results[message.number] for message in messages]
+        def answer(_provider, _gateway, messages, _pool):
+            return lambda: [results[message.number] for message in messages]
 
-        with patch.object(SmsProviderTwilio, "_send_batch", answer):
+        with patch.object(SmsProviderTwilio, "_start_batch", answer):
             self.env["sms.sms"].sudo()._process_queue()
         messages = (
             self.env["sms.conversation.message"]
