@@ -372,8 +372,8 @@ class SmsConversationMessage(models.Model):
         conversations another transaction holds), so one conversation is
         still answered in arrival order, one message at a time.  Processing
         a message is mostly Python waiting on PostgreSQL and the reverse: a
-        second lane makes use of those waits within one worker.  One lane
-        processes in the caller's cursor.
+        second lane makes use of those waits within one worker.  With a
+        single lane, it processes in the caller's cursor and thread.
         """
         if lanes <= 1:
             return self._process_pending(time_budget=time_budget)
@@ -383,7 +383,7 @@ class SmsConversationMessage(models.Model):
                 for _lane in range(lanes)
             ]
         # Every lane has ended: each failure is logged, the first one fails the run.
-        failures = [run.exception() for run in runs if run.exception()]
+        failures = [error for error in (run.exception() for run in runs) if error]
         for failure in failures:
             _logger.error("A lane processing inbound SMS failed", exc_info=failure)
         if failures:

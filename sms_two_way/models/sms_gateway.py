@@ -59,9 +59,8 @@ class SmsGateway(models.Model):
 
     _name = "sms.gateway"
     _inherit = ["sms.cached.mixin", "sms.protected.fields.mixin"]
-    _cache_fields = frozenset(
-        {"active", "company_id"}
-    )  # _get_company_ids_with_active_gateway
+    # What _get_company_ids_with_active_gateway is built from.
+    _cache_fields = frozenset({"active", "company_id"})
     _description = "SMS Gateway"
     _order = "sequence, id"
     # The API root receives the credentials: administrators alone choose it.
